@@ -1,0 +1,56 @@
+// npm start: the whole system locally on emulators, until Ctrl-C. `--demo` also replays the demo data.
+import { parseArgs } from 'node:util';
+import { startLocalStack } from '../local/stack.js';
+import { replayDemo } from './demo.js';
+
+const { values } = parseArgs({
+  options: {
+    demo: { type: 'boolean', default: false },
+    port: { type: 'string', default: '3000' },
+    'lambda-port': { type: 'string', default: '3002' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const started = Date.now();
+const stack = await startLocalStack({
+  httpPort: Number(values.port),
+  lambdaPort: Number(values['lambda-port']),
+  emulatorPorts: { dynamodb: 4567, s3: 4568, sqs: 4569 },
+  offlineOutput: values.quiet ? 'file' : 'inherit',
+  onEvent: (m) => console.log(`[precis] ${m}`),
+});
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n[precis] ${signal}: stopping...`);
+  await stack.stop();
+  console.log('[precis] stopped.');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+const e = stack.config.endpoints;
+console.log(`
+Precis is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
+
+  API            ${stack.httpUrl}          (OpenAPI: ${stack.httpUrl}/openapi.json)
+  write key      ${stack.writeKey}         (HTTP Basic user name, as Segment write keys)
+  admin key      ${stack.adminKey}         (quarantine API)
+  DynamoDB       ${e.dynamodb}
+  S3             ${e.s3}      (bucket ${stack.config.buckets.archive})
+  SQS            ${e.sqs}
+
+  Try:  curl -u ${stack.writeKey}: ${stack.httpUrl}/v1/track -H 'content-type: application/json' \\
+          -d '{"userId":"u1","event":"Product Viewed","properties":{"product_id":"p1","price":9.5}}'
+
+Ctrl-C stops everything.
+`);
+
+if (values.demo) {
+  await replayDemo({ httpUrl: stack.httpUrl, writeKey: stack.writeKey });
+  console.log('[precis] demo data loaded; the stack keeps running.');
+}

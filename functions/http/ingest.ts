@@ -1,0 +1,28 @@
+// POST /v1/track|identify|page|screen|group|alias|batch|import — the Segment HTTP Tracking API.
+
+import { withHttp } from '../../lib/http/withHttp.js';
+import { ingest } from '../../lib/ingest/ingest.js';
+import type { IngestRoute } from '../../lib/ingest/route.js';
+import { MAX_REQUEST_BYTES } from '../../lib/ingest/spec.js';
+import { auth, ingestDeps } from '../../lib/runtime.js';
+
+const ROUTES: Record<string, IngestRoute> = {
+  track: 'track',
+  identify: 'identify',
+  page: 'page',
+  screen: 'screen',
+  group: 'group',
+  alias: 'alias',
+  batch: 'batch',
+  import: 'batch',
+};
+
+export const handler = withHttp(
+  { auth: 'write', authenticator: auth, maxBodyBytes: MAX_REQUEST_BYTES, bodyWriteKey: true },
+  async ({ event, body, bodyBytes, key }) => {
+    const call = event.rawPath.replace(/\/+$/, '').split('/').pop() ?? '';
+    const route = ROUTES[call];
+    if (!route) throw new Error(`ingest handler mounted on an unknown path: ${event.rawPath}`);
+    return { body: await ingest({ route, body, bodyBytes, sourceId: key.sourceId }, ingestDeps()) };
+  },
+);

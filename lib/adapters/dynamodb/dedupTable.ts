@@ -1,0 +1,108 @@
+// Dedup claims table: one item per messageId. Key: messageId. TTL attribute: expiresAt (epoch seconds),
+// so the table holds the dedup window and no more.
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { DedupClaim, DedupRecord, DedupStore } from '../../archive/ports.js';
+import { batchWrite } from './batchWrite.js';
+import { isConditionFailed } from './errors.js';
+
+const Item = z.object({
+  messageId: z.string(),
+  status: z.enum(['pending', 'done']),
+  token: z.string(),
+  objectKey: z.string(),
+  leaseUntil: z.number(),
+  expiresAt: z.number(),
+});
+type Item = z.infer<typeof Item>;
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+const toItem = (c: DedupClaim, status: DedupRecord['status']): Item => ({
+  messageId: c.messageId,
+  status,
+  token: c.token,
+  objectKey: c.objectKey,
+  leaseUntil: c.leaseUntil,
+  expiresAt: seconds(c.expiresAt),
+});
+
+const fromItem = (raw: unknown): DedupRecord => {
+  const item = Item.parse(raw);
+  return { ...item, expiresAt: item.expiresAt * 1000 };
+};
+
+export function dedupTable(client: DynamoDBDocumentClient, table: string): DedupStore {
+  return {
+    async tryClaim(claim, now) {
+      // A record past its window (TTL deletion lags by up to days) counts as absent.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await client.send(
+            new PutCommand({
+              TableName: table,
+              Item: toItem(claim, 'pending'),
+              ConditionExpression: 'attribute_not_exists(messageId) OR expiresAt < :now',
+              ExpressionAttributeValues: { ':now': seconds(now) },
+            }),
+          );
+          return 'claimed';
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+        const existing = await client.send(
+          new GetCommand({ TableName: table, Key: { messageId: claim.messageId }, ConsistentRead: true }),
+        );
+        // Released between our put and get: claim again.
+        if (existing.Item) return fromItem(existing.Item);
+      }
+      throw new Error(`claim on ${claim.messageId} kept changing under us`);
+    },
+
+    async takeOver(claim, previousToken) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: toItem(claim, 'pending'),
+            ConditionExpression: '#token = :previous AND #status = :pending',
+            ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+            ExpressionAttributeValues: { ':previous': previousToken, ':pending': 'pending' },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+
+    async markDone(claims) {
+      await batchWrite(
+        client,
+        table,
+        claims.map((c) => ({ PutRequest: { Item: toItem(c, 'done') } })),
+      );
+    },
+
+    async release(claims) {
+      await Promise.all(
+        claims.map(async (c) => {
+          try {
+            await client.send(
+              new DeleteCommand({
+                TableName: table,
+                Key: { messageId: c.messageId },
+                ConditionExpression: '#token = :token AND #status = :pending',
+                ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+                ExpressionAttributeValues: { ':token': c.token, ':pending': 'pending' },
+              }),
+            );
+          } catch (error) {
+            if (!isConditionFailed(error)) throw error;
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// The raw archive's stable row format (schema_version 1): one JSON object per line, gzip-compressed,
+// under raw/dt=YYYY-MM-DD/. Every row has every column, nested objects are JSON text, so Athena's JSON
+// SerDe and DuckDB's read_json see one fixed schema (docs/archive.md has the DDL).
+import { gzipSync } from 'node:zlib';
+import type { NormalizedEvent } from '../ingest/normalized.js';
+
+export const ARCHIVE_SCHEMA_VERSION = 1;
+export const ARCHIVE_PREFIX = 'raw/';
+
+export interface ArchiveRecord {
+  schema_version: number;
+  message_id: string;
+  type: string;
+  event: string | null;
+  original_event: string | null;
+  name: string | null;
+  category: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  group_id: string | null;
+  previous_id: string | null;
+  /** ISO-8601 UTC: event time corrected for clock skew. */
+  timestamp: string;
+  original_timestamp: string | null;
+  sent_at: string | null;
+  received_at: string;
+  archived_at: string;
+  source_id: string;
+  properties: string | null;
+  traits: string | null;
+  context: string | null;
+  integrations: string | null;
+}
+
+/** The columns in order; the DDL in docs/archive.md and the tests use this list. */
+export const ARCHIVE_COLUMNS = [
+  'schema_version',
+  'message_id',
+  'type',
+  'event',
+  'original_event',
+  'name',
+  'category',
+  'user_id',
+  'anonymous_id',
+  'group_id',
+  'previous_id',
+  'timestamp',
+  'original_timestamp',
+  'sent_at',
+  'received_at',
+  'archived_at',
+  'source_id',
+  'properties',
+  'traits',
+  'context',
+  'integrations',
+] as const satisfies readonly (keyof ArchiveRecord)[];
+
+const json = (v: Record<string, unknown> | undefined) => (v === undefined ? null : JSON.stringify(v));
+
+export function toArchiveRecord(e: NormalizedEvent, archivedAt: string): ArchiveRecord {
+  return {
+    schema_version: ARCHIVE_SCHEMA_VERSION,
+    message_id: e.messageId,
+    type: e.type,
+    event: e.event ?? null,
+    original_event: e.originalEvent ?? null,
+    name: e.name ?? null,
+    category: e.category ?? null,
+    user_id: e.userId ?? null,
+    anonymous_id: e.anonymousId ?? null,
+    group_id: e.groupId ?? null,
+    previous_id: e.previousId ?? null,
+    timestamp: e.timestamp,
+    original_timestamp: e.originalTimestamp ?? null,
+    sent_at: e.sentAt ?? null,
+    received_at: e.receivedAt,
+    archived_at: archivedAt,
+    source_id: e.sourceId,
+    properties: json(e.properties),
+    traits: json(e.traits),
+    context: json(e.context),
+    integrations: json(e.integrations),
+  };
+}
+
+/** Partition of an event: the UTC day it was received (late events do not reopen old event days). */
+export const partitionOf = (e: NormalizedEvent): string => e.receivedAt.slice(0, 10);
+
+/** raw/dt=2026-11-22/20261122T143001Z-<writer>.ndjson.gz — sortable by time, unique per writer. */
+export function archiveObjectKey(day: string, at: number, writer: string): string {
+  const stamp = new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  return `${ARCHIVE_PREFIX}dt=${day}/${stamp}-${writer}.ndjson.gz`;
+}
+
+export function encodeArchiveObject(records: readonly ArchiveRecord[]): Buffer {
+  const ndjson = records.map((r) => JSON.stringify(r)).join('\n');
+  return gzipSync(`${ndjson}\n`);
+}

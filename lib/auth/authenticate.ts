@@ -1,0 +1,61 @@
+// Resolves the credentials of a request to an API key: HTTP Basic with the key as user name (as
+// Segment's write keys), a Bearer token, or — for ingestion only, as Segment allows — `writeKey` in the
+// body. Lookups are cached briefly per container, so a revocation takes effect within the cache TTL.
+import { forbidden, unauthorized } from '../errors.js';
+import { type ApiKeyRecord, type ApiKeyStore, allows, hashKey, type Role } from './apiKeys.js';
+
+export interface Credentials {
+  readonly authorization?: string | undefined;
+  readonly bodyWriteKey?: string | undefined;
+}
+
+export function keyFromCredentials(c: Credentials): string | undefined {
+  const header = c.authorization?.trim();
+  if (header) {
+    const [scheme, value = ''] = header.split(/\s+/, 2);
+    if (scheme?.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const user = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : decoded;
+      return user || undefined;
+    }
+    if (scheme?.toLowerCase() === 'bearer') return value || undefined;
+    return undefined;
+  }
+  return c.bodyWriteKey || undefined;
+}
+
+export interface Authenticator {
+  authenticate(credentials: Credentials, required: Role): Promise<ApiKeyRecord>;
+}
+
+export function authenticator(
+  store: Pick<ApiKeyStore, 'findByHash'>,
+  cacheMs: number,
+  now = Date.now,
+): Authenticator {
+  const cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
+  const lookup = async (keyHash: string) => {
+    const hit = cache.get(keyHash);
+    if (hit && hit.until > now()) return hit.record;
+    const record = await store.findByHash(keyHash);
+    if (cache.size > 1000) cache.clear();
+    cache.set(keyHash, { record, until: now() + cacheMs });
+    return record;
+  };
+  return {
+    async authenticate(credentials, required) {
+      const key = keyFromCredentials(credentials);
+      if (!key) {
+        throw unauthorized(
+          'Missing API key: send it as the user name of HTTP Basic auth (as Segment write keys).',
+        );
+      }
+      const record = await lookup(hashKey(key));
+      if (!record || record.revokedAt) throw unauthorized('Unknown or revoked API key.');
+      if (!allows(record.role, required)) {
+        throw forbidden(`This ${record.role} key cannot call this route; it needs a ${required} key.`);
+      }
+      return record;
+    },
+  };
+}

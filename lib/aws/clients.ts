@@ -1,0 +1,69 @@
+// One AWS client per service, created once per process with explicit timeouts. Adapters take a client
+// as a parameter that defaults to these, so tests can hand in another (or a fault-injecting mock).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Config, config } from '../config.js';
+
+/** s3rver accepts only its own key pair; the other emulators accept anything. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+const requestHandler = { connectionTimeout: 2_000, requestTimeout: 10_000 };
+
+function common(c: Config, endpoint: string | undefined) {
+  return {
+    region: c.region,
+    requestHandler,
+    maxAttempts: 4,
+    ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+  };
+}
+
+export function createDynamoDbClient(c: Config = config()): DynamoDBClient {
+  return new DynamoDBClient(common(c, c.endpoints.dynamodb));
+}
+
+export function createDynamoDb(c: Config = config()): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(createDynamoDbClient(c), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function createS3(c: Config = config()): S3Client {
+  return new S3Client({
+    ...common(c, c.endpoints.s3),
+    // Without these, s3rver stores streamed uploads with their chunk framing inside (TOOLCHAIN.md).
+    ...(c.endpoints.s3
+      ? {
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  });
+}
+
+export function createSqs(c: Config = config()): SQSClient {
+  return new SQSClient(common(c, c.endpoints.sqs));
+}
+
+let clients: { dynamodb?: DynamoDBDocumentClient; s3?: S3Client; sqs?: SQSClient } = {};
+
+export const dynamodb = (): DynamoDBDocumentClient => {
+  clients.dynamodb ??= createDynamoDb();
+  return clients.dynamodb;
+};
+export const s3 = (): S3Client => {
+  clients.s3 ??= createS3();
+  return clients.s3;
+};
+export const sqs = (): SQSClient => {
+  clients.sqs ??= createSqs();
+  return clients.sqs;
+};
+
+/** For CLIs that point at another environment mid-process. */
+export function resetClients(): void {
+  clients = {};
+}

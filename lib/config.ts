@@ -1,0 +1,138 @@
+// The one place that reads process.env: parsed once with zod, memoized, and frozen.
+// Every other module takes what it needs from `config()` (or has it passed in by a caller).
+import { z } from 'zod';
+
+/** A comma-separated list with a default (zod 4 defaults apply to the parsed value, hence prefault). */
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s : undefined))
+  .pipe(z.url().optional());
+const positiveInt = z.coerce.number().int().positive();
+const positiveNumber = z.coerce.number().positive();
+
+const Env = z.object({
+  PRECIS_STAGE: z.string().min(1).default('local'),
+  AWS_REGION: z.string().min(1).default('eu-west-1'),
+  PRECIS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+
+  PRECIS_TABLE_API_KEYS: z.string().min(3).default('precis-local-api-keys'),
+  PRECIS_TABLE_DEDUP: z.string().min(3).default('precis-local-dedup'),
+  PRECIS_TABLE_QUARANTINE: z.string().min(3).default('precis-local-quarantine'),
+  PRECIS_QUEUE_INGEST: z.string().min(1).default('precis-local-ingest'),
+  PRECIS_BUCKET_ARCHIVE: z.string().min(3).default('precis-local-archive'),
+
+  // Set only by the local stack: when present, clients talk to the emulators with fixed credentials.
+  PRECIS_ENDPOINT_DYNAMODB: optionalUrl,
+  PRECIS_ENDPOINT_S3: optionalUrl,
+  PRECIS_ENDPOINT_SQS: optionalUrl,
+
+  // Dedup must hold for at least 30 days (Segment's own window is 24 hours).
+  PRECIS_DEDUP_WINDOW_DAYS: positiveInt.min(30).default(35),
+  PRECIS_QUARANTINE_RETENTION_DAYS: positiveInt.default(90),
+  // A claim older than this belongs to a consumer that is certainly dead (> the consumer's timeout).
+  PRECIS_ARCHIVE_LEASE_SECONDS: positiveInt.default(180),
+  PRECIS_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
+
+  PRECIS_MAX_AMOUNT: positiveNumber.default(1_000_000),
+  PRECIS_MAX_QUANTITY: positiveNumber.default(100_000),
+  PRECIS_MAX_FUTURE_HOURS: positiveNumber.default(24),
+  PRECIS_MIN_TIMESTAMP: z.iso.datetime({ offset: true }).default('2000-01-01T00:00:00Z'),
+  PRECIS_JUNK_IDS: csv.prefault(
+    'null,undefined,nil,none,nan,0,-1,[object object],anonymous,unknown,n/a,na,(null),false,true',
+  ),
+});
+
+export interface Config {
+  readonly stage: string;
+  readonly region: string;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  readonly tables: { readonly apiKeys: string; readonly dedup: string; readonly quarantine: string };
+  readonly queues: { readonly ingest: string };
+  readonly buckets: { readonly archive: string };
+  readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string };
+  readonly dedupWindowDays: number;
+  readonly quarantineRetentionDays: number;
+  readonly archiveLeaseSeconds: number;
+  readonly apiKeyCacheSeconds: number;
+  readonly quality: QualityConfig;
+}
+
+/** Thresholds of the data-quality rules (see lib/ingest/quality.ts). */
+export interface QualityConfig {
+  readonly maxAmount: number;
+  readonly maxQuantity: number;
+  readonly maxFutureMs: number;
+  readonly minTimestampMs: number;
+  readonly junkIds: ReadonlySet<string>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses an environment into a Config; throws a ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    stage: e.PRECIS_STAGE,
+    region: e.AWS_REGION,
+    logLevel: e.PRECIS_LOG_LEVEL,
+    tables: {
+      apiKeys: e.PRECIS_TABLE_API_KEYS,
+      dedup: e.PRECIS_TABLE_DEDUP,
+      quarantine: e.PRECIS_TABLE_QUARANTINE,
+    },
+    queues: { ingest: e.PRECIS_QUEUE_INGEST },
+    buckets: { archive: e.PRECIS_BUCKET_ARCHIVE },
+    endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
+    dedupWindowDays: e.PRECIS_DEDUP_WINDOW_DAYS,
+    quarantineRetentionDays: e.PRECIS_QUARANTINE_RETENTION_DAYS,
+    archiveLeaseSeconds: e.PRECIS_ARCHIVE_LEASE_SECONDS,
+    apiKeyCacheSeconds: e.PRECIS_API_KEY_CACHE_SECONDS,
+    quality: {
+      maxAmount: e.PRECIS_MAX_AMOUNT,
+      maxQuantity: e.PRECIS_MAX_QUANTITY,
+      maxFutureMs: e.PRECIS_MAX_FUTURE_HOURS * 3_600_000,
+      minTimestampMs: Date.parse(e.PRECIS_MIN_TIMESTAMP),
+      junkIds: new Set(e.PRECIS_JUNK_IDS.map((id) => id.toLowerCase())),
+    },
+  });
+}
+
+let memo: Config | undefined;
+
+/** The process-wide configuration, parsed from process.env on first use. */
+export function config(): Config {
+  memo ??= parseConfig(process.env);
+  return memo;
+}
+
+/** For tools that build an environment for a child process (the local stack, tests). */
+export function configToEnv(c: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    PRECIS_STAGE: c.stage,
+    AWS_REGION: c.region,
+    PRECIS_LOG_LEVEL: c.logLevel,
+    PRECIS_TABLE_API_KEYS: c.tables.apiKeys,
+    PRECIS_TABLE_DEDUP: c.tables.dedup,
+    PRECIS_TABLE_QUARANTINE: c.tables.quarantine,
+    PRECIS_QUEUE_INGEST: c.queues.ingest,
+    PRECIS_BUCKET_ARCHIVE: c.buckets.archive,
+  };
+  if (c.endpoints.dynamodb) env.PRECIS_ENDPOINT_DYNAMODB = c.endpoints.dynamodb;
+  if (c.endpoints.s3) env.PRECIS_ENDPOINT_S3 = c.endpoints.s3;
+  if (c.endpoints.sqs) env.PRECIS_ENDPOINT_SQS = c.endpoints.sqs;
+  return env;
+}

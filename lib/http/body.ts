@@ -1,0 +1,48 @@
+// Reading an API Gateway (HTTP API, payload v2) request body: base64, gzip (RudderStack SDKs compress),
+// the size limit, and JSON — each failure with its own clear status.
+import { gunzipSync } from 'node:zlib';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { malformedJson, payloadTooLarge, unsupportedMediaType } from '../errors.js';
+
+export interface JsonBody {
+  readonly value: unknown;
+  readonly bytes: number;
+}
+
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name] ?? undefined;
+}
+
+export function readJsonBody(event: APIGatewayProxyEventV2, maxBytes: number, optional = false): JsonBody {
+  const raw = event.body ?? '';
+  let buffer = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const encoding = header(event, 'content-encoding')?.toLowerCase();
+  if (encoding === 'gzip') {
+    try {
+      // maxOutputLength stops a zip bomb at the limit instead of after it.
+      buffer = gunzipSync(buffer, { maxOutputLength: maxBytes + 1 });
+    } catch (error) {
+      if (error instanceof RangeError) throw tooLarge('The decompressed request body is', maxBytes);
+      throw malformedJson('The body is not valid gzip data.');
+    }
+  } else if (encoding && encoding !== 'identity') {
+    throw unsupportedMediaType(`Content-Encoding ${encoding} is not supported; use gzip or none.`);
+  }
+  if (buffer.length > maxBytes) throw tooLarge(`The request body is ${buffer.length} bytes:`, maxBytes);
+  if (buffer.length === 0) {
+    if (optional) return { value: undefined, bytes: 0 };
+    throw malformedJson('The request body is empty; send a JSON object.');
+  }
+  try {
+    return { value: JSON.parse(buffer.toString('utf8')), bytes: buffer.length };
+  } catch (error) {
+    throw malformedJson(`The body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function tooLarge(what: string, maxBytes: number) {
+  return payloadTooLarge(
+    `${what} over the limit of ${maxBytes} bytes (${Math.round(maxBytes / 1024)} KB) per request. ` +
+      'Send fewer events per batch.',
+  );
+}

@@ -1,0 +1,86 @@
+// The ingest use case behind POST /v1/*: route the request, make accepted events durable on the queue
+// and rejected ones durable in the quarantine, and only then answer.
+import type { QualityConfig } from '../config.js';
+import { HttpError, unavailable } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type QuarantineStore, quarantineEntryOf } from '../quarantine/model.js';
+import type { NormalizedEvent } from './normalized.js';
+import { type IngestRoute, routeRequest } from './route.js';
+import type { IngestResponse, Rejection } from './spec.js';
+
+/** Where accepted events go; resolves only once they are durable. */
+export interface EventSink {
+  enqueue(events: readonly NormalizedEvent[]): Promise<void>;
+}
+
+export interface IngestDeps {
+  readonly sink: EventSink;
+  readonly quarantine: Pick<QuarantineStore, 'put'>;
+  readonly quality: QualityConfig;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+export interface IngestRequest {
+  readonly route: IngestRoute;
+  readonly body: unknown;
+  readonly bodyBytes: number;
+  readonly sourceId: string;
+}
+
+export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
+  const receivedAt = deps.now();
+  const routed = routeRequest(
+    req.route,
+    req.body,
+    { sourceId: req.sourceId, receivedAt },
+    { quality: deps.quality, bodyBytes: req.bodyBytes },
+  );
+  const entries = routed.rejected.map((r) =>
+    quarantineEntryOf({ ...r, sourceId: req.sourceId, receivedAt, sentAt: routed.sentAt }, receivedAt),
+  );
+  try {
+    await Promise.all([
+      routed.accepted.length > 0 ? deps.sink.enqueue(routed.accepted) : undefined,
+      entries.length > 0 ? deps.quarantine.put(entries) : undefined,
+    ]);
+  } catch (error) {
+    // Nothing may be acknowledged that is not durable: the client retries, and dedup absorbs the
+    // events that did get through.
+    deps.log.error('ingest write failed', {
+      error,
+      accepted: routed.accepted.length,
+      rejected: entries.length,
+    });
+    throw unavailable('Events could not be stored; retry the request.');
+  }
+  const rejected: Rejection[] = routed.rejected.map((r, i) => ({
+    index: r.index,
+    messageId: r.messageId,
+    quarantineId: entries[i]?.id ?? '',
+    errors: r.issues,
+  }));
+  if (rejected.length > 0) {
+    deps.log.info('events quarantined', { rejected: rejected.length, codes: [...codesOf(rejected)] });
+  }
+  const response: IngestResponse = { success: true, accepted: routed.accepted.length, rejected };
+  if (routed.accepted.length === 0 && rejected.length > 0) {
+    throw new HttpError(400, 'invalid_events', describe(rejected), response);
+  }
+  return response;
+}
+
+function codesOf(rejected: readonly Rejection[]): Set<string> {
+  return new Set(rejected.flatMap((r) => r.errors.map((e) => e.code)));
+}
+
+/** "2 events rejected: [0] properties.revenue: must not be negative; ..." — readable in an SDK log. */
+function describe(rejected: readonly Rejection[]): string {
+  const first = rejected
+    .slice(0, 3)
+    .map((r) => `[${r.index}] ${r.errors.map((e) => `${e.path}: ${e.message}`).join(', ')}`)
+    .join('; ');
+  const more = rejected.length > 3 ? `; and ${rejected.length - 3} more` : '';
+  const noun = rejected.length === 1 ? 'event was' : 'events were';
+  return `${rejected.length} ${noun} rejected and quarantined: ${first}${more}`;
+}

@@ -1,0 +1,98 @@
+// Turns a validated spec event into a NormalizedEvent: Segment's clock-skew correction, a messageId
+// for events sent without one, and e-commerce standardization of track events.
+import { createHash } from 'node:crypto';
+import { specEventName, standardizeProperties } from './ecommerce.js';
+import type { NormalizedEvent } from './normalized.js';
+import type { SpecEvent } from './spec.js';
+
+/** What the edge knows about the request an event came in. */
+export interface RequestContext {
+  readonly sourceId: string;
+  /** Server time the request arrived, epoch ms. */
+  readonly receivedAt: number;
+  /** Batch-level `sentAt` (client clock), used when the event has none of its own. */
+  readonly sentAt?: string | undefined;
+}
+
+/**
+ * Segment's rule: timestamp = receivedAt - (sentAt - originalTimestamp). The device clock may be
+ * wrong, but the time between the event and its sending is measured on that one clock, so subtracting
+ * it from the server's receive time gives the event time on the server's clock. Without sentAt there
+ * is nothing to correct with and the client's timestamp stands; without any timestamp, the event
+ * happened when it was received.
+ */
+export function correctedTimestamp(receivedAt: number, original?: string, sentAt?: string): number {
+  if (original === undefined) return receivedAt;
+  const originalMs = Date.parse(original);
+  if (sentAt === undefined) return originalMs;
+  return receivedAt - (Date.parse(sentAt) - originalMs);
+}
+
+export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEvent {
+  const sentAt = e.sentAt ?? ctx.sentAt;
+  const originalTimestamp = e.originalTimestamp ?? e.timestamp;
+  const out: NormalizedEvent = {
+    messageId: e.messageId ?? derivedMessageId(e, ctx.sourceId),
+    type: e.type,
+    userId: e.userId,
+    anonymousId: e.anonymousId,
+    context: e.context,
+    integrations: e.integrations,
+    timestamp: new Date(correctedTimestamp(ctx.receivedAt, originalTimestamp, sentAt)).toISOString(),
+    originalTimestamp,
+    sentAt,
+    receivedAt: new Date(ctx.receivedAt).toISOString(),
+    sourceId: ctx.sourceId,
+  };
+  switch (e.type) {
+    case 'track': {
+      const spec = specEventName(e.event);
+      out.event = spec ?? e.event;
+      if (spec && spec !== e.event) out.originalEvent = e.event;
+      if (e.properties) out.properties = spec ? standardizeProperties(e.properties) : e.properties;
+      break;
+    }
+    case 'page':
+    case 'screen':
+      out.name = e.name;
+      out.category = e.category;
+      out.properties = e.properties;
+      break;
+    case 'identify':
+      out.traits = e.traits;
+      break;
+    case 'group':
+      out.groupId = e.groupId;
+      out.traits = e.traits;
+      break;
+    case 'alias':
+      out.previousId = e.previousId;
+      break;
+  }
+  return dropUndefined(out);
+}
+
+/**
+ * Events sent without a messageId (plain curl, some server libraries) get one derived from their
+ * content, so that a retried request is still deduplicated. Two byte-identical events from one source
+ * are, by this definition, the same event — clients that can send true repeats must send messageIds.
+ */
+export function derivedMessageId(e: SpecEvent, sourceId: string): string {
+  const hash = createHash('sha256').update(sourceId).update('\n').update(stableStringify(e)).digest('hex');
+  return `derived-${hash.slice(0, 40)}`;
+}
+
+/** JSON with object keys sorted, so that equal values always hash alike. */
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
+  return o;
+}

@@ -1,0 +1,126 @@
+// The OpenAPI 3.1 document of the public API, generated from the zod schemas the handlers validate
+// with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { ErrorBody } from './errors.js';
+import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
+import {
+  QuarantineListQuery,
+  QuarantineListResponse,
+  ReplayRequest,
+  ReplayResponse,
+} from './quarantine/api.js';
+import { QuarantineEntry } from './quarantine/model.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const errors = {
+  400: json(
+    ErrorBody,
+    'Malformed JSON, an invalid request, or every event rejected (details name each field)',
+  ),
+  401: json(ErrorBody, 'Missing, unknown or revoked API key'),
+  403: json(ErrorBody, 'The key lacks the role this route needs'),
+  503: json(ErrorBody, 'Storage unavailable: retry with backoff (nothing was acknowledged)'),
+};
+
+function build() {
+  const registry = new OpenAPIRegistry();
+  const writeKey = registry.registerComponent('securitySchemes', 'writeKey', {
+    type: 'http',
+    scheme: 'basic',
+    description: 'Segment-style: the write key as the user name, empty password',
+  });
+  const apiKey = registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A read or admin key (HTTP Basic with the key as user name works too)',
+  });
+  const ingestResponses = {
+    200: json(IngestResponse, 'Accepted events are durable; rejected ones are quarantined and listed'),
+    ...errors,
+    413: json(ErrorBody, 'Request over 500 KB (an event over 32 KB is rejected on its own)'),
+  };
+  for (const [type, schema] of Object.entries(SCHEMAS_BY_TYPE)) {
+    registry.registerPath({
+      method: 'post',
+      path: `/v1/${type}`,
+      tags: ['Ingestion'],
+      summary: `Segment ${type} call`,
+      description: 'Compatible with the Segment HTTP Tracking API. `type` may be omitted: the path sets it.',
+      security: [{ [writeKey.name]: [] }],
+      request: { body: json(schema, `A ${type} event`) },
+      responses: ingestResponses,
+    });
+  }
+  for (const path of ['/v1/batch', '/v1/import']) {
+    registry.registerPath({
+      method: 'post',
+      path,
+      tags: ['Ingestion'],
+      summary: 'Several events of any type in one request',
+      description: 'Each event is validated on its own: a bad event never sinks the good ones.',
+      security: [{ [writeKey.name]: [] }],
+      request: { body: json(BatchBody.extend({ batch: z.array(SpecEvent).min(1) }), 'A Segment batch') },
+      responses: ingestResponses,
+    });
+  }
+  const adminOnly = [{ [apiKey.name]: [] }];
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/quarantine',
+    tags: ['Quarantine'],
+    summary: 'Quarantined events, newest first',
+    security: adminOnly,
+    request: { query: QuarantineListQuery },
+    responses: { 200: json(QuarantineListResponse, 'A page of entries'), ...errors },
+  });
+  const id = z.object({ id: z.string().meta({ example: 'q_3f2a...' }) });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/quarantine/{id}',
+    tags: ['Quarantine'],
+    summary: 'One quarantined event with its reasons and raw payload',
+    security: adminOnly,
+    request: { params: id },
+    responses: { 200: json(QuarantineEntry, 'The entry'), 404: json(ErrorBody, 'No such entry'), ...errors },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/quarantine/{id}/replay',
+    tags: ['Quarantine'],
+    summary: 'Replay a quarantined event (optionally corrected) through the pipeline',
+    security: adminOnly,
+    request: { params: id, body: json(ReplayRequest, 'Optional corrected event') },
+    responses: {
+      200: json(ReplayResponse, 'What happened'),
+      404: json(ErrorBody, 'No such entry'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['Meta'],
+    summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+  });
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Precis API',
+      version: '1',
+      description: 'Segment-compatible event ingestion, customer profiles and segmentation.',
+    },
+  });
+}
+
+let memo: ReturnType<typeof build> | undefined;
+
+export function openApiDocument(): ReturnType<typeof build> {
+  memo ??= build();
+  return memo;
+}

@@ -1,0 +1,223 @@
+// The whole system on one machine: emulators, resources from serverless.yml, API keys, serverless-offline
+// (HTTP routes and schedules) and the SQS event sources. Used by `npm start`, the e2e tests and the
+// end-to-end benchmark, so all three run the same thing.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { apiKeysTable } from '../lib/adapters/dynamodb/apiKeysTable.js';
+import { createApiKey } from '../lib/auth/apiKeys.js';
+import { createDynamoDb, createDynamoDbClient, createS3, createSqs } from '../lib/aws/clients.js';
+import { type Config, parseConfig } from '../lib/config.js';
+import { type Emulators, LOCAL_ACCOUNT_ID, startEmulators } from './emulators.js';
+import { freePort } from './ports.js';
+import { provision } from './provision.js';
+import { functionName, loadServiceDefinition, OSLS_BIN, PROJECT_ROOT, queueTriggers } from './service.js';
+import { type SqsEventSource, startSqsEventSource } from './sqsEventSource.js';
+
+export const STAGE = 'local';
+export const STACK_FILE = join(PROJECT_ROOT, '.local', 'stack.json');
+/** Fixed keys, valid only on the emulators of a local stack, so docs and scripts can name them. */
+export const LOCAL_WRITE_KEY = 'wk_local_demo';
+export const LOCAL_ADMIN_KEY = 'ak_local_demo';
+
+export interface StackOptions {
+  /** 0 (the default) picks free ports. */
+  readonly httpPort?: number;
+  readonly lambdaPort?: number;
+  readonly emulatorPorts?: { dynamodb: number; s3: number; sqs: number };
+  readonly logLevel?: string;
+  /** Where serverless-offline's output goes; default: a log file under .local/. */
+  readonly offlineOutput?: 'inherit' | 'file';
+  readonly onEvent?: (message: string) => void;
+}
+
+export interface LocalStack {
+  readonly httpUrl: string;
+  readonly writeKey: string;
+  readonly adminKey: string;
+  readonly config: Config;
+  readonly offlineLog?: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  const say = options.onEvent ?? (() => {});
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    say('resolving serverless.yml');
+    const def = await loadServiceDefinition(STAGE);
+    const region = def.provider.environment.AWS_REGION ?? 'eu-west-1';
+    const emulators = await startEmulators(options.emulatorPorts ?? { dynamodb: 0, s3: 0, sqs: 0 }, region);
+    cleanups.push(() => emulators.stop());
+    say(`emulators up: ${Object.values(emulators.endpoints).join(' ')}`);
+
+    const config = parseConfig({
+      ...def.provider.environment,
+      ...endpointEnv(emulators),
+      AWS_REGION: region,
+    });
+    const provisioned = await provision(
+      def,
+      { dynamodb: createDynamoDbClient(config), s3: createS3(config), sqs: createSqs(config) },
+      region,
+    );
+    say(
+      `provisioned ${provisioned.tables.length} tables, ${Object.keys(provisioned.queues).length} queues, ${provisioned.buckets.length} buckets`,
+    );
+    await seedKeys(config);
+
+    const httpPort = options.httpPort || (await freePort());
+    const lambdaPort = options.lambdaPort || (await freePort());
+    const { child, logFile } = await spawnOffline(emulators, httpPort, lambdaPort, options);
+    cleanups.push(() => stopProcess(child));
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    await waitForHttp(`${httpUrl}/openapi.json`, child, 180_000);
+    say(`serverless-offline up at ${httpUrl}`);
+
+    const sqs = createSqs(config);
+    const sources: SqsEventSource[] = queueTriggers(def).map((trigger) => {
+      const queueUrl = provisioned.queues[trigger.queueName];
+      if (!queueUrl) throw new Error(`queue ${trigger.queueName} was not provisioned`);
+      return startSqsEventSource({
+        sqs,
+        queueUrl,
+        queueArn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${trigger.queueName}`,
+        region,
+        batchSize: trigger.batchSize,
+        maximumBatchingWindowSeconds: trigger.maximumBatchingWindow,
+        reportBatchItemFailures: trigger.functionResponseType === 'ReportBatchItemFailures',
+        invoke: (event) => invokeOffline(lambdaPort, functionName(def, trigger.functionKey), event),
+        onError: (error) => say(`event source ${trigger.queueName}: ${(error as Error).message}`),
+      });
+    });
+    cleanups.push(() => Promise.all(sources.map((s) => s.stop())));
+
+    const stack: LocalStack = {
+      httpUrl,
+      writeKey: LOCAL_WRITE_KEY,
+      adminKey: LOCAL_ADMIN_KEY,
+      config,
+      offlineLog: logFile,
+      stop,
+    };
+    await mkdir(join(PROJECT_ROOT, '.local'), { recursive: true });
+    await writeFile(
+      STACK_FILE,
+      JSON.stringify(
+        { httpUrl, writeKey: stack.writeKey, adminKey: stack.adminKey, env: endpointEnv(emulators) },
+        null,
+        2,
+      ),
+    );
+    cleanups.push(() => writeFile(STACK_FILE, '{}'));
+    return stack;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function endpointEnv(e: Emulators): Record<string, string> {
+  return {
+    PRECIS_ENDPOINT_DYNAMODB: e.endpoints.dynamodb,
+    PRECIS_ENDPOINT_S3: e.endpoints.s3,
+    PRECIS_ENDPOINT_SQS: e.endpoints.sqs,
+  };
+}
+
+async function seedKeys(config: Config): Promise<void> {
+  const store = apiKeysTable(createDynamoDb(config), config.tables.apiKeys);
+  await createApiKey(
+    { role: 'write', sourceId: 'demo', name: 'local demo write key' },
+    store,
+    Date.now,
+    'local_demo',
+  );
+  await createApiKey(
+    { role: 'admin', sourceId: 'admin', name: 'local admin key' },
+    store,
+    Date.now,
+    'local_demo',
+  );
+}
+
+async function spawnOffline(e: Emulators, httpPort: number, lambdaPort: number, options: StackOptions) {
+  const env = {
+    ...process.env,
+    PRECIS_LOCAL_DYNAMODB: e.endpoints.dynamodb,
+    PRECIS_LOCAL_S3: e.endpoints.s3,
+    PRECIS_LOCAL_SQS: e.endpoints.sqs,
+    PRECIS_HTTP_PORT: String(httpPort),
+    PRECIS_LAMBDA_PORT: String(lambdaPort),
+    PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
+  const child = spawn(process.execPath, [OSLS_BIN, 'offline', 'start', '--stage', STAGE], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let logFile: string | undefined;
+  if (options.offlineOutput === 'inherit') {
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+  } else {
+    logFile = join(PROJECT_ROOT, '.local', `offline-${httpPort}.log`);
+    await mkdir(join(PROJECT_ROOT, '.local'), { recursive: true });
+    const out = createWriteStream(logFile);
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  }
+  return { child, logFile };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`serverless-offline did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** Invokes a function through serverless-offline's Lambda API; a function error rejects. */
+async function invokeOffline(
+  lambdaPort: number,
+  name: string,
+  event: unknown,
+): Promise<SQSBatchResponse | undefined> {
+  const res = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${name}/invocations`, {
+    method: 'POST',
+    body: JSON.stringify(event),
+  });
+  const text = await res.text();
+  if (!res.ok || res.headers.get('x-amz-function-error')) {
+    throw new Error(`${name} failed: ${res.status} ${text.slice(0, 500)}`);
+  }
+  return text ? (JSON.parse(text) as SQSBatchResponse) : undefined;
+}
+
+/** serverless-offline runs handlers in workers of its own: stop the whole process group. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.pid) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  process.kill(-child.pid, 'SIGTERM');
+  const timeout = sleep(5000).then(() => 'timeout');
+  if ((await Promise.race([exited, timeout])) === 'timeout' && child.exitCode === null) {
+    process.kill(-child.pid, 'SIGKILL');
+    await exited;
+  }
+}
