@@ -22,11 +22,12 @@ const Env = z.object({
   AWS_REGION: z.string().min(1).default('eu-west-1'),
   PRECIS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 
-  PRECIS_TABLE_API_KEYS: z.string().min(3).default('precis-local-api-keys'),
-  PRECIS_TABLE_DEDUP: z.string().min(3).default('precis-local-dedup'),
-  PRECIS_TABLE_QUARANTINE: z.string().min(3).default('precis-local-quarantine'),
-  PRECIS_QUEUE_INGEST: z.string().min(1).default('precis-local-ingest'),
-  PRECIS_BUCKET_ARCHIVE: z.string().min(3).default('precis-local-archive'),
+  // Names default to what serverless.yml gives the stage (precis-<stage>-...); Lambda gets them set.
+  PRECIS_TABLE_API_KEYS: z.string().min(3).optional(),
+  PRECIS_TABLE_DEDUP: z.string().min(3).optional(),
+  PRECIS_TABLE_QUARANTINE: z.string().min(3).optional(),
+  PRECIS_QUEUE_INGEST: z.string().min(1).optional(),
+  PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
 
   // Set only by the local stack: when present, clients talk to the emulators with fixed credentials.
   PRECIS_ENDPOINT_DYNAMODB: optionalUrl,
@@ -85,17 +86,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const name = (suffix: string) => `precis-${e.PRECIS_STAGE}-${suffix}`;
   return Object.freeze({
     stage: e.PRECIS_STAGE,
     region: e.AWS_REGION,
     logLevel: e.PRECIS_LOG_LEVEL,
     tables: {
-      apiKeys: e.PRECIS_TABLE_API_KEYS,
-      dedup: e.PRECIS_TABLE_DEDUP,
-      quarantine: e.PRECIS_TABLE_QUARANTINE,
+      apiKeys: e.PRECIS_TABLE_API_KEYS ?? name('api-keys'),
+      dedup: e.PRECIS_TABLE_DEDUP ?? name('dedup'),
+      quarantine: e.PRECIS_TABLE_QUARANTINE ?? name('quarantine'),
     },
-    queues: { ingest: e.PRECIS_QUEUE_INGEST },
-    buckets: { archive: e.PRECIS_BUCKET_ARCHIVE },
+    queues: { ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest') },
+    buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
     dedupWindowDays: e.PRECIS_DEDUP_WINDOW_DAYS,
     quarantineRetentionDays: e.PRECIS_QUARANTINE_RETENTION_DAYS,
@@ -119,20 +121,7 @@ export function config(): Config {
   return memo;
 }
 
-/** For tools that build an environment for a child process (the local stack, tests). */
-export function configToEnv(c: Config): Record<string, string> {
-  const env: Record<string, string> = {
-    PRECIS_STAGE: c.stage,
-    AWS_REGION: c.region,
-    PRECIS_LOG_LEVEL: c.logLevel,
-    PRECIS_TABLE_API_KEYS: c.tables.apiKeys,
-    PRECIS_TABLE_DEDUP: c.tables.dedup,
-    PRECIS_TABLE_QUARANTINE: c.tables.quarantine,
-    PRECIS_QUEUE_INGEST: c.queues.ingest,
-    PRECIS_BUCKET_ARCHIVE: c.buckets.archive,
-  };
-  if (c.endpoints.dynamodb) env.PRECIS_ENDPOINT_DYNAMODB = c.endpoints.dynamodb;
-  if (c.endpoints.s3) env.PRECIS_ENDPOINT_S3 = c.endpoints.s3;
-  if (c.endpoints.sqs) env.PRECIS_ENDPOINT_SQS = c.endpoints.sqs;
-  return env;
+/** The process environment with overrides on top: for CLIs and tools pointed at a local stack. */
+export function configFor(overrides: Record<string, string | undefined>): Config {
+  return parseConfig({ ...process.env, ...overrides });
 }

@@ -1,7 +1,7 @@
 // The raw archive's stable row format (schema_version 1): one JSON object per line, gzip-compressed,
 // under raw/dt=YYYY-MM-DD/. Every row has every column, nested objects are JSON text, so Athena's JSON
 // SerDe and DuckDB's read_json see one fixed schema (docs/archive.md has the DDL).
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { NormalizedEvent } from '../ingest/normalized.js';
 
 export const ARCHIVE_SCHEMA_VERSION = 1;
@@ -100,4 +100,13 @@ export function archiveObjectKey(day: string, at: number, writer: string): strin
 export function encodeArchiveObject(records: readonly ArchiveRecord[]): Buffer {
   const ndjson = records.map((r) => JSON.stringify(r)).join('\n');
   return gzipSync(`${ndjson}\n`);
+}
+
+/** Reads an archive object back; rows are returned as stored (validated by the callers that need to). */
+export function decodeArchiveObject(body: Uint8Array): ArchiveRecord[] {
+  return gunzipSync(body)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as ArchiveRecord);
 }

@@ -1,6 +1,13 @@
 // The raw archive bucket. Objects are immutable once written (a later erasure rewrites them whole).
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { ArchiveStore } from '../../archive/ports.js';
+import { ARCHIVE_PREFIX, type ArchiveRecord, decodeArchiveObject } from '../../archive/record.js';
 
 export function archiveBucket(client: S3Client, bucket: string): ArchiveStore {
   return {
@@ -19,4 +26,27 @@ export function archiveBucket(client: S3Client, bucket: string): ArchiveStore {
       }
     },
   };
+}
+
+/** Reading the archive back: for tests, benchmarks and operators (and, later, erasure). */
+export function archiveReader(client: S3Client, bucket: string) {
+  async function* keys(prefix = ARCHIVE_PREFIX): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of out.Contents ?? []) if (o.Key) yield o.Key;
+      token = out.NextContinuationToken;
+    } while (token);
+  }
+  async function records(key: string): Promise<ArchiveRecord[]> {
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!out.Body) throw new Error(`archive object ${key} has no body`);
+    return decodeArchiveObject(await out.Body.transformToByteArray());
+  }
+  async function* allRecords(prefix = ARCHIVE_PREFIX): AsyncGenerator<ArchiveRecord & { key: string }> {
+    for await (const key of keys(prefix)) for (const r of await records(key)) yield { ...r, key };
+  }
+  return { keys, records, allRecords };
 }

@@ -1,0 +1,20 @@
+// e2e tier: the whole local stack (emulators, serverless-offline, SQS event sources), for the whole run.
+import type { TestProject } from 'vitest/node';
+import { startLocalStack } from '../../local/stack.js';
+
+export default async function setup(project: TestProject) {
+  const stack = await startLocalStack({ logLevel: 'WARN' });
+  const e = stack.config.endpoints;
+  project.provide('stackEnv', {
+    AWS_REGION: stack.config.region,
+    PRECIS_STAGE: stack.config.stage,
+    PRECIS_ENDPOINT_DYNAMODB: e.dynamodb ?? '',
+    PRECIS_ENDPOINT_S3: e.s3 ?? '',
+    PRECIS_ENDPOINT_SQS: e.sqs ?? '',
+    PRECIS_BUCKET_ARCHIVE: stack.config.buckets.archive,
+  });
+  project.provide('httpUrl', stack.httpUrl);
+  project.provide('writeKey', stack.writeKey);
+  project.provide('adminKey', stack.adminKey);
+  return () => stack.stop();
+}
