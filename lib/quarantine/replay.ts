@@ -35,7 +35,7 @@ export async function replayEntry(
       reason: 'the event was too large to keep; send a corrected event',
     };
   }
-  const raw = corrected ?? JSON.parse(entry.payload);
+  const raw = corrected === undefined ? JSON.parse(entry.payload) : withTypeOf(entry, corrected);
   const ctx = { sourceId: entry.sourceId, receivedAt: Date.parse(entry.receivedAt), sentAt: entry.sentAt };
   const prepared = prepareEvent(raw, ctx, deps.quality);
   const at = new Date(deps.now()).toISOString();
@@ -47,6 +47,12 @@ export async function replayEntry(
   await deps.sink.enqueue([prepared.event]);
   await deps.quarantine.markReplayed(id, at);
   return { id, outcome: 'replayed', messageId: prepared.event.messageId };
+}
+
+/** A correction of a single-route call (POST /v1/track...) may leave out `type`, as the call did. */
+function withTypeOf(entry: QuarantineEntry, corrected: unknown): unknown {
+  const isObject = corrected !== null && typeof corrected === 'object' && !Array.isArray(corrected);
+  return isObject && !('type' in corrected) && entry.type ? { ...corrected, type: entry.type } : corrected;
 }
 
 /** Replays every open entry a query finds, up to `max`. */

@@ -1,0 +1,160 @@
+// The HTTP API through plain clients (fetch and the curl binary): every kind of bad input gets its
+// status and reason; client retries and body write keys work as with Segment.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+import { openApiDocument } from '../../lib/openapi.js';
+import { waitForArchived } from '../support/archiveWait.js';
+import { testConfig } from '../support/provided.js';
+
+const url = (path: string) => `${inject('httpUrl')}${path}`;
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** `key: null` sends no Authorization header. */
+async function post(path: string, body: unknown, key: string | null = inject('writeKey')) {
+  const res = await fetch(url(path), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: basic(key) } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+describe('HTTP API with plain clients', () => {
+  it('accepts a track call from curl with the write key as Basic user name', () => {
+    const messageId = `curl-${randomUUID()}`;
+    const out = execFileSync(
+      'curl',
+      [
+        '-sS',
+        '-w',
+        '\n%{http_code}',
+        '-u',
+        `${inject('writeKey')}:`,
+        '-H',
+        'content-type: application/json',
+        '-d',
+        JSON.stringify({ userId: 'curl-user', event: 'Product Shared', messageId }),
+        url('/v1/track'),
+      ],
+      { encoding: 'utf8' },
+    );
+    const [body, status] = out.trimEnd().split('\n');
+    expect(status).toBe('200');
+    expect(JSON.parse(body ?? '')).toEqual({ success: true, accepted: 1, rejected: [] });
+  });
+
+  it('answers 401 without a key and with an unknown key, 403 for a write key on admin routes', async () => {
+    const noKey = await post('/v1/track', { userId: 'u', event: 'E' }, null);
+    expect(noKey.status).toBe(401);
+    expect(noKey.body.error).toBe('unauthorized');
+    expect((await post('/v1/track', { userId: 'u', event: 'E' }, 'wk_not_a_key')).status).toBe(401);
+    const res = await fetch(url('/v1/quarantine'), { headers: { authorization: basic(inject('writeKey')) } });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers 400 for malformed JSON and for invalid batches, naming the field', async () => {
+    const malformed = await post('/v1/batch', '{"batch": [');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toBe('malformed_json');
+    const notBatch = await post('/v1/batch', { batch: 'nope' });
+    expect(notBatch.status).toBe(400);
+    expect(notBatch.body.details).toEqual([expect.objectContaining({ path: 'batch' })]);
+    const invalid = await post('/v1/identify', { traits: { plan: 'x' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error).toBe('invalid_events');
+    const details = invalid.body.details as { rejected: { errors: { path: string; code: string }[] }[] };
+    expect(details.rejected[0]?.errors).toEqual([
+      expect.objectContaining({ path: 'userId', code: 'required' }),
+    ]);
+  });
+
+  it('answers 413 for a request over 500 KB and rejects only the event over 32 KB in a batch', async () => {
+    const huge = {
+      batch: [{ type: 'track', userId: 'u', event: 'E', properties: { blob: 'x'.repeat(520 * 1024) } }],
+    };
+    const tooBig = await post('/v1/batch', huge);
+    expect(tooBig.status).toBe(413);
+    expect(String(tooBig.body.message)).toContain('512000 bytes');
+
+    const run = `size-${randomUUID()}`;
+    const batch = [
+      { type: 'track', messageId: `${run}-ok`, userId: 'u', event: 'E' },
+      {
+        type: 'track',
+        messageId: `${run}-big`,
+        userId: 'u',
+        event: 'E',
+        properties: { blob: 'y'.repeat(33 * 1024) },
+      },
+    ];
+    const mixed = await post('/v1/batch', { batch });
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.accepted).toBe(1);
+    expect(mixed.body.rejected).toEqual([
+      expect.objectContaining({
+        index: 1,
+        messageId: `${run}-big`,
+        errors: [expect.objectContaining({ code: 'event_too_large' })],
+      }),
+    ]);
+    await waitForArchived(testConfig(), `${run}-ok`, 1);
+  });
+
+  it('deduplicates a retried batch and concurrent copies of it, and accepts writeKey in the body', async () => {
+    const run = `retry-${randomUUID()}`;
+    const batch = Array.from({ length: 25 }, (_, i) => ({
+      type: 'track',
+      messageId: `${run}-${i}`,
+      userId: `u${i}`,
+      event: 'Checkout Started',
+    }));
+    const sends = await Promise.all([1, 2, 3, 4, 5].map(() => post('/v1/batch', { batch })));
+    expect(sends.map((s) => s.status)).toEqual([200, 200, 200, 200, 200]);
+    // Segment SDKs also put the write key in the body; without an Authorization header it is used.
+    expect((await post('/v1/batch', { batch, writeKey: inject('writeKey') }, null)).status).toBe(200);
+    const rows = await waitForArchived(testConfig(), run, batch.length);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const again = await waitForArchived(testConfig(), run, batch.length);
+    expect(again.length).toBe(rows.length);
+    expect(new Set(again.map((r) => r.message_id)).size).toBe(batch.length);
+    expect(again.length).toBe(batch.length);
+  });
+
+  it('lists, shows and replays a quarantined event with a correction, then archives it', async () => {
+    const run = `replay-${randomUUID()}`;
+    const bad = {
+      userId: 'u',
+      messageId: run,
+      event: 'Order Completed',
+      properties: { revenue: -3, order_id: 'o' },
+    };
+    const sent = await post('/v1/track', bad);
+    expect(sent.status).toBe(400);
+    const id = (sent.body.details as { rejected: { quarantineId: string }[] }).rejected[0]?.quarantineId;
+    const admin = { authorization: `Bearer ${inject('adminKey')}` };
+
+    const shown = await fetch(url(`/v1/quarantine/${id}`), { headers: admin });
+    expect(shown.status).toBe(200);
+    expect(await shown.json()).toMatchObject({ id, status: 'open', messageId: run, replayable: true });
+    expect((await fetch(url('/v1/quarantine/q_missing'), { headers: admin })).status).toBe(404);
+
+    const unchanged = await fetch(url(`/v1/quarantine/${id}/replay`), { method: 'POST', headers: admin });
+    expect(await unchanged.json()).toMatchObject({ outcome: 'still_invalid' });
+    const corrected = await fetch(url(`/v1/quarantine/${id}/replay`), {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: { ...bad, properties: { revenue: 3, order_id: 'o' } } }),
+    });
+    expect(await corrected.json()).toMatchObject({ outcome: 'replayed', messageId: run });
+    const [row] = await waitForArchived(testConfig(), run, 1);
+    expect(JSON.parse(row?.properties ?? '{}')).toEqual({ revenue: 3, order_id: 'o' });
+  });
+
+  it('serves the OpenAPI document generated from the schemas', async () => {
+    const res = await fetch(url('/openapi.json'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+});
