@@ -20,6 +20,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        // osls package, offline: the CloudFormation a deployment would use.
+        test: { name: 'deploy', include: ['test/deploy/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

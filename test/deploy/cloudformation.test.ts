@@ -1,0 +1,164 @@
+// `osls package` must produce a deployable stack: this packages the service offline (no AWS account)
+// and checks the generated CloudFormation: resources, DLQ redrive, timeouts, runtime and least-privilege
+// IAM per function.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OSLS_BIN, PROJECT_ROOT } from '../../local/service.js';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+let template: Template;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'precis-package-'));
+  await promisify(execFile)(process.execPath, [OSLS_BIN, 'package', '--stage', 'prod', '--package', dir], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 180_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const resource = (id: string) => {
+  const r = template.Resources[id];
+  if (!r) throw new Error(`no resource ${id} in the template`);
+  return r;
+};
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/** The statements of a function's own role (serverless-iam-roles-per-function). */
+function statementsOf(functionId: string): Statement[] {
+  const fn = resource(`${functionId}LambdaFunction`);
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = resource(roleId).Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+/** Logical ids a statement's resources refer to (through !GetAtt, !Ref or !Join). */
+function referencedIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (Array.isArray(o['Fn::GetAtt'])) return [String(o['Fn::GetAtt'][0])];
+    if (typeof o.Ref === 'string') return [o.Ref];
+    return Object.values(o).flatMap(referencedIds);
+  }
+  return [];
+}
+
+function grants(functionId: string): Map<string, Set<string>> {
+  const byAction = new Map<string, Set<string>>();
+  for (const s of statementsOf(functionId)) {
+    if (s.Effect !== 'Allow') continue;
+    for (const action of actions(s)) {
+      const set = byAction.get(action) ?? new Set<string>();
+      for (const id of referencedIds(s.Resource)) set.add(id);
+      byAction.set(action, set);
+    }
+  }
+  return byAction;
+}
+
+describe('osls package (stage prod)', () => {
+  it('declares the tables, queues, bucket, alarm and Athena table', () => {
+    for (const id of [
+      'ApiKeysTable',
+      'DedupTable',
+      'QuarantineTable',
+      'IngestQueue',
+      'IngestDeadLetterQueue',
+      'IngestDeadLetterAlarm',
+      'ArchiveBucket',
+      'RawEventsTable',
+    ]) {
+      expect(template.Resources[id], id).toBeDefined();
+    }
+    expect(resource('DedupTable').Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: 'expiresAt',
+      Enabled: true,
+    });
+    expect(resource('ArchiveBucket').Properties.PublicAccessBlockConfiguration).toMatchObject({
+      BlockPublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('sends poison messages to the DLQ and keeps the visibility timeout above the consumer timeout', () => {
+    const queue = resource('IngestQueue').Properties;
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    const consumer = resource('ArchiveLambdaFunction').Properties;
+    const timeout = Number(consumer.Timeout);
+    expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * timeout);
+    const lease = Number(
+      (consumer.Environment as { Variables: Record<string, string> }).Variables.PRECIS_ARCHIVE_LEASE_SECONDS,
+    );
+    // An abandoned dedup claim may be taken over only once its writer is certainly dead.
+    expect(lease).toBeGreaterThan(timeout);
+    expect(lease).toBeLessThan(Number(queue.VisibilityTimeout));
+    const [, mapping] = ofType('AWS::Lambda::EventSourceMapping')[0] ?? [];
+    expect(mapping?.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(resource('IngestDeadLetterAlarm').Properties.Dimensions).toEqual([
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'QueueName'] } },
+    ]);
+  });
+
+  it('runs every function on nodejs22.x with a timeout and memory set', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs22.x');
+      expect(Number(fn.Properties.Timeout), id).toBeLessThanOrEqual(60);
+      expect(Number(fn.Properties.MemorySize), id).toBeGreaterThanOrEqual(256);
+    }
+  });
+
+  it('gives each function its own role with only the actions and resources it needs', () => {
+    const roles = new Set(
+      ofType('AWS::Lambda::Function').map(([, fn]) => JSON.stringify(fn.Properties.Role)),
+    );
+    expect(roles.size).toBe(ofType('AWS::Lambda::Function').length);
+
+    const ingest = grants('Ingest');
+    expect([...ingest.keys()].filter((a) => !a.startsWith('logs:')).sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+    );
+    expect([...(ingest.get('dynamodb:GetItem') ?? [])]).toEqual(['ApiKeysTable']);
+    expect([...(ingest.get('dynamodb:PutItem') ?? [])]).toEqual(['QuarantineTable']);
+
+    const archive = grants('Archive');
+    expect([...archive.keys()].some((a) => a.startsWith('sqs:Send'))).toBe(false);
+    expect([...(archive.get('s3:PutObject') ?? [])]).toEqual(['ArchiveBucket']);
+    expect([...(archive.get('dynamodb:PutItem') ?? [])]).toEqual(['DedupTable']);
+
+    const list = grants('QuarantineList');
+    expect([...list.keys()].some((a) => a.startsWith('s3:') || a.startsWith('sqs:'))).toBe(false);
+
+    for (const [id] of ofType('AWS::Lambda::Function')) {
+      for (const s of statementsOf(id.replace(/LambdaFunction$/, ''))) {
+        // No wildcard actions, and no data-plane grant on '*'.
+        for (const action of actions(s)) expect(action, id).not.toMatch(/\*$/);
+        if (actions(s).some((a) => !a.startsWith('logs:'))) expect(s.Resource, id).not.toBe('*');
+      }
+    }
+  });
+});
