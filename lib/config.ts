@@ -27,6 +27,7 @@ const Env = z.object({
   PRECIS_TABLE_DEDUP: z.string().min(3).optional(),
   PRECIS_TABLE_QUARANTINE: z.string().min(3).optional(),
   PRECIS_QUEUE_INGEST: z.string().min(1).optional(),
+  PRECIS_QUEUE_INGEST_DLQ: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
 
   // Set only by the local stack: when present, clients talk to the emulators with fixed credentials.
@@ -55,7 +56,7 @@ export interface Config {
   readonly region: string;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   readonly tables: { readonly apiKeys: string; readonly dedup: string; readonly quarantine: string };
-  readonly queues: { readonly ingest: string };
+  readonly queues: { readonly ingest: string; readonly ingestDlq: string };
   readonly buckets: { readonly archive: string };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string };
   readonly dedupWindowDays: number;
@@ -96,7 +97,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       dedup: e.PRECIS_TABLE_DEDUP ?? name('dedup'),
       quarantine: e.PRECIS_TABLE_QUARANTINE ?? name('quarantine'),
     },
-    queues: { ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest') },
+    queues: {
+      ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
+      ingestDlq: e.PRECIS_QUEUE_INGEST_DLQ ?? name('ingest-dlq'),
+    },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
     dedupWindowDays: e.PRECIS_DEDUP_WINDOW_DAYS,

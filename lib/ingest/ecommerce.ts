@@ -154,7 +154,11 @@ export function standardizeProperties(properties: Properties): Properties {
 }
 
 function standardizeValue(key: string, value: unknown): unknown {
-  if (NUMERIC.has(key) && typeof value === 'string' && NUMERIC_STRING.test(value)) return Number(value);
+  if (NUMERIC.has(key) && typeof value === 'string' && NUMERIC_STRING.test(value)) {
+    // "1e999" is Infinity, which JSON would silently turn into null: keep the string for the rules.
+    const n = Number(value);
+    if (Number.isFinite(n)) return n;
+  }
   if (ID_PROPERTIES.has(key) && typeof value === 'number') return String(value);
   if (key === 'currency' && typeof value === 'string') return value.trim().toUpperCase();
   if (key === 'products' && Array.isArray(value)) {

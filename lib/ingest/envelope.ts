@@ -24,14 +24,15 @@ export function packEnvelopes(events: readonly NormalizedEvent[], maxBytes = MAX
   let size = HEAD.length + TAIL.length;
   for (const event of events) {
     const json = JSON.stringify(event);
-    const bytes = Buffer.byteLength(json) + 1;
-    if (parts.length > 0 && size + bytes > maxBytes) {
+    const bytes = Buffer.byteLength(json);
+    // Every event after the first is preceded by a comma.
+    if (parts.length > 0 && size + 1 + bytes > maxBytes) {
       out.push(HEAD + parts.join(',') + TAIL);
       parts = [];
       size = HEAD.length + TAIL.length;
     }
+    size += (parts.length > 0 ? 1 : 0) + bytes;
     parts.push(json);
-    size += bytes;
   }
   if (parts.length > 0) out.push(HEAD + parts.join(',') + TAIL);
   return out;

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { specEventName, standardizeProperties } from './ecommerce.js';
 import type { NormalizedEvent } from './normalized.js';
-import type { SpecEvent } from './spec.js';
+import { isoDateTimeMs, type SpecEvent } from './spec.js';
 
 /** What the edge knows about the request an event came in. */
 export interface RequestContext {
@@ -23,9 +23,9 @@ export interface RequestContext {
  */
 export function correctedTimestamp(receivedAt: number, original?: string, sentAt?: string): number {
   if (original === undefined) return receivedAt;
-  const originalMs = Date.parse(original);
+  const originalMs = isoDateTimeMs(original);
   if (sentAt === undefined) return originalMs;
-  return receivedAt - (Date.parse(sentAt) - originalMs);
+  return receivedAt - (isoDateTimeMs(sentAt) - originalMs);
 }
 
 export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEvent {
@@ -76,9 +76,11 @@ export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEve
  * Events sent without a messageId (plain curl, some server libraries) get one derived from their
  * content, so that a retried request is still deduplicated. Two byte-identical events from one source
  * are, by this definition, the same event — clients that can send true repeats must send messageIds.
+ * sentAt is left out: a client stamps it anew on every retry.
  */
 export function derivedMessageId(e: SpecEvent, sourceId: string): string {
-  const hash = createHash('sha256').update(sourceId).update('\n').update(stableStringify(e)).digest('hex');
+  const content = stableStringify({ ...e, sentAt: undefined });
+  const hash = createHash('sha256').update(sourceId).update('\n').update(content).digest('hex');
   return `derived-${hash.slice(0, 40)}`;
 }
 

@@ -95,9 +95,15 @@ export function prepareEvent(
 /** Splits a request body into raw events, applying Segment's batch-level context and integrations. */
 function eventsOf(route: IngestRoute, body: unknown): { events: unknown[]; sentAt?: string } {
   if (route !== 'batch') {
-    if (!isObject(body)) throw badRequest('The request body must be a JSON object (one event).');
-    // The route names the call, as in Segment: a `type` in the body is overridden.
-    return { events: [{ ...body, type: route }] };
+    if (!isObject(body)) {
+      throw badRequest('The request body must be a JSON object (one event).', [
+        { path: '(root)', code: 'invalid_type', message: 'must be a JSON object (one event)' },
+      ]);
+    }
+    // The route names the call, as in Segment: a `type` in the body is overridden. A body writeKey is
+    // a credential, not part of the event: it must not reach the quarantine's stored payload.
+    const { writeKey: _credential, ...event } = body;
+    return { events: [{ ...event, type: route }] };
   }
   const parsed = BatchBody.safeParse(body);
   if (!parsed.success) {

@@ -29,12 +29,18 @@ const OptionalIdentifier = Identifier.nullish().transform((v) => v ?? undefined)
 /** ISO-8601 date-time; a missing offset is read as UTC, as Segment does. */
 export const IsoDateTime = z
   .string({ error: 'must be an ISO-8601 date-time string' })
-  .refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)), {
+  .refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(isoDateTimeMs(s)), {
     error: 'must be an ISO-8601 date-time such as 2024-05-01T12:30:00.000Z',
   })
   .meta({ format: 'date-time', example: '2024-05-01T12:30:00.000Z' });
 const ISO_DATE_TIME =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Epoch ms of an IsoDateTime. Date.parse reads a date-time without offset as local time, not UTC. */
+export function isoDateTimeMs(s: string): number {
+  const localTime = /[T ]\d{2}:\d{2}/.test(s) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(s);
+  return Date.parse(localTime ? `${s}Z` : s);
+}
 
 const JsonObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' });
 
