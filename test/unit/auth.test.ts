@@ -1,0 +1,228 @@
+// API keys: where a request's key is read from, how it is resolved to a role (401 unknown or revoked,
+// 403 wrong role), the lookup cache, and that only hashes of keys are ever stored.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  allows,
+  createApiKey,
+  hashKey,
+} from '../../lib/auth/apiKeys.js';
+import { authenticator, keyFromCredentials } from '../../lib/auth/authenticate.js';
+import { HttpError } from '../../lib/errors.js';
+
+const basic = (userPass: string, scheme = 'Basic') => `${scheme} ${Buffer.from(userPass).toString('base64')}`;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** An in-memory key table that counts lookups, standing in for the DynamoDB adapter. */
+class MemoryKeyStore implements ApiKeyStore {
+  readonly records = new Map<string, ApiKeyRecord>();
+  lookups = 0;
+  async findByHash(keyHash: string) {
+    this.lookups += 1;
+    const r = this.records.get(keyHash);
+    return r && { ...r };
+  }
+  async put(record: ApiKeyRecord) {
+    this.records.set(record.keyHash, { ...record });
+  }
+  async revoke(keyId: string, at: string) {
+    for (const r of this.records.values()) {
+      if (r.keyId === keyId) {
+        r.revokedAt = at;
+        return true;
+      }
+    }
+    return false;
+  }
+  async list() {
+    return [...this.records.values()];
+  }
+}
+
+/** A clock the test moves by hand. */
+const clock = (start = Date.UTC(2026, 10, 22, 14, 30)) => {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
+};
+
+async function rejectionOf(promise: Promise<unknown>): Promise<HttpError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected an HttpError, but the call succeeded');
+}
+
+describe('keyFromCredentials', () => {
+  it('reads the key as the user name of HTTP Basic, with or without a password', () => {
+    expect(keyFromCredentials({ authorization: basic('wk_abc:') })).toBe('wk_abc');
+    expect(keyFromCredentials({ authorization: basic('wk_abc') })).toBe('wk_abc');
+    expect(keyFromCredentials({ authorization: basic('wk_abc:ignored:too') })).toBe('wk_abc');
+  });
+
+  it('accepts the scheme in any case and extra whitespace', () => {
+    expect(keyFromCredentials({ authorization: basic('wk_abc:', 'basic') })).toBe('wk_abc');
+    expect(
+      keyFromCredentials({ authorization: `  BASIC   ${Buffer.from('wk_abc:').toString('base64')} ` }),
+    ).toBe('wk_abc');
+  });
+
+  it('reads a Bearer token', () => {
+    expect(keyFromCredentials({ authorization: 'Bearer rk_123' })).toBe('rk_123');
+    expect(keyFromCredentials({ authorization: 'bearer rk_123' })).toBe('rk_123');
+  });
+
+  it('falls back to the body writeKey only when there is no Authorization header', () => {
+    expect(keyFromCredentials({ bodyWriteKey: 'wk_body' })).toBe('wk_body');
+    expect(keyFromCredentials({ authorization: '   ', bodyWriteKey: 'wk_body' })).toBe('wk_body');
+    expect(keyFromCredentials({ authorization: 'Bearer rk_1', bodyWriteKey: 'wk_body' })).toBe('rk_1');
+    // A header that names no key does not let the body key through either.
+    expect(keyFromCredentials({ authorization: 'Digest x', bodyWriteKey: 'wk_body' })).toBeUndefined();
+  });
+
+  it('finds no key in garbage or empty credentials', () => {
+    for (const authorization of [
+      'Digest abc',
+      'Basic',
+      'Bearer',
+      'Bearer    ',
+      basic(':secret'),
+      'wk_abc',
+      'ApiKey wk_abc',
+    ]) {
+      expect(keyFromCredentials({ authorization })).toBeUndefined();
+    }
+    expect(keyFromCredentials({})).toBeUndefined();
+    expect(keyFromCredentials({ bodyWriteKey: '' })).toBeUndefined();
+  });
+});
+
+describe('authenticator', () => {
+  async function setup(cacheMs = 60_000) {
+    const store = new MemoryKeyStore();
+    const time = clock();
+    const write = await createApiKey({ role: 'write', sourceId: 'web', name: 'Web' }, store, time.now);
+    const read = await createApiKey({ role: 'read', sourceId: 'bi', name: 'BI' }, store, time.now);
+    const admin = await createApiKey({ role: 'admin', sourceId: 'ops', name: 'Ops' }, store, time.now);
+    const auth = authenticator(store, cacheMs, time.now);
+    return { store, time, write, read, admin, auth };
+  }
+
+  it('resolves a known key to its record', async () => {
+    const { auth, write } = await setup();
+    const record = await auth.authenticate({ authorization: basic(`${write.key}:`) }, 'write');
+    expect(record).toEqual(write.record);
+  });
+
+  it('answers 401 for a missing or unknown key, with a Basic challenge', async () => {
+    const { auth } = await setup();
+    for (const credentials of [{}, { authorization: 'Bearer wk_unknown' }]) {
+      const error = await rejectionOf(auth.authenticate(credentials, 'write'));
+      expect(error.status).toBe(401);
+      expect(error.headers['www-authenticate']).toMatch(/^Basic /);
+    }
+  });
+
+  it('answers 401 for a revoked key', async () => {
+    const { auth, store, write } = await setup(0);
+    await store.revoke(write.record.keyId, '2026-11-22T15:00:00Z');
+    const error = await rejectionOf(auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write'));
+    expect(error.status).toBe(401);
+  });
+
+  it('answers 403 when the role does not match the route', async () => {
+    const { auth, write, read } = await setup();
+    const writeOnRead = await rejectionOf(
+      auth.authenticate({ authorization: `Bearer ${write.key}` }, 'read'),
+    );
+    expect(writeOnRead.status).toBe(403);
+    const readOnWrite = await rejectionOf(
+      auth.authenticate({ authorization: `Bearer ${read.key}` }, 'write'),
+    );
+    expect(readOnWrite.status).toBe(403);
+    const writeOnAdmin = await rejectionOf(
+      auth.authenticate({ authorization: `Bearer ${write.key}` }, 'admin'),
+    );
+    expect(writeOnAdmin.status).toBe(403);
+  });
+
+  it('lets an admin key call every route', async () => {
+    const { auth, admin } = await setup();
+    for (const role of ['write', 'read', 'admin'] as const) {
+      expect((await auth.authenticate({ authorization: `Bearer ${admin.key}` }, role)).role).toBe('admin');
+      expect(allows('admin', role)).toBe(true);
+    }
+  });
+
+  it('serves repeated lookups from the cache within the TTL and asks the store again after it', async () => {
+    const { auth, store, time, write } = await setup(60_000);
+    const credentials = { authorization: basic(`${write.key}:`) };
+    await auth.authenticate(credentials, 'write');
+    time.advance(59_999);
+    await auth.authenticate(credentials, 'write');
+    expect(store.lookups).toBe(1);
+
+    // A revocation is seen once the cached entry expires.
+    await store.revoke(write.record.keyId, '2026-11-22T14:31:00Z');
+    await auth.authenticate(credentials, 'write');
+    time.advance(1);
+    const error = await rejectionOf(auth.authenticate(credentials, 'write'));
+    expect(error.status).toBe(401);
+    expect(store.lookups).toBe(2);
+  });
+
+  it('caches per key', async () => {
+    const { auth, store, write, admin } = await setup();
+    await auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write');
+    await auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write');
+    await auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write');
+    expect(store.lookups).toBe(2);
+  });
+});
+
+describe('createApiKey', () => {
+  it('stores only the hash of the key, derives keyId from it, and returns the clear key once', async () => {
+    const store = new MemoryKeyStore();
+    const at = Date.UTC(2026, 10, 22, 14, 30);
+    const { key, record } = await createApiKey(
+      { role: 'write', sourceId: 'pos', name: 'Shop POS' },
+      store,
+      () => at,
+      'fixed-secret',
+    );
+    expect(key).toBe('wk_fixed-secret');
+    expect(record.keyHash).toBe(sha256(key));
+    expect(hashKey(key)).toBe(sha256(key));
+    expect(record.keyId).toBe(`key_${sha256(key).slice(0, 12)}`);
+    expect(record).toMatchObject({
+      role: 'write',
+      sourceId: 'pos',
+      name: 'Shop POS',
+      createdAt: new Date(at).toISOString(),
+    });
+    const stored = await store.list();
+    expect(stored).toEqual([record]);
+    expect(JSON.stringify(stored)).not.toContain('fixed-secret');
+  });
+
+  it('prefixes keys by role and makes each one unique', async () => {
+    const store = new MemoryKeyStore();
+    const keys = await Promise.all(
+      (['write', 'read', 'admin'] as const).map((role) =>
+        createApiKey({ role, sourceId: 's', name: role }, store),
+      ),
+    );
+    expect(keys.map((k) => k.key.slice(0, 3))).toEqual(['wk_', 'rk_', 'ak_']);
+    expect(new Set(keys.map((k) => k.record.keyId)).size).toBe(3);
+    for (const { key } of keys) expect(key.length).toBeGreaterThan(40);
+  });
+});

@@ -1,0 +1,178 @@
+// Request routing: Segment's batch-level defaults, the per-event size limit, the route naming the call,
+// and bodies that cannot be routed at all (a 400 whose details name the path).
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../lib/errors.js';
+import { type IngestRoute, routeRequest } from '../../lib/ingest/route.js';
+import { MAX_EVENT_BYTES } from '../../lib/ingest/spec.js';
+import { defaultQuality, pathsAndCodes, RECEIVED_AT, requestContext } from './factories.js';
+
+const quality = defaultQuality();
+const bytesOf = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
+const route = (r: IngestRoute, body: unknown) =>
+  routeRequest(r, body, requestContext(), { quality, bodyBytes: bytesOf(body) });
+
+function httpErrorOf(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected an HttpError, but nothing was thrown');
+}
+
+const detailsOf = (error: HttpError) => pathsAndCodes(error.details as { path: string; code: string }[]);
+
+/** A track event padded so that its JSON is exactly `bytes` long. */
+function eventOfSize(bytes: number, messageId: string) {
+  const base = { type: 'track', event: 'Big', userId: 'u1', messageId, properties: { pad: '' } };
+  return { ...base, properties: { pad: 'x'.repeat(bytes - bytesOf(base)) } };
+}
+
+describe('batch-level context and integrations', () => {
+  it('fill in what an event lacks, with event-level values winning', () => {
+    const body = {
+      context: { library: { name: 'analytics-node' }, ip: '198.51.100.1', locale: 'en-US' },
+      integrations: { All: true, Mixpanel: false },
+      batch: [
+        { type: 'identify', userId: 'u1', context: { ip: '203.0.113.7' }, integrations: { Mixpanel: true } },
+        { type: 'identify', userId: 'u2' },
+      ],
+    };
+    const { accepted, rejected } = route('batch', body);
+    expect(rejected).toEqual([]);
+    expect(accepted.map((e) => [e.context, e.integrations])).toEqual([
+      [
+        { library: { name: 'analytics-node' }, ip: '203.0.113.7', locale: 'en-US' },
+        { All: true, Mixpanel: true },
+      ],
+      [body.context, body.integrations],
+    ]);
+  });
+
+  it('does not mask a malformed event-level context: the event is rejected at context', () => {
+    const body = {
+      context: { locale: 'en-US' },
+      integrations: { All: true },
+      batch: [
+        { type: 'identify', userId: 'u1', context: 'mobile' },
+        { type: 'identify', userId: 'u2', integrations: ['Mixpanel'] },
+        { type: 'identify', userId: 'u3' },
+      ],
+    };
+    const { accepted, rejected } = route('batch', body);
+    expect(rejected.map((r) => [r.index, pathsAndCodes(r.issues)])).toEqual([
+      [0, [['context', 'invalid_type']]],
+      [1, [['integrations', 'invalid_type']]],
+    ]);
+    expect(accepted.map((e) => e.userId)).toEqual(['u3']);
+  });
+
+  it('applies the batch sentAt to every event without its own and returns it', () => {
+    const sentAt = new Date(RECEIVED_AT - 2_000).toISOString();
+    const timestamp = new Date(RECEIVED_AT - 62_000).toISOString();
+    const routed = route('batch', { sentAt, batch: [{ type: 'identify', userId: 'u1', timestamp }] });
+    expect(routed.sentAt).toBe(sentAt);
+    expect(routed.accepted[0]?.timestamp).toBe(new Date(RECEIVED_AT - 60_000).toISOString());
+  });
+});
+
+describe('the 32 KB per-event limit', () => {
+  it('rejects an event of 33,000 bytes in a 40 KB batch and accepts its neighbours', () => {
+    const batch = [eventOfSize(3_000, 'm-0'), eventOfSize(33_000, 'm-1'), eventOfSize(3_000, 'm-2')];
+    expect(bytesOf(batch[1])).toBe(33_000);
+    const body = { batch };
+    expect(bytesOf(body)).toBeGreaterThan(39_000);
+    expect(bytesOf(body)).toBeLessThan(40 * 1024);
+
+    const { accepted, rejected } = route('batch', body);
+    expect(accepted.map((e) => e.messageId)).toEqual(['m-0', 'm-2']);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.index).toBe(1);
+    expect(rejected[0]?.messageId).toBe('m-1');
+    expect(pathsAndCodes(rejected[0]?.issues ?? [])).toEqual([['(root)', 'event_too_large']]);
+    expect(rejected[0]?.issues[0]?.message).toContain('33000');
+  });
+
+  it('accepts an event of exactly 32 KB and rejects one byte more', () => {
+    const { accepted, rejected } = route('batch', {
+      batch: [eventOfSize(MAX_EVENT_BYTES, 'at-limit'), eventOfSize(MAX_EVENT_BYTES + 1, 'over')],
+    });
+    expect(accepted.map((e) => e.messageId)).toEqual(['at-limit']);
+    expect(rejected.map((r) => r.messageId)).toEqual(['over']);
+  });
+
+  it('applies to single-event routes too', () => {
+    const { type: _t, ...body } = eventOfSize(MAX_EVENT_BYTES + 100, 'single');
+    const { accepted, rejected } = route('track', body);
+    expect(accepted).toEqual([]);
+    expect(pathsAndCodes(rejected[0]?.issues ?? [])).toEqual([['(root)', 'event_too_large']]);
+  });
+});
+
+describe('single-event routes', () => {
+  it('take the type from the route, overriding a type in the body', () => {
+    const { accepted, rejected } = route('track', { type: 'identify', event: 'Signed Up', userId: 'u1' });
+    expect(rejected).toEqual([]);
+    expect(accepted.map((e) => [e.type, e.event])).toEqual([['track', 'Signed Up']]);
+  });
+
+  it('validate the body against the route type', () => {
+    const { rejected } = route('group', { type: 'identify', userId: 'u1' });
+    expect(rejected.map((r) => [r.index, pathsAndCodes(r.issues)])).toEqual([[0, [['groupId', 'required']]]]);
+  });
+
+  it('keep a body writeKey (a credential) out of the event and of what is quarantined', () => {
+    const { rejected } = route('track', { writeKey: 'wk_secret', userId: 'u1' });
+    expect(rejected).toHaveLength(1);
+    expect(JSON.stringify(rejected[0]?.raw)).not.toContain('wk_secret');
+    const { accepted } = route('track', { writeKey: 'wk_secret', userId: 'u1', event: 'Signed Up' });
+    expect(JSON.stringify(accepted)).not.toContain('wk_secret');
+  });
+
+  it.each([
+    ['null', null],
+    ['an array', [{ type: 'track', event: 'x', userId: 'u' }]],
+    ['a string', 'track'],
+    ['a number', 42],
+    ['absent', undefined],
+  ])('answer a body that is %s with a 400 naming the root', (_what, body) => {
+    const error = httpErrorOf(() => route('identify', body));
+    expect(error.status).toBe(400);
+    expect(detailsOf(error)).toEqual([['(root)', 'invalid_type']]);
+  });
+});
+
+describe('invalid batch bodies', () => {
+  it.each([
+    ['no batch', { sentAt: '2026-11-22T14:00:00Z' }, [['batch', 'required']]],
+    ['an empty batch', { batch: [] }, [['batch', 'too_short']]],
+    ['a batch that is not an array', { batch: { type: 'track' } }, [['batch', 'invalid_type']]],
+    ['a bad batch sentAt', { batch: [{}], sentAt: 'now' }, [['sentAt', 'invalid_value']]],
+    ['a non-object batch context', { batch: [{}], context: 'web' }, [['context', 'invalid_type']]],
+    [
+      'a non-object batch integrations',
+      { batch: [{}], integrations: [] },
+      [['integrations', 'invalid_type']],
+    ],
+    ['an array body', [{ type: 'track' }], [['(root)', 'invalid_type']]],
+    ['a null body', null, [['(root)', 'invalid_type']]],
+  ])('answer %s with a 400 whose details name the path', (_what, body, expected) => {
+    const error = httpErrorOf(() => route('batch', body));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
+    expect(detailsOf(error)).toEqual(expected);
+  });
+
+  it('keep non-object batch entries as rejected events instead of failing the request', () => {
+    const { accepted, rejected } = route('batch', {
+      context: { locale: 'en-US' },
+      batch: ['track', null, { type: 'identify', userId: 'u1' }],
+    });
+    expect(accepted).toHaveLength(1);
+    expect(rejected.map((r) => [r.index, pathsAndCodes(r.issues)])).toEqual([
+      [0, [['(root)', 'invalid_type']]],
+      [1, [['(root)', 'invalid_type']]],
+    ]);
+  });
+});
