@@ -36,7 +36,9 @@ export async function provision(
       try {
         await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
       } catch (error) {
-        if (!(error instanceof Error && error.name === 'BucketAlreadyOwnedByYou')) throw error;
+        // s3rver answers BucketAlreadyExists where S3 would say BucketAlreadyOwnedByYou.
+        const exists = ['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'];
+        if (!(error instanceof Error && exists.includes(error.name))) throw error;
       }
       return name;
     }),

@@ -74,6 +74,8 @@ export async function archiveBatch(
 
   // 1. Claim every event; group the claimed ones by the object they will be written to.
   const claimedByKey = new Map<string, { claims: DedupClaim[]; pending: Pending[] }>();
+  // Claims whose write failed as far as we know, but which may exist all the same (a lost answer).
+  const uncertain: DedupClaim[] = [];
   let duplicates = 0;
   await pMap(
     events.values(),
@@ -90,6 +92,7 @@ export async function archiveBatch(
         outcome = await claimEvent(claim, deps, now);
       } catch (error) {
         deps.log.warn('dedup claim failed', { messageId: claim.messageId, error });
+        uncertain.push(claim);
         outcome = 'busy';
       }
       if (outcome === 'duplicate') duplicates++;
@@ -104,25 +107,41 @@ export async function archiveBatch(
     { concurrency: deps.concurrency ?? 32 },
   );
 
+  // A claim of ours left behind names an object written without its event: a redelivery would find the
+  // object and take the event for archived. Take such claims back, or write none of those objects.
+  const unsafeKeys = new Set<string>();
+  if (uncertain.length > 0) {
+    await deps.dedup.release(uncertain).catch((error: unknown) => {
+      deps.log.warn('uncertain claims not released', { claims: uncertain.length, error });
+      for (const c of uncertain) unsafeKeys.add(c.objectKey);
+    });
+  }
+
   // 2. Write one object per partition, then mark its claims done.
   const archived: NormalizedEvent[] = [];
   const objects: string[] = [];
   const archivedAt = new Date(now).toISOString();
   for (const [key, group] of claimedByKey) {
+    if (unsafeKeys.has(key)) {
+      // Never written, so these claims can safely be given back.
+      failRecords(group.pending);
+      await deps.dedup.release(group.claims).catch((error: unknown) => {
+        deps.log.warn('claim release failed; the leases will expire', { key, error });
+      });
+      continue;
+    }
     try {
       const body = encodeArchiveObject(group.pending.map((p) => toArchiveRecord(p.event, archivedAt)));
       await deps.archive.put(key, body);
     } catch (error) {
+      // The claims stay: a failed PUT may still have been applied. The records come back after the
+      // visibility timeout, which outlasts the lease, and the object behind the claim then decides.
       deps.log.error('archive write failed; events stay on the queue', {
         key,
         events: group.claims.length,
         error,
       });
       failRecords(group.pending);
-      await deps.dedup.release(group.claims).catch((releaseError: unknown) => {
-        // The leases expire on their own; the retry then finds no object and archives again.
-        deps.log.warn('claim release failed', { key, error: releaseError });
-      });
       continue;
     }
     objects.push(key);
@@ -142,6 +161,8 @@ export async function archiveBatch(
 async function claimEvent(claim: DedupClaim, deps: ArchiveDeps, now: number): Promise<ClaimOutcome> {
   const existing = await deps.dedup.tryClaim(claim, now);
   if (existing === 'claimed') return 'claimed';
+  // Our own claim, written by an attempt whose answer was lost (tokens are unique to a call).
+  if (existing.token === claim.token) return 'claimed';
   if (existing.status === 'done') return 'duplicate';
   if (existing.leaseUntil > now) return 'busy';
   // An abandoned claim: its writer died before or after writing the object.

@@ -18,7 +18,11 @@ export default async function setup(project: TestProject) {
     PRECIS_ENDPOINT_SQS: emulators.endpoints.sqs,
   };
   const config = parseConfig(stackEnv);
-  await provision(def, { dynamodb: createDynamoDbClient(config), s3: createS3(config), sqs: createSqs(config) }, region);
+  await provision(
+    def,
+    { dynamodb: createDynamoDbClient(config), s3: createS3(config), sqs: createSqs(config) },
+    region,
+  );
   project.provide('stackEnv', stackEnv);
   return () => emulators.stop();
 }

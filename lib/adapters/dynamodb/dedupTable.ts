@@ -65,9 +65,14 @@ export function dedupTable(client: DynamoDBDocumentClient, table: string): Dedup
           new PutCommand({
             TableName: table,
             Item: toItem(claim, 'pending'),
-            ConditionExpression: '#token = :previous AND #status = :pending',
+            // Or already ours: an SDK retry of a write whose first attempt was applied.
+            ConditionExpression: '#status = :pending AND #token IN (:previous, :mine)',
             ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
-            ExpressionAttributeValues: { ':previous': previousToken, ':pending': 'pending' },
+            ExpressionAttributeValues: {
+              ':previous': previousToken,
+              ':mine': claim.token,
+              ':pending': 'pending',
+            },
           }),
         );
         return true;

@@ -1,0 +1,85 @@
+// API keys against the real table: create, authenticate with HTTP Basic (as Segment write keys), roles,
+// revoke by keyId, list; and the lookup cache, which delays a revocation by at most its TTL.
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
+import { createApiKey, hashKey, keyIdOf } from '../../lib/auth/apiKeys.js';
+import { authenticator } from '../../lib/auth/authenticate.js';
+import { HttpError } from '../../lib/errors.js';
+import { newId } from '../support/archiveFixtures.js';
+import { archiveHarness } from '../support/archiveHarness.js';
+
+const h = archiveHarness();
+afterAll(() => h.close());
+const store = apiKeysTable(h.dynamo, h.config.tables.apiKeys);
+
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+async function failure(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
+  return error;
+}
+
+describe('API keys', () => {
+  it('creates, authenticates, revokes by keyId and lists keys', async () => {
+    const sourceId = newId('src');
+    const auth = authenticator(store, 0);
+    const { key, record } = await createApiKey({ role: 'write', sourceId, name: 'web' }, store);
+    expect(key.startsWith('wk_')).toBe(true);
+    // Only the hash is stored.
+    expect(record.keyHash).toBe(hashKey(key));
+    expect(record.keyId).toBe(keyIdOf(record.keyHash));
+    expect(await store.findByHash(record.keyHash)).toEqual(record);
+    expect(JSON.stringify(await store.list())).not.toContain(key);
+
+    expect(await auth.authenticate({ authorization: basic(key) }, 'write')).toEqual(record);
+    // Segment clients may send the key in the body instead.
+    expect(await auth.authenticate({ bodyWriteKey: key }, 'write')).toEqual(record);
+    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'admin'))).toMatchObject({
+      status: 403,
+      code: 'forbidden',
+    });
+    expect(await failure(auth.authenticate({ authorization: basic(`${key}x`) }, 'write'))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
+    expect(await failure(auth.authenticate({}, 'write'))).toMatchObject({ status: 401 });
+
+    const admin = await createApiKey({ role: 'admin', sourceId, name: 'ops' }, store);
+    expect((await auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write')).role).toBe('admin');
+
+    expect(await store.revoke(record.keyId, '2026-01-02T03:04:05.000Z')).toBe(true);
+    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
+    // Revoking again keeps the first revocation time.
+    expect(await store.revoke(record.keyId, '2027-01-01T00:00:00.000Z')).toBe(true);
+    expect(await store.revoke(`key_${newId('missing')}`, new Date().toISOString())).toBe(false);
+
+    const mine = (await store.list()).filter((r) => r.sourceId === sourceId);
+    expect(mine.map((r) => [r.keyId, r.role, r.revokedAt]).sort()).toEqual(
+      [
+        [record.keyId, 'write', '2026-01-02T03:04:05.000Z'],
+        [admin.record.keyId, 'admin', undefined],
+      ].sort(),
+    );
+  });
+
+  it('takes a revocation into account once the lookup cache expires', async () => {
+    let now = Date.now();
+    const auth = authenticator(store, 60_000, () => now);
+    const { key, record } = await createApiKey({ role: 'write', sourceId: newId('src'), name: 'pos' }, store);
+    await auth.authenticate({ authorization: basic(key) }, 'write');
+
+    await store.revoke(record.keyId, new Date(now).toISOString());
+    expect((await auth.authenticate({ authorization: basic(key) }, 'write')).keyId).toBe(record.keyId);
+    now += 60_001;
+    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
+      status: 401,
+    });
+  });
+});
