@@ -19,6 +19,8 @@ export interface SqsEventSourceOptions {
   readonly batchSize: number;
   readonly maximumBatchingWindowSeconds: number;
   readonly reportBatchItemFailures: boolean;
+  /** Pollers working the queue at once (Lambda scales out across batches the same way). */
+  readonly concurrency?: number;
   /** Runs the function; a rejection fails the whole batch, as a Lambda error would. */
   readonly invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
   readonly onError?: (error: unknown) => void;
@@ -30,7 +32,7 @@ export interface SqsEventSource {
 
 export function startSqsEventSource(o: SqsEventSourceOptions): SqsEventSource {
   let running = true;
-  const loop = (async () => {
+  const poll = async () => {
     while (running) {
       try {
         const messages = await receiveBatch(o, () => running);
@@ -40,11 +42,12 @@ export function startSqsEventSource(o: SqsEventSourceOptions): SqsEventSource {
         if (running) await new Promise((r) => setTimeout(r, 500));
       }
     }
-  })();
+  };
+  const loops = Array.from({ length: o.concurrency ?? 1 }, poll);
   return {
     async stop() {
       running = false;
-      await loop;
+      await Promise.all(loops);
     },
   };
 }
@@ -61,6 +64,8 @@ async function receiveBatch(o: SqsEventSourceOptions, running: () => boolean): P
         // Short long-polls so that stop() is prompt.
         WaitTimeSeconds: first ? 1 : 0,
         MessageSystemAttributeNames: ['All'],
+        // local-aws-sqs reads only the older name; without it records lose ApproximateReceiveCount.
+        AttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
     );

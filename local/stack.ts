@@ -92,6 +92,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         batchSize: trigger.batchSize,
         maximumBatchingWindowSeconds: trigger.maximumBatchingWindow,
         reportBatchItemFailures: trigger.functionResponseType === 'ReportBatchItemFailures',
+        concurrency: 2,
         invoke: (event) => invokeOffline(lambdaPort, functionName(def, trigger.functionKey), event),
         onError: (error) => say(`event source ${trigger.queueName}: ${(error as Error).message}`),
       });

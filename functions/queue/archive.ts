@@ -3,4 +3,7 @@ import { archiveBatch } from '../../lib/archive/archiveBatch.js';
 import { withSqs } from '../../lib/queue/withSqs.js';
 import { archiveDeps } from '../../lib/runtime.js';
 
-export const handler = withSqs((records) => archiveBatch(records, archiveDeps()));
+export const handler = withSqs(
+  (records) => archiveBatch(records, archiveDeps()),
+  (r) => ({ archived: r.archived.length, duplicates: r.duplicates, objects: r.objects.length }),
+);

@@ -87,6 +87,11 @@ const EVENT_BY_KEY: ReadonlyMap<string, SpecEventName> = new Map([
   ...SPEC_EVENTS.map((spec) => [nameKey(spec), spec] as const),
 ]);
 
+const SPEC = new Set<string>(SPEC_EVENTS);
+
+/** Whether a (standardized) event name is one of the spec's. */
+export const isSpecEventName = (name: string): boolean => SPEC.has(name);
+
 /** The spec name for an event name, or undefined for a custom event. */
 export function specEventName(name: string): SpecEventName | undefined {
   return EVENT_BY_KEY.get(nameKey(name));
@@ -138,33 +143,49 @@ const ID_PROPERTIES = new Set(['product_id', 'order_id', 'checkout_id', 'cart_id
 
 type Properties = Record<string, unknown>;
 
-/** Spec keys, numbers and currency codes for the properties of a spec event (and its products). */
+/**
+ * Spec keys, numbers and currency codes for the properties of a spec event (and its products). Copy on
+ * write: properties that are already standard (the common case) are returned as they are, unallocated.
+ */
 export function standardizeProperties(properties: Properties): Properties {
-  const out: Properties = {};
-  for (const [rawKey, value] of Object.entries(properties)) {
-    const key = PROPERTY_ALIASES[rawKey] ?? rawKey;
+  let out: Properties | undefined;
+  const keys = Object.keys(properties);
+  for (let i = 0; i < keys.length; i++) {
+    const rawKey = keys[i] as string;
+    const value = properties[rawKey];
+    const alias = PROPERTY_ALIASES[rawKey];
     // An explicit spec key wins over an alias of it sent alongside.
-    if (key !== rawKey && Object.hasOwn(properties, key)) {
-      out[rawKey] = value;
-      continue;
+    const key = alias !== undefined && !Object.hasOwn(properties, alias) ? alias : rawKey;
+    const standard = standardizeValue(key, value);
+    if (out === undefined && (key !== rawKey || standard !== value)) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j] as string] = properties[keys[j] as string];
     }
-    out[key] = standardizeValue(key, value);
+    if (out !== undefined) out[key] = standard;
   }
-  return out;
+  return out ?? properties;
 }
 
 function standardizeValue(key: string, value: unknown): unknown {
   if (NUMERIC.has(key) && typeof value === 'string' && NUMERIC_STRING.test(value)) {
-    // "1e999" is Infinity, which JSON would silently turn into null: keep the string for the rules.
     const n = Number(value);
-    if (Number.isFinite(n)) return n;
+    // "1e999" would become Infinity, which JSON writes as null: keep the string for the rules to name.
+    return Number.isFinite(n) ? n : value;
   }
   if (ID_PROPERTIES.has(key) && typeof value === 'number') return String(value);
-  if (key === 'currency' && typeof value === 'string') return value.trim().toUpperCase();
+  if (key === 'currency' && typeof value === 'string') {
+    const code = value.trim().toUpperCase();
+    return code === value ? value : code;
+  }
   if (key === 'products' && Array.isArray(value)) {
-    return value.map((p) =>
-      p !== null && typeof p === 'object' && !Array.isArray(p) ? standardizeProperties(p) : p,
-    );
+    let changed = false;
+    const products = value.map((p) => {
+      if (p === null || typeof p !== 'object' || Array.isArray(p)) return p;
+      const standard = standardizeProperties(p as Properties);
+      changed ||= standard !== p;
+      return standard;
+    });
+    return changed ? products : value;
   }
   return value;
 }

@@ -1,7 +1,7 @@
 // The SQS message format between the ingest edge and the consumer. Events are packed many to a message
 // (SQS bills per request; a 500 KB batch would otherwise be ~1,600 sends), each event serialized once.
 import { z } from 'zod';
-import { NormalizedEvent } from './normalized.js';
+import { eventJson, NormalizedEvent } from './normalized.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -11,8 +11,11 @@ export const IngestEnvelope = z.object({
 });
 export type IngestEnvelope = z.infer<typeof IngestEnvelope>;
 
-/** Below SQS's 256 KiB message limit, with room for attributes. */
-export const MAX_ENVELOPE_BYTES = 240 * 1024;
+/**
+ * SQS bills per 64 KB chunk, so larger messages save nothing; smaller ones bound the work one consumer
+ * invocation gets (batchSize x 64 KB) and what a single failure sends back to the queue.
+ */
+export const MAX_ENVELOPE_BYTES = 64 * 1024 - 512;
 
 const HEAD = `{"v":${ENVELOPE_VERSION},"events":[`;
 const TAIL = ']}';
@@ -23,7 +26,7 @@ export function packEnvelopes(events: readonly NormalizedEvent[], maxBytes = MAX
   let parts: string[] = [];
   let size = HEAD.length + TAIL.length;
   for (const event of events) {
-    const json = JSON.stringify(event);
+    const json = eventJson(event);
     const bytes = Buffer.byteLength(json);
     // Every event after the first is preceded by a comma.
     if (parts.length > 0 && size + 1 + bytes > maxBytes) {

@@ -31,19 +31,16 @@ export function correctedTimestamp(receivedAt: number, original?: string, sentAt
 export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEvent {
   const sentAt = e.sentAt ?? ctx.sentAt;
   const originalTimestamp = e.originalTimestamp ?? e.timestamp;
+  // Keys are only ever added when defined (never deleted): objects keep a fast shape for serialization.
   const out: NormalizedEvent = {
     messageId: e.messageId ?? derivedMessageId(e, ctx.sourceId),
     type: e.type,
-    userId: e.userId,
-    anonymousId: e.anonymousId,
-    context: e.context,
-    integrations: e.integrations,
     timestamp: new Date(correctedTimestamp(ctx.receivedAt, originalTimestamp, sentAt)).toISOString(),
-    originalTimestamp,
-    sentAt,
     receivedAt: new Date(ctx.receivedAt).toISOString(),
     sourceId: ctx.sourceId,
   };
+  if (e.userId !== undefined) out.userId = e.userId;
+  if (e.anonymousId !== undefined) out.anonymousId = e.anonymousId;
   switch (e.type) {
     case 'track': {
       const spec = specEventName(e.event);
@@ -54,22 +51,26 @@ export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEve
     }
     case 'page':
     case 'screen':
-      out.name = e.name;
-      out.category = e.category;
-      out.properties = e.properties;
+      if (e.name !== undefined) out.name = e.name;
+      if (e.category !== undefined) out.category = e.category;
+      if (e.properties) out.properties = e.properties;
       break;
     case 'identify':
-      out.traits = e.traits;
+      if (e.traits) out.traits = e.traits;
       break;
     case 'group':
       out.groupId = e.groupId;
-      out.traits = e.traits;
+      if (e.traits) out.traits = e.traits;
       break;
     case 'alias':
       out.previousId = e.previousId;
       break;
   }
-  return dropUndefined(out);
+  if (e.context) out.context = e.context;
+  if (e.integrations) out.integrations = e.integrations;
+  if (originalTimestamp !== undefined) out.originalTimestamp = originalTimestamp;
+  if (sentAt !== undefined) out.sentAt = sentAt;
+  return out;
 }
 
 /**
@@ -92,9 +93,4 @@ export function stableStringify(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
-  return o;
 }

@@ -1,6 +1,7 @@
 // Data-quality rules: events that are well-formed but cannot be true (junk ids, negative or absurd
 // amounts, clocks far in the future) are quarantined with a reason instead of polluting profiles.
 import type { QualityConfig } from '../config.js';
+import { isSpecEventName } from './ecommerce.js';
 import type { NormalizedEvent } from './normalized.js';
 import type { FieldIssue } from './spec.js';
 
@@ -27,7 +28,11 @@ export function checkQuality(e: NormalizedEvent, q: QualityConfig): FieldIssue[]
     }
   }
   checkTimestamp(e, q, issues);
-  if (e.properties) checkAmounts(e.properties, '', q, issues);
+  if (e.properties) {
+    // Spec events promise numbers (numeric strings were converted); custom events may carry strings.
+    const typed = e.type === 'track' && e.event !== undefined && isSpecEventName(e.event);
+    checkAmounts(e.properties, 'properties', typed, q, issues);
+  }
   return issues;
 }
 
@@ -50,57 +55,61 @@ function checkTimestamp(e: NormalizedEvent, q: QualityConfig, issues: FieldIssue
   }
 }
 
+// Runs for every product of every order: no closures or path strings unless there is an issue.
 function checkAmounts(
   props: Record<string, unknown>,
-  prefix: string,
+  path: string,
+  typed: boolean,
   q: QualityConfig,
   issues: FieldIssue[],
 ) {
-  const at = (key: string) => `${prefix || 'properties'}.${key}`;
   for (const key of AMOUNT_KEYS) {
-    const value = props[key];
-    if (value === undefined || value === null) continue;
-    if (typeof value !== 'number') {
-      issues.push({ path: at(key), code: 'not_a_number', message: 'must be a number' });
-    } else if (value < 0) {
-      issues.push({ path: at(key), code: 'negative_amount', message: `must not be negative (got ${value})` });
-    } else if (value > q.maxAmount) {
-      issues.push({
-        path: at(key),
-        code: 'absurd_amount',
-        message: `${value} is above the limit of ${q.maxAmount}`,
-      });
-    }
+    const issue = amountIssue(props[key], typed, q);
+    if (issue) issues.push({ path: `${path}.${key}`, ...issue });
   }
-  checkQuantity(props.quantity, at('quantity'), q, issues);
+  const quantity = quantityIssue(props.quantity, typed, q);
+  if (quantity) issues.push({ path: `${path}.quantity`, ...quantity });
   if (typeof props.currency === 'string' && !CURRENCY.test(props.currency)) {
     issues.push({
-      path: at('currency'),
+      path: `${path}.currency`,
       code: 'invalid_currency',
       message: 'must be an ISO-4217 code such as EUR',
     });
   }
   const products = props.products;
   if (Array.isArray(products)) {
-    products.forEach((p, i) => {
+    for (let i = 0; i < products.length; i++) {
+      const p: unknown = products[i];
       if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
-        checkAmounts(p as Record<string, unknown>, `${at('products')}[${i}]`, q, issues);
+        checkAmounts(p as Record<string, unknown>, `${path}.products[${i}]`, typed, q, issues);
       }
-    });
+    }
   }
 }
 
-function checkQuantity(value: unknown, path: string, q: QualityConfig, issues: FieldIssue[]) {
-  if (value === undefined || value === null) return;
+type Issue = Omit<FieldIssue, 'path'>;
+
+function amountIssue(value: unknown, typed: boolean, q: QualityConfig): Issue | undefined {
   if (typeof value !== 'number') {
-    issues.push({ path, code: 'not_a_number', message: 'must be a number' });
-  } else if (value <= 0) {
-    issues.push({ path, code: 'non_positive_quantity', message: `must be above zero (got ${value})` });
-  } else if (value > q.maxQuantity) {
-    issues.push({
-      path,
-      code: 'absurd_quantity',
-      message: `${value} is above the limit of ${q.maxQuantity}`,
-    });
+    return typed && value !== undefined && value !== null
+      ? { code: 'not_a_number', message: 'must be a number' }
+      : undefined;
   }
+  if (value < 0) return { code: 'negative_amount', message: `must not be negative (got ${value})` };
+  if (value > q.maxAmount)
+    return { code: 'absurd_amount', message: `${value} is above the limit of ${q.maxAmount}` };
+  return undefined;
+}
+
+function quantityIssue(value: unknown, typed: boolean, q: QualityConfig): Issue | undefined {
+  if (typeof value !== 'number') {
+    return typed && value !== undefined && value !== null
+      ? { code: 'not_a_number', message: 'must be a number' }
+      : undefined;
+  }
+  if (value <= 0) return { code: 'non_positive_quantity', message: `must be above zero (got ${value})` };
+  if (value > q.maxQuantity) {
+    return { code: 'absurd_quantity', message: `${value} is above the limit of ${q.maxQuantity}` };
+  }
+  return undefined;
 }

@@ -68,6 +68,7 @@ export function prepareEvent(
   checkSize = true,
 ): Prepared {
   if (checkSize) {
+    // Segment measures the event as sent; re-serializing it is the one exact measure we have.
     const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
     if (bytes > MAX_EVENT_BYTES) {
       return {

@@ -7,17 +7,26 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger } from '../log.js';
 import type { QueueRecord } from './record.js';
 
-export function withSqs(
-  process: (records: QueueRecord[]) => Promise<{ failedRecordIds: readonly string[] }>,
+export function withSqs<R extends { failedRecordIds: readonly string[] }>(
+  process: (records: QueueRecord[]) => Promise<R>,
+  /** Figures of a batch for its summary log line. */
+  summarize: (result: R) => Record<string, unknown> = () => ({}),
 ) {
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger(), { resetKeys: true }))
     .handler(async (event) => {
+      const started = Date.now();
       const records = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
-      const { failedRecordIds } = await process(records);
-      if (failedRecordIds.length > 0) {
-        logger().warn('records left for retry', { failed: failedRecordIds.length, of: records.length });
-      }
+      const result = await process(records);
+      const { failedRecordIds } = result;
+      const summary = {
+        records: records.length,
+        failed: failedRecordIds.length,
+        ms: Date.now() - started,
+        ...summarize(result),
+      };
+      if (failedRecordIds.length > 0) logger().warn('batch done; records left for retry', summary);
+      else logger().info('batch done', summary);
       return { batchItemFailures: failedRecordIds.map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }
