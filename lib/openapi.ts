@@ -45,18 +45,23 @@ function build() {
     413: json(ErrorBody, 'Request over 500 KB (an event over 32 KB is rejected on its own)'),
   };
   for (const [type, schema] of Object.entries(SCHEMAS_BY_TYPE)) {
-    registry.registerPath({
-      method: 'post',
-      path: `/v1/${type}`,
-      tags: ['Ingestion'],
-      summary: `Segment ${type} call`,
-      description: 'Compatible with the Segment HTTP Tracking API. `type` may be omitted: the path sets it.',
-      security: [{ [writeKey.name]: [] }],
-      request: { body: json(schema, `A ${type} event`) },
-      responses: ingestResponses,
-    });
+    for (const path of [`/v1/${type}`, `/v1/${type.charAt(0)}`]) {
+      const short = path.length === 5;
+      registry.registerPath({
+        method: 'post',
+        path,
+        tags: ['Ingestion'],
+        summary: short ? `Segment ${type} call (analytics.js path)` : `Segment ${type} call`,
+        description:
+          'Compatible with the Segment HTTP Tracking API. `type` may be omitted: the path sets it.' +
+          (short ? ' analytics.js sends the write key as `writeKey` in a text/plain body.' : ''),
+        security: [{ [writeKey.name]: [] }],
+        request: { body: json(schema, `A ${type} event`) },
+        responses: ingestResponses,
+      });
+    }
   }
-  for (const path of ['/v1/batch', '/v1/import']) {
+  for (const path of ['/v1/batch', '/v1/import', '/v1/b']) {
     registry.registerPath({
       method: 'post',
       path,

@@ -1,4 +1,5 @@
-// POST /v1/track|identify|page|screen|group|alias|batch|import — the Segment HTTP Tracking API.
+// POST /v1/track|identify|page|screen|group|alias|batch|import — the Segment HTTP Tracking API — and the
+// one-letter paths analytics.js (the browser SDK) posts to: /v1/t|i|p|s|g|a, and /v1/b when batching.
 
 import { withHttp } from '../../lib/http/withHttp.js';
 import { ingest } from '../../lib/ingest/ingest.js';
@@ -15,6 +16,13 @@ const ROUTES: Record<string, IngestRoute> = {
   alias: 'alias',
   batch: 'batch',
   import: 'batch',
+  t: 'track',
+  i: 'identify',
+  p: 'page',
+  s: 'screen',
+  g: 'group',
+  a: 'alias',
+  b: 'batch',
 };
 
 export const handler = withHttp(

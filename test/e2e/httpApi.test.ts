@@ -152,6 +152,35 @@ describe('HTTP API with plain clients', () => {
     expect(JSON.parse(row?.properties ?? '{}')).toEqual({ revenue: 3, order_id: 'o' });
   });
 
+  it('accepts analytics.js requests: one-letter paths, text/plain bodies with the write key inside', async () => {
+    const run = `browser-${randomUUID()}`;
+    const send = (path: string, body: unknown) =>
+      fetch(url(path), {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(body),
+      });
+    const writeKey = inject('writeKey');
+    const single = await send('/v1/p', {
+      writeKey,
+      anonymousId: 'a1',
+      messageId: `${run}-page`,
+      name: 'Home',
+    });
+    expect(single.status).toBe(200);
+    const batched = await send('/v1/b', {
+      writeKey,
+      sentAt: new Date().toISOString(),
+      batch: [
+        { type: 'track', anonymousId: 'a1', messageId: `${run}-t`, event: 'Product Clicked' },
+        { type: 'identify', anonymousId: 'a1', userId: 'u1', messageId: `${run}-i` },
+      ],
+    });
+    expect(await batched.json()).toEqual({ success: true, accepted: 2, rejected: [] });
+    const rows = await waitForArchived(testConfig(), run, 3);
+    expect(rows.map((r) => r.type).sort()).toEqual(['identify', 'page', 'track']);
+  });
+
   it('serves the OpenAPI document generated from the schemas', async () => {
     const res = await fetch(url('/openapi.json'));
     expect(res.status).toBe(200);
