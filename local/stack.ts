@@ -3,7 +3,7 @@
 // end-to-end benchmark, so all three run the same thing.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -74,7 +74,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const httpPort = options.httpPort || (await freePort());
     const lambdaPort = options.lambdaPort || (await freePort());
-    const { child, logFile } = await spawnOffline(emulators, httpPort, lambdaPort, options);
+    const buildFolder = join('.esbuild', `stack-${httpPort}`);
+    cleanups.push(() => rm(join(PROJECT_ROOT, buildFolder), { recursive: true, force: true }));
+    const { child, logFile } = await spawnOffline(emulators, httpPort, lambdaPort, buildFolder, options);
     cleanups.push(() => stopProcess(child));
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     await waitForHttp(`${httpUrl}/openapi.json`, child, 180_000);
@@ -148,7 +150,13 @@ async function seedKeys(config: Config): Promise<void> {
   );
 }
 
-async function spawnOffline(e: Emulators, httpPort: number, lambdaPort: number, options: StackOptions) {
+async function spawnOffline(
+  e: Emulators,
+  httpPort: number,
+  lambdaPort: number,
+  buildFolder: string,
+  options: StackOptions,
+) {
   const env = {
     ...process.env,
     PRECIS_LOCAL_DYNAMODB: e.endpoints.dynamodb,
@@ -156,6 +164,7 @@ async function spawnOffline(e: Emulators, httpPort: number, lambdaPort: number, 
     PRECIS_LOCAL_SQS: e.endpoints.sqs,
     PRECIS_HTTP_PORT: String(httpPort),
     PRECIS_LAMBDA_PORT: String(lambdaPort),
+    PRECIS_ESBUILD_FOLDER: buildFolder,
     PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
     SLS_TELEMETRY_DISABLED: '1',
   };

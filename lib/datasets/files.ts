@@ -1,11 +1,11 @@
 // Locates the public datasets in ../shared/data and streams their gzipped CSV rows as records.
 // Nothing is loaded whole: the mappers built on this stay within a few MB even on the 540k-row file.
 import { createReadStream, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { projectRoot } from '../projectRoot.js';
 
 export type DatasetName = 'online_retail' | 'rees46' | 'marketing_campaign';
 
@@ -25,8 +25,7 @@ export interface ReadCsvOptions {
 
 /** `<project root>/../shared/data`, where the project root is the directory holding package.json. */
 export function defaultDataDir(): string {
-  const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  return join(projectRoot, '..', 'shared', 'data');
+  return join(projectRoot(), '..', 'shared', 'data');
 }
 
 export function datasetPath(name: DatasetName, dataDir = defaultDataDir()): string {

@@ -1,7 +1,7 @@
 // The SQS message format between the ingest edge and the consumer. Events are packed many to a message
 // (SQS bills per request; a 500 KB batch would otherwise be ~1,600 sends), each event serialized once.
 import { z } from 'zod';
-import { eventJson, NormalizedEvent } from './normalized.js';
+import { NormalizedEvent } from './normalized.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -26,7 +26,7 @@ export function packEnvelopes(events: readonly NormalizedEvent[], maxBytes = MAX
   let parts: string[] = [];
   let size = HEAD.length + TAIL.length;
   for (const event of events) {
-    const json = eventJson(event);
+    const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
     // Every event after the first is preceded by a comma.
     if (parts.length > 0 && size + 1 + bytes > maxBytes) {

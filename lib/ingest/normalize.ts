@@ -10,8 +10,12 @@ export interface RequestContext {
   readonly sourceId: string;
   /** Server time the request arrived, epoch ms. */
   readonly receivedAt: number;
+  /** The same as ISO text, formatted once per request. */
+  readonly receivedAtIso?: string | undefined;
   /** Batch-level `sentAt` (client clock), used when the event has none of its own. */
   readonly sentAt?: string | undefined;
+  /** The same, as epoch ms. */
+  readonly sentAtMs?: number | undefined;
 }
 
 /**
@@ -21,11 +25,11 @@ export interface RequestContext {
  * is nothing to correct with and the client's timestamp stands; without any timestamp, the event
  * happened when it was received.
  */
-export function correctedTimestamp(receivedAt: number, original?: string, sentAt?: string): number {
+export function correctedTimestamp(receivedAt: number, original?: string, sentAt?: string | number): number {
   if (original === undefined) return receivedAt;
   const originalMs = isoDateTimeMs(original);
   if (sentAt === undefined) return originalMs;
-  return receivedAt - (isoDateTimeMs(sentAt) - originalMs);
+  return receivedAt - ((typeof sentAt === 'number' ? sentAt : isoDateTimeMs(sentAt)) - originalMs);
 }
 
 export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEvent {
@@ -35,42 +39,50 @@ export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEve
   const out: NormalizedEvent = {
     messageId: e.messageId ?? derivedMessageId(e, ctx.sourceId),
     type: e.type,
-    timestamp: new Date(correctedTimestamp(ctx.receivedAt, originalTimestamp, sentAt)).toISOString(),
-    receivedAt: new Date(ctx.receivedAt).toISOString(),
+    // A batch's sentAt is parsed once per request, not once per event.
+    timestamp: new Date(
+      correctedTimestamp(ctx.receivedAt, originalTimestamp, e.sentAt ?? ctx.sentAtMs ?? ctx.sentAt),
+    ).toISOString(),
+    receivedAt: ctx.receivedAtIso ?? new Date(ctx.receivedAt).toISOString(),
     sourceId: ctx.sourceId,
   };
   if (e.userId !== undefined) out.userId = e.userId;
   if (e.anonymousId !== undefined) out.anonymousId = e.anonymousId;
+  addTypeFields(out, e);
+  if (e.context) out.context = e.context;
+  if (e.integrations) out.integrations = e.integrations;
+  if (originalTimestamp !== undefined) out.originalTimestamp = originalTimestamp;
+  if (sentAt !== undefined) out.sentAt = sentAt;
+  return out;
+}
+
+/** The fields only some calls have; track events get their e-commerce spec name and properties. */
+function addTypeFields(out: NormalizedEvent, e: SpecEvent): void {
   switch (e.type) {
     case 'track': {
       const spec = specEventName(e.event);
       out.event = spec ?? e.event;
       if (spec && spec !== e.event) out.originalEvent = e.event;
       if (e.properties) out.properties = spec ? standardizeProperties(e.properties) : e.properties;
-      break;
+      return;
     }
     case 'page':
     case 'screen':
       if (e.name !== undefined) out.name = e.name;
       if (e.category !== undefined) out.category = e.category;
       if (e.properties) out.properties = e.properties;
-      break;
+      return;
     case 'identify':
       if (e.traits) out.traits = e.traits;
-      break;
+      return;
     case 'group':
       out.groupId = e.groupId;
       if (e.traits) out.traits = e.traits;
-      break;
+      return;
     case 'alias':
       out.previousId = e.previousId;
-      break;
+      return;
   }
-  if (e.context) out.context = e.context;
-  if (e.integrations) out.integrations = e.integrations;
-  if (originalTimestamp !== undefined) out.originalTimestamp = originalTimestamp;
-  if (sentAt !== undefined) out.sentAt = sentAt;
-  return out;
 }
 
 /**

@@ -35,19 +35,3 @@ export const NormalizedEvent = z.object({
   sourceId: z.string().min(1),
 });
 export type NormalizedEvent = z.infer<typeof NormalizedEvent>;
-
-const serialized = new WeakMap<NormalizedEvent, string>();
-
-/**
- * The JSON of a normalized event, computed once: the size check and the queue envelope both need it,
- * and serialization is the largest cost on the ingest hot path. Normalized events are never mutated
- * after normalization, so the cached text stays true.
- */
-export function eventJson(e: NormalizedEvent): string {
-  let json = serialized.get(e);
-  if (json === undefined) {
-    json = JSON.stringify(e);
-    serialized.set(e, json);
-  }
-  return json;
-}

@@ -19,7 +19,12 @@ const AMOUNT_KEYS = [
 const ID_FIELDS = ['userId', 'anonymousId', 'groupId', 'previousId'] as const;
 const CURRENCY = /^[A-Z]{3}$/;
 
-export function checkQuality(e: NormalizedEvent, q: QualityConfig): FieldIssue[] {
+/** `receivedAtMs` spares parsing `e.receivedAt` when the caller has it as a number. */
+export function checkQuality(
+  e: NormalizedEvent,
+  q: QualityConfig,
+  receivedAtMs = Date.parse(e.receivedAt),
+): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const field of ID_FIELDS) {
     const id = e[field];
@@ -27,7 +32,7 @@ export function checkQuality(e: NormalizedEvent, q: QualityConfig): FieldIssue[]
       issues.push({ path: field, code: 'junk_id', message: `"${id}" is a placeholder, not an identifier` });
     }
   }
-  checkTimestamp(e, q, issues);
+  checkTimestamp(e, q, receivedAtMs, issues);
   if (e.properties) {
     // Spec events promise numbers (numeric strings were converted); custom events may carry strings.
     const typed = e.type === 'track' && e.event !== undefined && isSpecEventName(e.event);
@@ -36,9 +41,8 @@ export function checkQuality(e: NormalizedEvent, q: QualityConfig): FieldIssue[]
   return issues;
 }
 
-function checkTimestamp(e: NormalizedEvent, q: QualityConfig, issues: FieldIssue[]) {
+function checkTimestamp(e: NormalizedEvent, q: QualityConfig, received: number, issues: FieldIssue[]) {
   const at = Date.parse(e.timestamp);
-  const received = Date.parse(e.receivedAt);
   if (at - received > q.maxFutureMs) {
     const hours = Math.round((at - received) / 3_600_000);
     issues.push({

@@ -9,6 +9,7 @@ import {
   BatchBody,
   type EventType,
   type FieldIssue,
+  isoDateTimeMs,
   MAX_EVENT_BYTES,
   SpecEvent,
   toFieldIssues,
@@ -44,7 +45,13 @@ export function routeRequest(
   options: RouteOptions,
 ): RoutedRequest {
   const { events, sentAt } = eventsOf(route, body);
-  const requestCtx: RequestContext = { ...ctx, sentAt };
+  // Shared by every event of the request: parsed and formatted once.
+  const requestCtx: RequestContext = {
+    ...ctx,
+    receivedAtIso: new Date(ctx.receivedAt).toISOString(),
+    sentAt,
+    sentAtMs: sentAt === undefined ? undefined : isoDateTimeMs(sentAt),
+  };
   const checkSize = options.bodyBytes > MAX_EVENT_BYTES;
   const accepted: NormalizedEvent[] = [];
   const rejected: RejectedEvent[] = [];
@@ -89,7 +96,7 @@ export function prepareEvent(
     return { ok: false, messageId: messageIdOf(raw), issues: toFieldIssues(parsed.error, raw) };
   }
   const event = normalizeEvent(parsed.data, ctx);
-  const issues = checkQuality(event, quality);
+  const issues = checkQuality(event, quality, ctx.receivedAt);
   return issues.length === 0 ? { ok: true, event } : { ok: false, issues, messageId: event.messageId };
 }
 

@@ -25,7 +25,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'precis-package-'));
   await promisify(execFile)(process.execPath, [OSLS_BIN, 'package', '--stage', 'prod', '--package', dir], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' },
+    env: {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      PRECIS_ESBUILD_FOLDER: `.esbuild/package-${process.pid}`,
+    },
     maxBuffer: 16 * 1024 * 1024,
   });
   template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
