@@ -18,7 +18,8 @@ const REDACTED_KEYS = new Set(
     'secret',
     'email',
     'phone',
-    'name',
+    // Not `name`: error names and page names are needed to debug, and a person's name only arrives
+    // inside traits or properties, which are redacted whole.
     'firstName',
     'lastName',
     'birthday',

@@ -31,6 +31,17 @@ describe('redact', () => {
     });
   });
 
+  it('keeps error names, which operators need, while traits stay redacted whole', () => {
+    const logged = scrub({
+      error: { name: 'ConditionalCheckFailedException', message: 'The conditional request failed' },
+      traits: { name: 'Jane Doe' },
+    });
+    expect(logged).toEqual({
+      error: { name: 'ConditionalCheckFailedException', message: 'The conditional request failed' },
+      traits: REDACTED,
+    });
+  });
+
   it('redacts a nested writeKey and email where the parent key is harmless', () => {
     expect(scrub({ meta: { source: { writeKey: 'wk_1', email: 'a@b.io', id: 's1' } } })).toEqual({
       meta: { source: { writeKey: REDACTED, email: REDACTED, id: 's1' } },
