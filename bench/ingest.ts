@@ -4,6 +4,7 @@
 //    parse -> validate -> normalize -> quality rules -> dedup key -> route -> pack for SQS.
 // 2. The local stack end to end: the same events POSTed to /v1/batch, timed from POST until archived,
 //    and the archive counted to prove nothing was lost or archived twice.
+import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { archiveReader } from '../lib/adapters/s3/archiveBucket.js';
@@ -57,6 +58,13 @@ function segmentBodies(
   }
   flush();
   return bodies;
+}
+
+/** Peak resident memory of another process (Linux /proc); 0 where unknown. */
+async function processPeakRss(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;

@@ -40,6 +40,8 @@ export interface LocalStack {
   readonly adminKey: string;
   readonly config: Config;
   readonly offlineLog?: string;
+  /** serverless-offline's process (function workers are its threads), for memory figures. */
+  readonly offlinePid?: number;
   stop(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       adminKey: LOCAL_ADMIN_KEY,
       config,
       offlineLog: logFile,
+      offlinePid: child.pid,
       stop,
     };
     await mkdir(join(PROJECT_ROOT, '.local'), { recursive: true });

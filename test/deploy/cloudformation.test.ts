@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHIVE_COLUMNS } from '../../lib/archive/record.js';
 import { OSLS_BIN, PROJECT_ROOT } from '../../local/service.js';
 
 interface Statement {
@@ -102,6 +103,15 @@ describe('osls package (stage prod)', () => {
       BlockPublicAcls: true,
       RestrictPublicBuckets: true,
     });
+  });
+
+  it("declares the Athena table with exactly the archive writer's columns, partitioned by dt", () => {
+    const input = resource('RawEventsTable').Properties.TableInput as {
+      PartitionKeys: { Name: string }[];
+      StorageDescriptor: { Columns: { Name: string }[] };
+    };
+    expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual([...ARCHIVE_COLUMNS]);
+    expect(input.PartitionKeys.map((k) => k.Name)).toEqual(['dt']);
   });
 
   it('sends poison messages to the DLQ and keeps the visibility timeout above the consumer timeout', () => {
