@@ -229,7 +229,7 @@ async function endToEnd(events: SpecEventInput[], concurrency: number) {
       `POST -> archived     p50 ${percentile(latencies, 50)} ms, p95 ${percentile(latencies, 95)} ms, max ${latencies.at(-1)} ms`,
     );
     console.log(
-      `peak RSS             ${mb(peakRss())} (this process: client and emulators; serverless-offline runs apart)`,
+      `peak RSS             ${mb(peakRss())} client and emulators, ${mb(await processPeakRss(stack.offlinePid))} serverless-offline and its function workers`,
     );
     if (lost > 0 || duplicated > 0) process.exitCode = 1;
   } finally {
