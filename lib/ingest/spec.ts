@@ -105,25 +105,21 @@ export const IdentifyEvent = z
   .superRefine(needsIdentity)
   .meta({ id: 'IdentifyEvent' });
 
+/** Page (web) and screen (app) views carry the same fields. */
+const ViewFields = {
+  name: z.string().max(200).optional(),
+  category: z.string().max(200).optional(),
+  properties: JsonObject.optional(),
+  ...Common,
+};
+
 export const PageEvent = z
-  .looseObject({
-    type: z.literal('page'),
-    name: z.string().max(200).optional(),
-    category: z.string().max(200).optional(),
-    properties: JsonObject.optional(),
-    ...Common,
-  })
+  .looseObject({ type: z.literal('page'), ...ViewFields })
   .superRefine(needsIdentity)
   .meta({ id: 'PageEvent' });
 
 export const ScreenEvent = z
-  .looseObject({
-    type: z.literal('screen'),
-    name: z.string().max(200).optional(),
-    category: z.string().max(200).optional(),
-    properties: JsonObject.optional(),
-    ...Common,
-  })
+  .looseObject({ type: z.literal('screen'), ...ViewFields })
   .superRefine(needsIdentity)
   .meta({ id: 'ScreenEvent' });
 

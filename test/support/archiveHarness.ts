@@ -1,8 +1,8 @@
 // The archive consumer wired to the real emulators (dedup table, archive bucket), plus the read-back and
 // fault-injecting wrappers the integration tests share. Faults wrap a real adapter; storage is never faked.
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { dedupTable } from '../../lib/adapters/dynamodb/dedupTable.js';
+import type { z } from 'zod';
+import { DedupItem, dedupTable } from '../../lib/adapters/dynamodb/dedupTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import type { ArchiveDeps } from '../../lib/archive/archiveBatch.js';
 import type { ArchiveStore, DedupStore } from '../../lib/archive/ports.js';
@@ -12,16 +12,8 @@ import type { Config } from '../../lib/config.js';
 import { countsOf, DAY_MS, recordingLogger } from './archiveFixtures.js';
 import { testConfig } from './provided.js';
 
-/** The dedup item as stored (expiresAt in epoch seconds, for the table's TTL). */
-export const StoredDedupItem = z.object({
-  messageId: z.string(),
-  status: z.enum(['pending', 'done']),
-  token: z.string(),
-  objectKey: z.string(),
-  leaseUntil: z.number(),
-  expiresAt: z.number(),
-});
-export type StoredDedupItem = z.infer<typeof StoredDedupItem>;
+export const StoredDedupItem = DedupItem;
+export type StoredDedupItem = z.infer<typeof DedupItem>;
 
 export type ArchivedRow = ArchiveRecord & { key: string };
 

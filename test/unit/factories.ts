@@ -1,6 +1,7 @@
 // Small typed factories shared by the unit tests. Every call returns a fresh object, so a test may
 // change what it gets without touching another test's data.
 import { parseConfig, type QualityConfig } from '../../lib/config.js';
+import { HttpError } from '../../lib/errors.js';
 import type { RequestContext } from '../../lib/ingest/normalize.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 
@@ -33,3 +34,14 @@ export const normalizedEvent = (overrides: Partial<NormalizedEvent> = {}): Norma
 /** Reads the issues of a rejection as [path, code] pairs (the parts a client acts on). */
 export const pathsAndCodes = (issues: readonly { path: string; code: string }[]): [string, string][] =>
   issues.map((i) => [i.path, i.code]);
+
+/** The HttpError `fn` throws; fails the test when it throws nothing or something else. */
+export function httpErrorOf(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error('expected an HttpError, but nothing was thrown');
+}

@@ -3,9 +3,9 @@
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../lib/errors.js';
 import { header, readJsonBody } from '../../lib/http/body.js';
 import { MAX_REQUEST_BYTES } from '../../lib/ingest/spec.js';
+import { httpErrorOf } from './factories.js';
 
 interface RequestShape {
   readonly body?: string;
@@ -46,16 +46,6 @@ function apiEvent({ body, base64 = false, headers = {} }: RequestShape): APIGate
 
 const gzipped = (data: string | Buffer, headers: Record<string, string> = { 'content-encoding': 'gzip' }) =>
   apiEvent({ body: gzipSync(data).toString('base64'), base64: true, headers });
-
-function httpErrorOf(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected an HttpError, but nothing was thrown');
-}
 
 const payload = { batch: [{ type: 'track', event: 'Café ☕ ordered', userId: 'u1' }] };
 const text = JSON.stringify(payload);

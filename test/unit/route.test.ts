@@ -1,25 +1,15 @@
 // Request routing: Segment's batch-level defaults, the per-event size limit, the route naming the call,
 // and bodies that cannot be routed at all (a 400 whose details name the path).
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../lib/errors.js';
+import type { HttpError } from '../../lib/errors.js';
 import { type IngestRoute, routeRequest } from '../../lib/ingest/route.js';
 import { MAX_EVENT_BYTES } from '../../lib/ingest/spec.js';
-import { defaultQuality, pathsAndCodes, RECEIVED_AT, requestContext } from './factories.js';
+import { defaultQuality, httpErrorOf, pathsAndCodes, RECEIVED_AT, requestContext } from './factories.js';
 
 const quality = defaultQuality();
 const bytesOf = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
 const route = (r: IngestRoute, body: unknown) =>
   routeRequest(r, body, requestContext(), { quality, bodyBytes: bytesOf(body) });
-
-function httpErrorOf(fn: () => unknown): HttpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected an HttpError, but nothing was thrown');
-}
 
 const detailsOf = (error: HttpError) => pathsAndCodes(error.details as { path: string; code: string }[]);
 

@@ -6,7 +6,8 @@ import type { DedupClaim, DedupRecord, DedupStore } from '../../archive/ports.js
 import { batchWrite } from './batchWrite.js';
 import { isConditionFailed } from './errors.js';
 
-const Item = z.object({
+/** A dedup item as stored (expiresAt in epoch seconds, for the table's TTL). */
+export const DedupItem = z.object({
   messageId: z.string(),
   status: z.enum(['pending', 'done']),
   token: z.string(),
@@ -14,11 +15,11 @@ const Item = z.object({
   leaseUntil: z.number(),
   expiresAt: z.number(),
 });
-type Item = z.infer<typeof Item>;
+type DedupItem = z.infer<typeof DedupItem>;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
-const toItem = (c: DedupClaim, status: DedupRecord['status']): Item => ({
+const toItem = (c: DedupClaim, status: DedupRecord['status']): DedupItem => ({
   messageId: c.messageId,
   status,
   token: c.token,
@@ -28,7 +29,7 @@ const toItem = (c: DedupClaim, status: DedupRecord['status']): Item => ({
 });
 
 const fromItem = (raw: unknown): DedupRecord => {
-  const item = Item.parse(raw);
+  const item = DedupItem.parse(raw);
   return { ...item, expiresAt: item.expiresAt * 1000 };
 };
 
