@@ -23,6 +23,11 @@ export async function replayDemo(target: SegmentTarget, options: { limit?: numbe
   bar.start(0, 0, { failed, rate: 0 });
   const update = () =>
     bar.update(delivered, { failed, rate: Math.round(delivered / ((Date.now() - started) / 1000 || 1)) });
+  // The SDK sends every full batch at once; past a few dozen requests in flight a laptop's stack answers
+  // late, the SDK times out and re-sends (dedup absorbs it, but it is wasted work). Keep ~20 in flight.
+  const maxInFlight = 2_000;
+  let wake: (() => void) | undefined;
+  const inFlight = () => produced - delivered - failed;
   for await (const event of demoEvents()) {
     if (options.limit !== undefined && produced >= options.limit) break;
     produced++;
@@ -31,9 +36,12 @@ export async function replayDemo(target: SegmentTarget, options: { limit?: numbe
       if (error) failed++;
       else delivered++;
       update();
+      if (wake && inFlight() <= maxInFlight / 2) {
+        wake();
+        wake = undefined;
+      }
     });
-    // Let the SDK's batches go out while the files are read.
-    if (produced % 2000 === 0) await new Promise((r) => setImmediate(r));
+    if (inFlight() >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
   }
   await analytics.closeAndFlush({ timeout: 120_000 });
   update();
