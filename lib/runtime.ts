@@ -5,6 +5,7 @@ import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
 import { archiveBucket } from './adapters/s3/archiveBucket.js';
+import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
@@ -29,6 +30,7 @@ export const quarantine = once(
   (): QuarantineStore =>
     quarantineTable(dynamodb(), config().tables.quarantine, config().quarantineRetentionDays),
 );
+export const reports = once((): ReportStore => reportsBucket(s3(), config().buckets.archive));
 export const ingestQueue = once((): EventSink => eventQueue(sqs(), config().queues.ingest));
 
 export const ingestDeps = once(

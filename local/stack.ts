@@ -36,6 +36,8 @@ export interface StackOptions {
 
 export interface LocalStack {
   readonly httpUrl: string;
+  /** serverless-offline's Lambda API (POST /2015-03-31/functions/<name>/invocations). */
+  readonly lambdaUrl: string;
   readonly writeKey: string;
   readonly adminKey: string;
   readonly config: Config;
@@ -105,6 +107,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const stack: LocalStack = {
       httpUrl,
+      lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
       writeKey: LOCAL_WRITE_KEY,
       adminKey: LOCAL_ADMIN_KEY,
       config,

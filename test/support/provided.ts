@@ -8,6 +8,10 @@ declare module 'vitest' {
     stackEnv: Record<string, string>;
     /** e2e only: the local stack's HTTP API. */
     httpUrl: string;
+    /** e2e only: serverless-offline's Lambda invoke API. */
+    lambdaUrl: string;
+    /** e2e only: where serverless-offline's output goes. */
+    offlineLog: string;
     writeKey: string;
     adminKey: string;
   }

@@ -14,6 +14,8 @@ export default async function setup(project: TestProject) {
     PRECIS_BUCKET_ARCHIVE: stack.config.buckets.archive,
   });
   project.provide('httpUrl', stack.httpUrl);
+  project.provide('lambdaUrl', stack.lambdaUrl);
+  project.provide('offlineLog', stack.offlineLog ?? '');
   project.provide('writeKey', stack.writeKey);
   project.provide('adminKey', stack.adminKey);
   return () => stack.stop();

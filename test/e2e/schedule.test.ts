@@ -1,0 +1,76 @@
+// The nightly quarantine report as serverless-offline runs it (the schedule's function, invoked through
+// its Lambda API with the rule's input): its counts agree with what GET /v1/quarantine lists.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
+import { createS3 } from '../../lib/aws/clients.js';
+import { QuarantineReport } from '../../lib/quarantine/report.js';
+import { testConfig } from '../support/provided.js';
+
+const admin = () => ({ authorization: `Bearer ${inject('adminKey')}` });
+
+async function quarantinedToday(day: string) {
+  const codes: Record<string, number> = {};
+  let total = 0;
+  let cursor: string | undefined;
+  do {
+    const query = new URLSearchParams({ from: day, to: day, limit: '500', ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${inject('httpUrl')}/v1/quarantine?${query}`, { headers: admin() });
+    const page = (await res.json()) as { items: { reasons: { code: string }[] }[]; nextCursor?: string };
+    for (const item of page.items) {
+      total++;
+      for (const code of new Set(item.reasons.map((r) => r.code))) codes[code] = (codes[code] ?? 0) + 1;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { total, codes };
+}
+
+describe('scheduled quarantine report', () => {
+  it("is scheduled by serverless-offline from serverless.yml's cron rule", async () => {
+    const log = await readFile(inject('offlineLog'), 'utf8');
+    expect(log).toMatch(/Scheduling \[quarantineReport\] cron: \[15 0 \* \* \?\]/);
+  });
+
+  it("writes the day's report to S3 with the counts the quarantine API lists", async () => {
+    const run = randomUUID();
+    const post = (body: unknown) =>
+      fetch(`${inject('httpUrl')}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${inject('writeKey')}:`).toString('base64')}` },
+        body: JSON.stringify(body),
+      });
+    await post({
+      batch: [
+        { type: 'track', userId: 'undefined', event: `bad-${run}` },
+        { type: 'track', userId: 'u', event: 'Order Completed', properties: { revenue: -1, order: run } },
+        { type: 'track', userId: 'u', event: 'Fine', messageId: `ok-${run}` },
+      ],
+    });
+    const day = new Date().toISOString().slice(0, 10);
+
+    const res = await fetch(
+      `${inject('lambdaUrl')}/2015-03-31/functions/precis-local-quarantineReport/invocations`,
+      {
+        method: 'POST',
+        body: JSON.stringify({ day }),
+      },
+    );
+    expect(res.headers.get('x-amz-function-error')).toBeNull();
+    const out = (await res.json()) as { key: string; total: number };
+    expect(out.key).toBe(`reports/quarantine/dt=${day}.json`);
+
+    const config = testConfig();
+    const object = await createS3(config).send(
+      new GetObjectCommand({ Bucket: config.buckets.archive, Key: out.key }),
+    );
+    const report = QuarantineReport.parse(JSON.parse(await (object.Body?.transformToString() ?? '{}')));
+    const listed = await quarantinedToday(day);
+    expect(report.total).toBe(listed.total);
+    expect(report.byReason).toEqual(listed.codes);
+    expect(report.byReason.junk_id).toBeGreaterThanOrEqual(1);
+    expect(report.byReason.negative_amount).toBeGreaterThanOrEqual(1);
+    expect(report.bySource.demo?.total).toBe(listed.total);
+  });
+});
