@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { quarantineTable } from '../lib/adapters/dynamodb/quarantineTable.js';
 import { eventQueue } from '../lib/adapters/sqs/eventQueue.js';
-import { createDynamoDb, createSqs } from '../lib/aws/clients.js';
+import { createDynamoDb, createKms, createSqs } from '../lib/aws/clients.js';
 import { QuarantineListQuery, toStoreQuery } from '../lib/quarantine/api.js';
 import {
   type ReplayDeps,
@@ -11,6 +11,7 @@ import {
   replayEntry,
   replayMatching,
 } from '../lib/quarantine/replay.js';
+import { piiFor } from '../lib/runtime.js';
 import { runCli, targetConfig } from './target.js';
 
 const USAGE = `usage:
@@ -78,23 +79,22 @@ async function replay(deps: ReplayDeps, id: string | undefined) {
 
 runCli(async () => {
   const config = await targetConfig();
+  const dynamodb = createDynamoDb(config);
+  const { openPayload, protect } = piiFor(config, { dynamodb, kms: () => createKms(config) });
   const deps: ReplayDeps = {
-    quarantine: quarantineTable(
-      createDynamoDb(config),
-      config.tables.quarantine,
-      config.quarantineRetentionDays,
-    ),
+    quarantine: quarantineTable(dynamodb, config.tables.quarantine, config.quarantineRetentionDays),
     sink: eventQueue(createSqs(config), config.queues.ingest),
     quality: config.quality,
     now: Date.now,
+    openPayload,
+    protect,
   };
   const [command, id] = positionals;
   if (command === 'list') return list(deps);
   if (command === 'show') {
     const e = await entry(deps, id);
-    console.log(
-      JSON.stringify({ ...e, payload: e.replayable ? JSON.parse(e.payload) : '(preview only)' }, null, 2),
-    );
+    const payload = await deps.openPayload(e.payload);
+    console.log(JSON.stringify({ ...e, payload: e.replayable ? JSON.parse(payload) : payload }, null, 2));
     return;
   }
   if (command === 'replay') return replay(deps, id);

@@ -14,6 +14,11 @@ const optionalUrl = z
   .optional()
   .transform((s) => (s ? s : undefined))
   .pipe(z.url().optional());
+/** Unset or empty (serverless.yml passes '' for what a stage does not use). */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s : undefined));
 const positiveInt = z.coerce.number().int().positive();
 const positiveNumber = z.coerce.number().positive();
 
@@ -28,7 +33,28 @@ const Env = z.object({
   PRECIS_TABLE_QUARANTINE: z.string().min(3).optional(),
   PRECIS_QUEUE_INGEST: z.string().min(1).optional(),
   PRECIS_QUEUE_INGEST_DLQ: z.string().min(1).optional(),
+  PRECIS_QUEUE_PROFILES: z.string().min(1).optional(),
+  PRECIS_QUEUE_IMPORTS: z.string().min(1).optional(),
+  PRECIS_TABLE_IDENTITY: z.string().min(3).optional(),
+  PRECIS_TABLE_PROFILES: z.string().min(3).optional(),
+  PRECIS_TABLE_EVENTS: z.string().min(3).optional(),
+  PRECIS_TABLE_DATA_KEYS: z.string().min(3).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
+
+  // PII: envelope encryption under a KMS key in the cloud, under a local 32-byte key (base64) on laptops
+  // and in tests. Identifiers are keyed by HMAC: the secret comes from Secrets Manager (ARN) or, locally,
+  // from PRECIS_HMAC_SECRET. Changing the secret re-keys the identity index: it is set once per stage.
+  PRECIS_PII_KMS_KEY_ID: optionalString,
+  PRECIS_PII_LOCAL_KEY: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s === '' || Buffer.from(s, 'base64').length === 32, {
+      error: 'must be 32 bytes, base64-encoded',
+    }),
+  PRECIS_HMAC_SECRET_ARN: optionalString,
+  PRECIS_HMAC_SECRET: optionalString,
+  /** type:priority:limit — a lower priority number wins the customer's anchor; limit is per customer. */
+  PRECIS_IDENTIFIERS: csv.prefault('user:1:1,email:2:3,phone:3:3,crm:4:2,openid:5:3,device:6:20,anon:7:500'),
 
   // Set only by the local stack: when present, clients talk to the emulators with fixed credentials.
   PRECIS_ENDPOINT_DYNAMODB: optionalUrl,
@@ -55,8 +81,21 @@ export interface Config {
   readonly stage: string;
   readonly region: string;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
-  readonly tables: { readonly apiKeys: string; readonly dedup: string; readonly quarantine: string };
-  readonly queues: { readonly ingest: string; readonly ingestDlq: string };
+  readonly tables: {
+    readonly apiKeys: string;
+    readonly dedup: string;
+    readonly quarantine: string;
+    readonly identity: string;
+    readonly profiles: string;
+    readonly events: string;
+    readonly dataKeys: string;
+  };
+  readonly queues: {
+    readonly ingest: string;
+    readonly ingestDlq: string;
+    readonly profiles: string;
+    readonly imports: string;
+  };
   readonly buckets: { readonly archive: string };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string };
   readonly dedupWindowDays: number;
@@ -64,6 +103,23 @@ export interface Config {
   readonly archiveLeaseSeconds: number;
   readonly apiKeyCacheSeconds: number;
   readonly quality: QualityConfig;
+  readonly pii: PiiConfig;
+  readonly identifiers: readonly IdentifierRule[];
+}
+
+/** Where the keys of PII protection come from (see lib/pii). */
+export interface PiiConfig {
+  readonly kmsKeyId?: string;
+  readonly localKey?: Buffer;
+  readonly hmacSecretArn?: string;
+  readonly hmacSecret?: string;
+}
+
+/** An identifier type of the identity graph: which wins the anchor, and how many one customer may have. */
+export interface IdentifierRule {
+  readonly type: string;
+  readonly priority: number;
+  readonly limit: number;
 }
 
 /** Thresholds of the data-quality rules (see lib/ingest/quality.ts). */
@@ -96,10 +152,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       apiKeys: e.PRECIS_TABLE_API_KEYS ?? name('api-keys'),
       dedup: e.PRECIS_TABLE_DEDUP ?? name('dedup'),
       quarantine: e.PRECIS_TABLE_QUARANTINE ?? name('quarantine'),
+      identity: e.PRECIS_TABLE_IDENTITY ?? name('identity'),
+      profiles: e.PRECIS_TABLE_PROFILES ?? name('profiles'),
+      events: e.PRECIS_TABLE_EVENTS ?? name('events'),
+      dataKeys: e.PRECIS_TABLE_DATA_KEYS ?? name('data-keys'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
       ingestDlq: e.PRECIS_QUEUE_INGEST_DLQ ?? name('ingest-dlq'),
+      profiles: e.PRECIS_QUEUE_PROFILES ?? name('profiles-feed'),
+      imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
     },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
@@ -114,6 +176,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       minTimestampMs: Date.parse(e.PRECIS_MIN_TIMESTAMP),
       junkIds: new Set(e.PRECIS_JUNK_IDS.map((id) => id.toLowerCase())),
     },
+    pii: {
+      kmsKeyId: e.PRECIS_PII_KMS_KEY_ID,
+      localKey: e.PRECIS_PII_LOCAL_KEY ? Buffer.from(e.PRECIS_PII_LOCAL_KEY, 'base64') : undefined,
+      hmacSecretArn: e.PRECIS_HMAC_SECRET_ARN,
+      hmacSecret: e.PRECIS_HMAC_SECRET || undefined,
+    },
+    identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
   });
 }
 
@@ -123,6 +192,19 @@ let memo: Config | undefined;
 export function config(): Config {
   memo ??= parseConfig(process.env);
   return memo;
+}
+
+function parseIdentifierRules(specs: readonly string[]): IdentifierRule[] {
+  return specs.map((spec) => {
+    const [type, priority, limit] = spec.split(':');
+    const rule = { type: type ?? '', priority: Number(priority), limit: Number(limit) };
+    if (!rule.type || !Number.isInteger(rule.priority) || !Number.isInteger(rule.limit) || rule.limit < 1) {
+      throw new ConfigError(
+        `Invalid configuration: PRECIS_IDENTIFIERS: "${spec}" is not type:priority:limit`,
+      );
+    }
+    return rule;
+  });
 }
 
 /** The process environment with overrides on top: for CLIs and tools pointed at a local stack. */

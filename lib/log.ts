@@ -16,6 +16,10 @@ const REDACTED_KEYS = new Set(
     'token',
     'password',
     'secret',
+    'hmacSecret',
+    'localKey',
+    'plaintext',
+    'encryptedKey',
     'email',
     'phone',
     // Not `name`: error names and page names are needed to debug, and a person's name only arrives

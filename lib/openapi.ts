@@ -2,6 +2,14 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { TimelineEvent } from './adapters/dynamodb/eventsTable.js';
+import {
+  CustomerEventsQuery,
+  CustomerProfileQuery,
+  UnmergeRequest,
+  UnmergeResponse,
+} from './customers/api.js';
+import { CustomerIdentitiesResponse, CustomerProfileResponse } from './customers/read.js';
 import { ErrorBody } from './errors.js';
 import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
 import {
@@ -103,6 +111,71 @@ function build() {
     responses: {
       200: json(ReplayResponse, 'What happened'),
       404: json(ErrorBody, 'No such entry'),
+      ...errors,
+    },
+  });
+  const customerId = z.object({
+    id: z
+      .string()
+      .meta({ description: 'A customer id, userId, anonymousId, e-mail, phone or typed id (crm:123)' }),
+  });
+  const readers = [{ [apiKey.name]: [] }];
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}',
+    tags: ['Customers'],
+    summary: 'A customer profile: traits (masked) and behavioral aggregates, merged over all identities',
+    security: readers,
+    request: { params: customerId, query: CustomerProfileQuery },
+    responses: {
+      200: json(CustomerProfileResponse, 'The profile'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}/events',
+    tags: ['Customers'],
+    summary: "The customer's recent events (90 days), newest first",
+    security: readers,
+    request: { params: customerId, query: CustomerEventsQuery },
+    responses: {
+      200: json(
+        z.object({
+          customerId: z.string(),
+          items: z.array(TimelineEvent),
+          nextCursor: z.string().optional(),
+        }),
+        'A page',
+      ),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}/identities',
+    tags: ['Customers'],
+    summary: 'The identity graph of a customer and its merge log',
+    security: readers,
+    request: { params: customerId },
+    responses: {
+      200: json(CustomerIdentitiesResponse, 'Graph and log'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/customers/{id}/unmerge',
+    tags: ['Customers'],
+    summary: 'Undo a merge from the log (admin); the same link will not merge the two again by itself',
+    security: adminOnly,
+    request: { params: customerId, body: json(UnmergeRequest, 'Which merge') },
+    responses: {
+      200: json(UnmergeResponse, 'The customers now'),
+      404: json(ErrorBody, 'Unknown customer or merge'),
       ...errors,
     },
   });

@@ -1,20 +1,38 @@
 // The composition root: builds each adapter once from config, on first use, so a function only creates
 // the clients it touches. Lambda handlers and CLIs take their dependencies from here; tests build
 // their own from the same factories.
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
+import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
+import { type EventTimeline, eventsTable } from './adapters/dynamodb/eventsTable.js';
+import { identityTable } from './adapters/dynamodb/identityTable.js';
+import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
-import { archiveBucket } from './adapters/s3/archiveBucket.js';
+import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
+import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
 import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
-import { dynamodb, s3, sqs } from './aws/clients.js';
-import { config } from './config.js';
+import { dynamodb, kms, s3, sqs } from './aws/clients.js';
+import { type Config, config } from './config.js';
+import type { CustomerReadDeps } from './customers/read.js';
+import { identityRules } from './identity/graph.js';
+import type { ResolveDeps } from './identity/resolve.js';
 import type { EventSink, IngestDeps } from './ingest/ingest.js';
+import type { NormalizedEvent } from './ingest/normalized.js';
 import { logger } from './log.js';
-import type { QuarantineStore } from './quarantine/model.js';
+import { createPiiCipher, type PiiCipher } from './pii/cipher.js';
+import { loadHmacSecret } from './pii/hmac.js';
+import { keyProviderFor } from './pii/keys.js';
+import { eventProtector, payloadSeal } from './pii/protect.js';
+import type { ProfileDeps } from './profiles/consume.js';
+import type { PartialStore } from './profiles/store.js';
+import type { OpenPayload, QuarantineStore, SealPayload } from './quarantine/model.js';
+import type { ReplayDeps } from './quarantine/replay.js';
 
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -33,6 +51,35 @@ export const quarantine = once(
 export const reports = once((): ReportStore => reportsBucket(s3(), config().buckets.archive));
 export const ingestQueue = once((): EventSink => eventQueue(sqs(), config().queues.ingest));
 
+/**
+ * PII protection of a configuration: the cipher (KMS key, else local key, else one that fails with what
+ * to set at its first use), the edge's event protection and the quarantine's payload seal. CLIs pointed at
+ * another environment build theirs from their own Config and clients.
+ */
+export function piiFor(
+  c: Config,
+  clients: { readonly dynamodb: DynamoDBDocumentClient; readonly kms: () => KMSClient },
+): {
+  cipher: PiiCipher;
+  protect: (e: NormalizedEvent) => Promise<NormalizedEvent>;
+  sealPayload: SealPayload;
+  openPayload: OpenPayload;
+} {
+  const cipher = createPiiCipher({
+    provider: keyProviderFor(c.pii, (keyId) => kmsKeyProvider(clients.kms(), keyId)),
+    store: dataKeysTable(clients.dynamodb, c.tables.dataKeys),
+  });
+  const seal = payloadSeal(cipher);
+  return {
+    cipher,
+    protect: eventProtector({ cipher, secret: () => loadHmacSecret(c.pii), junk: c.quality.junkIds }),
+    sealPayload: seal.seal,
+    openPayload: seal.open,
+  };
+}
+
+export const pii = once(() => piiFor(config(), { dynamodb: dynamodb(), kms }));
+
 export const ingestDeps = once(
   (): IngestDeps => ({
     sink: ingestQueue(),
@@ -40,6 +87,19 @@ export const ingestDeps = once(
     quality: config().quality,
     log: logger(),
     now: Date.now,
+    protect: pii().protect,
+    sealPayload: pii().sealPayload,
+  }),
+);
+
+export const replayDeps = once(
+  (): ReplayDeps => ({
+    quarantine: quarantine(),
+    sink: ingestQueue(),
+    quality: config().quality,
+    now: Date.now,
+    openPayload: pii().openPayload,
+    protect: pii().protect,
   }),
 );
 
@@ -51,5 +111,38 @@ export const archiveDeps = once(
     now: Date.now,
     leaseMs: config().archiveLeaseSeconds * 1000,
     windowMs: config().dedupWindowDays * 86_400_000,
+  }),
+);
+
+export const identityDeps = once(
+  (): ResolveDeps => ({
+    store: identityTable(dynamodb(), config().tables.identity),
+    rules: identityRules(config().identifiers),
+    now: Date.now,
+    log: logger(),
+  }),
+);
+
+const partials = once((): PartialStore => profilesTable(dynamodb(), config().tables.profiles));
+const timeline = once((): EventTimeline => eventsTable(dynamodb(), config().tables.events));
+
+export const profileDeps = once(
+  (): ProfileDeps => ({
+    archive: archiveReader(s3(), config().buckets.archive),
+    partials: partials(),
+    timeline: timeline(),
+    identity: identityDeps(),
+    log: logger(),
+  }),
+);
+
+export const customerReadDeps = once(
+  (): CustomerReadDeps => ({
+    lookup: { store: identityDeps().store, secret: () => loadHmacSecret(config().pii) },
+    identity: identityDeps().store,
+    partials: partials(),
+    timeline: timeline(),
+    cipher: pii().cipher,
+    now: Date.now,
   }),
 );

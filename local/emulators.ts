@@ -1,5 +1,6 @@
 // The three AWS emulators, in this process, on 127.0.0.1: dynalite (DynamoDB, in memory), s3rver (S3,
 // in a temporary folder removed on close) and local-aws-sqs (SQS, in memory).
+import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ export interface EmulatorPorts {
 export interface Emulators {
   readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly sqs: string };
   readonly region: string;
+  /** s3rver's events (S3 notification records), for emulating bucket notifications. */
+  readonly s3Events: EventEmitter;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
       sqs: url((sqs.address() as AddressInfo).port),
     },
     region,
+    s3Events: s3 as unknown as EventEmitter,
     async stop() {
       await Promise.allSettled([
         new Promise((resolve) => dynamo.close(resolve)),

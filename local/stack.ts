@@ -2,6 +2,7 @@
 // (HTTP routes and schedules) and the SQS event sources. Used by `npm start`, the e2e tests and the
 // end-to-end benchmark, so all three run the same thing.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { type Config, parseConfig } from '../lib/config.js';
 import { type Emulators, LOCAL_ACCOUNT_ID, startEmulators } from './emulators.js';
 import { freePort } from './ports.js';
 import { provision } from './provision.js';
+import { forwardS3Notifications, notificationRoutes } from './s3Notifications.js';
 import { functionName, loadServiceDefinition, OSLS_BIN, PROJECT_ROOT, queueTriggers } from './service.js';
 import { type SqsEventSource, startSqsEventSource } from './sqsEventSource.js';
 
@@ -61,9 +63,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     cleanups.push(() => emulators.stop());
     say(`emulators up: ${Object.values(emulators.endpoints).join(' ')}`);
 
+    const secrets = localSecrets();
     const config = parseConfig({
       ...def.provider.environment,
       ...endpointEnv(emulators),
+      ...secrets,
       AWS_REGION: region,
     });
     const provisioned = await provision(
@@ -80,7 +84,14 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const lambdaPort = options.lambdaPort || (await freePort());
     const buildFolder = join('.esbuild', `stack-${httpPort}`);
     cleanups.push(() => rm(join(PROJECT_ROOT, buildFolder), { recursive: true, force: true }));
-    const { child, logFile } = await spawnOffline(emulators, httpPort, lambdaPort, buildFolder, options);
+    const { child, logFile } = await spawnOffline(
+      emulators,
+      httpPort,
+      lambdaPort,
+      buildFolder,
+      secrets,
+      options,
+    );
     cleanups.push(() => stopProcess(child));
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     await waitForHttp(`${httpUrl}/openapi.json`, child, 180_000);
@@ -104,6 +115,14 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       });
     });
     cleanups.push(() => Promise.all(sources.map((s) => s.stop())));
+    const stopNotifications = forwardS3Notifications(
+      emulators.s3Events,
+      notificationRoutes(def),
+      sqs,
+      provisioned.queues,
+      (error) => say(`s3 notification: ${(error as Error).message}`),
+    );
+    cleanups.push(async () => stopNotifications());
 
     const stack: LocalStack = {
       httpUrl,
@@ -119,7 +138,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await writeFile(
       STACK_FILE,
       JSON.stringify(
-        { httpUrl, writeKey: stack.writeKey, adminKey: stack.adminKey, env: endpointEnv(emulators) },
+        {
+          httpUrl,
+          writeKey: stack.writeKey,
+          adminKey: stack.adminKey,
+          env: { ...endpointEnv(emulators), ...secrets },
+        },
         null,
         2,
       ),
@@ -130,6 +154,17 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/**
+ * A PII key and HMAC secret for one run of the stack (its data lives in memory and dies with it). The
+ * operator commands read them from .local/stack.json to decrypt what the stack encrypted.
+ */
+export function localSecrets(): Record<'PRECIS_PII_LOCAL_KEY' | 'PRECIS_HMAC_SECRET', string> {
+  return {
+    PRECIS_PII_LOCAL_KEY: randomBytes(32).toString('base64'),
+    PRECIS_HMAC_SECRET: randomBytes(32).toString('base64url'),
+  };
 }
 
 function endpointEnv(e: Emulators): Record<string, string> {
@@ -161,6 +196,7 @@ async function spawnOffline(
   httpPort: number,
   lambdaPort: number,
   buildFolder: string,
+  secrets: Record<string, string>,
   options: StackOptions,
 ) {
   const env = {
@@ -171,6 +207,9 @@ async function spawnOffline(
     PRECIS_HTTP_PORT: String(httpPort),
     PRECIS_LAMBDA_PORT: String(lambdaPort),
     PRECIS_ESBUILD_FOLDER: buildFolder,
+    // serverless.yml's local params take the stack's PII key and HMAC secret from these.
+    PRECIS_LOCAL_PII_KEY: secrets.PRECIS_PII_LOCAL_KEY,
+    PRECIS_LOCAL_HMAC_SECRET: secrets.PRECIS_HMAC_SECRET,
     PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
     SLS_TELEMETRY_DISABLED: '1',
   };

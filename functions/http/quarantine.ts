@@ -1,10 +1,11 @@
-// The quarantine API (admin keys only: entries hold raw payloads): list, show, replay.
+// The quarantine API (admin keys only: entries hold raw payloads): list (payloads sealed), show (the
+// payload opened), replay.
 import { badRequest, notFound } from '../../lib/errors.js';
 import { withHttp } from '../../lib/http/withHttp.js';
 import { toFieldIssues } from '../../lib/ingest/spec.js';
 import { QuarantineListQuery, ReplayRequest, toStoreQuery } from '../../lib/quarantine/api.js';
 import { replayEntry } from '../../lib/quarantine/replay.js';
-import { auth, ingestDeps, quarantine } from '../../lib/runtime.js';
+import { auth, pii, quarantine, replayDeps } from '../../lib/runtime.js';
 
 const admin = { auth: 'admin', authenticator: auth } as const;
 
@@ -20,7 +21,10 @@ const entryOf = async (id: string | undefined) => {
   return entry;
 };
 
-export const show = withHttp(admin, async ({ params }) => ({ body: await entryOf(params.id) }));
+export const show = withHttp(admin, async ({ params }) => {
+  const entry = await entryOf(params.id);
+  return { body: { ...entry, payload: await pii().openPayload(entry.payload) } };
+});
 
 export const replay = withHttp(
   { ...admin, maxBodyBytes: 64 * 1024, optionalBody: true },
@@ -28,9 +32,6 @@ export const replay = withHttp(
     const parsed = ReplayRequest.safeParse(body ?? {});
     if (!parsed.success) throw badRequest('Invalid replay request.', toFieldIssues(parsed.error, body));
     const entry = await entryOf(params.id);
-    const { sink, quality, now } = ingestDeps();
-    return {
-      body: await replayEntry(entry, { quarantine: quarantine(), sink, quality, now }, parsed.data.event),
-    };
+    return { body: await replayEntry(entry, replayDeps(), parsed.data.event) };
   },
 );

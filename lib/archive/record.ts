@@ -1,10 +1,11 @@
-// The raw archive's stable row format (schema_version 1): one JSON object per line, gzip-compressed,
+// The raw archive's stable row format (schema_version 2): one JSON object per line, gzip-compressed,
 // under raw/dt=YYYY-MM-DD/. Every row has every column, nested objects are JSON text, so Athena's JSON
 // SerDe and DuckDB's read_json see one fixed schema (docs/archive.md has the DDL).
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { NormalizedEvent } from '../ingest/normalized.js';
+import { NormalizedEvent } from '../ingest/normalized.js';
 
-export const ARCHIVE_SCHEMA_VERSION = 1;
+/** 2 added `identifiers` (hashed identity identifiers found at the edge). */
+export const ARCHIVE_SCHEMA_VERSION = 2;
 export const ARCHIVE_PREFIX = 'raw/';
 
 export interface ArchiveRecord {
@@ -30,6 +31,7 @@ export interface ArchiveRecord {
   traits: string | null;
   context: string | null;
   integrations: string | null;
+  identifiers: string | null;
 }
 
 /** The columns in order; the DDL in docs/archive.md and the tests use this list. */
@@ -55,6 +57,7 @@ export const ARCHIVE_COLUMNS = [
   'traits',
   'context',
   'integrations',
+  'identifiers',
 ] as const satisfies readonly (keyof ArchiveRecord)[];
 
 const json = (v: Record<string, unknown> | undefined) => (v === undefined ? null : JSON.stringify(v));
@@ -82,7 +85,40 @@ export function toArchiveRecord(e: NormalizedEvent, archivedAt: string): Archive
     traits: json(e.traits),
     context: json(e.context),
     integrations: json(e.integrations),
+    identifiers: e.identifiers === undefined ? null : JSON.stringify(e.identifiers),
   };
+}
+
+const parsed = (text: string | null | undefined) =>
+  text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+
+/**
+ * The event an archive row holds, validated (rows of schema 1 simply have no identifiers). This is how
+ * later stages — profiles, rebuilds — read the archive.
+ */
+export function fromArchiveRecord(r: ArchiveRecord): NormalizedEvent {
+  return NormalizedEvent.parse({
+    messageId: r.message_id,
+    type: r.type,
+    event: r.event ?? undefined,
+    originalEvent: r.original_event ?? undefined,
+    name: r.name ?? undefined,
+    category: r.category ?? undefined,
+    userId: r.user_id ?? undefined,
+    anonymousId: r.anonymous_id ?? undefined,
+    groupId: r.group_id ?? undefined,
+    previousId: r.previous_id ?? undefined,
+    properties: parsed(r.properties),
+    traits: parsed(r.traits),
+    context: parsed(r.context),
+    integrations: parsed(r.integrations),
+    timestamp: r.timestamp,
+    originalTimestamp: r.original_timestamp ?? undefined,
+    sentAt: r.sent_at ?? undefined,
+    receivedAt: r.received_at,
+    sourceId: r.source_id,
+    identifiers: r.identifiers ? JSON.parse(r.identifiers) : undefined,
+  });
 }
 
 /** Partition of an event: the UTC day it was received (late events do not reopen old event days). */

@@ -1,7 +1,9 @@
 // One AWS client per service, created once per process with explicit timeouts. Adapters take a client
 // as a parameter that defaults to these, so tests can hand in another (or a fault-injecting mock).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, config } from '../config.js';
@@ -48,7 +50,22 @@ export function createSqs(c: Config = config()): SQSClient {
   return new SQSClient(common(c, c.endpoints.sqs));
 }
 
-let clients: { dynamodb?: DynamoDBDocumentClient; s3?: S3Client; sqs?: SQSClient } = {};
+/** No emulator exists for KMS and Secrets Manager: locally, PII keys come from the environment instead. */
+export function createKms(c: Config = config()): KMSClient {
+  return new KMSClient(common(c, undefined));
+}
+
+export function createSecretsManager(c: Config = config()): SecretsManagerClient {
+  return new SecretsManagerClient(common(c, undefined));
+}
+
+let clients: {
+  dynamodb?: DynamoDBDocumentClient;
+  s3?: S3Client;
+  sqs?: SQSClient;
+  kms?: KMSClient;
+  secretsManager?: SecretsManagerClient;
+} = {};
 
 export const dynamodb = (): DynamoDBDocumentClient => {
   clients.dynamodb ??= createDynamoDb();
@@ -61,6 +78,14 @@ export const s3 = (): S3Client => {
 export const sqs = (): SQSClient => {
   clients.sqs ??= createSqs();
   return clients.sqs;
+};
+export const kms = (): KMSClient => {
+  clients.kms ??= createKms();
+  return clients.kms;
+};
+export const secretsManager = (): SecretsManagerClient => {
+  clients.secretsManager ??= createSecretsManager();
+  return clients.secretsManager;
 };
 
 /** For CLIs that point at another environment mid-process. */

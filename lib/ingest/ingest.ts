@@ -1,9 +1,16 @@
-// The ingest use case behind POST /v1/*: route the request, make accepted events durable on the queue
-// and rejected ones durable in the quarantine, and only then answer.
+// The ingest use case behind POST /v1/*: route the request, protect PII (lib/pii: accepted events get
+// their PII traits encrypted and identifiers hashed, quarantined payloads are sealed whole), make
+// accepted events durable on the queue and rejected ones durable in the quarantine, and only then answer.
 import type { QualityConfig } from '../config.js';
 import { HttpError, unavailable } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type QuarantineStore, quarantineEntryOf } from '../quarantine/model.js';
+import { mayHoldPii } from '../pii/protect.js';
+import {
+  type QuarantineStore,
+  quarantineEntryOf,
+  type SealPayload,
+  sealedEntries,
+} from '../quarantine/model.js';
 import type { NormalizedEvent } from './normalized.js';
 import { type IngestRoute, routeRequest } from './route.js';
 import type { IngestResponse, Rejection } from './spec.js';
@@ -19,6 +26,10 @@ export interface IngestDeps {
   readonly quality: QualityConfig;
   readonly log: Logger;
   readonly now: () => number;
+  /** Encrypts an event's PII traits and adds its hashed identifiers (lib/pii/protect.ts). */
+  readonly protect: (e: NormalizedEvent) => Promise<NormalizedEvent>;
+  /** Encrypts a quarantined payload (raw client JSON) before it is stored. */
+  readonly sealPayload: SealPayload;
 }
 
 export interface IngestRequest {
@@ -41,8 +52,10 @@ export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<Inge
   );
   try {
     await Promise.all([
-      routed.accepted.length > 0 ? deps.sink.enqueue(routed.accepted) : undefined,
-      entries.length > 0 ? deps.quarantine.put(entries) : undefined,
+      routed.accepted.length > 0 ? enqueueProtected(routed.accepted, deps) : undefined,
+      entries.length > 0
+        ? sealedEntries(entries, deps.sealPayload).then((e) => deps.quarantine.put(e))
+        : undefined,
     ]);
   } catch (error) {
     // Nothing may be acknowledged that is not durable: the client retries, and dedup absorbs the
@@ -68,6 +81,17 @@ export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<Inge
     throw new HttpError(400, 'invalid_events', describe(rejected), response);
   }
   return response;
+}
+
+/** Most events (behavior without traits, device or external ids) skip protection without a promise. */
+async function enqueueProtected(
+  events: NormalizedEvent[],
+  deps: Pick<IngestDeps, 'protect' | 'sink'>,
+): Promise<void> {
+  const protectedEvents = events.some(mayHoldPii)
+    ? await Promise.all(events.map((e) => (mayHoldPii(e) ? deps.protect(e) : e)))
+    : events;
+  await deps.sink.enqueue(protectedEvents);
 }
 
 function codesOf(rejected: readonly Rejection[]): Set<string> {

@@ -8,6 +8,17 @@ const Iso = z
   .string()
   .refine((s) => !Number.isNaN(Date.parse(s)), { error: 'must be an ISO-8601 date-time' });
 
+/**
+ * An identifier the edge found in traits or context (email, phone, device id, CRM id, mini-program open
+ * id...), as the identity graph keys it: a keyed hash (HMAC), never the value, plus a masked form to show.
+ */
+export const EventIdentifier = z.object({
+  type: z.string().min(1),
+  hash: z.string().min(1),
+  mask: z.string(),
+});
+export type EventIdentifier = z.infer<typeof EventIdentifier>;
+
 export const NormalizedEvent = z.object({
   messageId: z.string().min(1),
   type: EventType,
@@ -33,5 +44,7 @@ export const NormalizedEvent = z.object({
   receivedAt: Iso,
   /** The source (write key owner) the event came from. */
   sourceId: z.string().min(1),
+  /** Extra identifiers for identity resolution, hashed at the edge (lib/pii). */
+  identifiers: z.array(EventIdentifier).optional(),
 });
 export type NormalizedEvent = z.infer<typeof NormalizedEvent>;

@@ -1,5 +1,6 @@
-// A quarantined event: the raw payload as the client sent it, the reasons it was held back and what
-// is needed to replay it exactly as it was first received (source, receive time, batch sentAt).
+// A quarantined event: the raw payload as the client sent it (sealed: it may hold PII), the reasons it
+// was held back and what is needed to replay it exactly as it was first received (source, receive time,
+// batch sentAt).
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FieldIssue } from '../ingest/spec.js';
@@ -21,7 +22,11 @@ export const QuarantineEntry = z
     sourceId: z.string(),
     status: QuarantineStatus,
     reasons: z.array(FieldIssue),
-    /** The event as JSON text, exactly as received (or a preview when it was too large to keep). */
+    /**
+     * The event as JSON text, exactly as received (or a preview when it was too large to keep), sealed as
+     * one PII token (`enc:v1:…`, lib/pii/protect.ts payloadSeal) since raw events hold PII in clear.
+     * Entries quarantined before PII protection hold the clear text. Read APIs open it for admins only.
+     */
     payload: z.string(),
     replayable: z.boolean(),
     messageId: z.string().optional(),
@@ -47,8 +52,9 @@ export interface QuarantineInput {
 }
 
 /**
- * The id is a hash of the source and the payload, so a client re-sending the same bad event updates
- * one entry instead of filling the quarantine with copies.
+ * The id is a hash of the source and the clear payload, so a client re-sending the same bad event updates
+ * one entry instead of filling the quarantine with copies. The payload is still clear here: the caller
+ * seals it (sealedEntries) before storing it.
  */
 export function quarantineEntryOf(input: QuarantineInput, now: number): QuarantineEntry {
   const json = JSON.stringify(input.raw) ?? 'null';
@@ -71,6 +77,18 @@ export function quarantineEntryOf(input: QuarantineInput, now: number): Quaranti
     quarantinedAt: new Date(now).toISOString(),
     replayAttempts: 0,
   };
+}
+
+/** Encrypts payloads for storage, and opens them again (lib/pii/protect.ts payloadSeal). */
+export type SealPayload = (payload: string) => Promise<string>;
+export type OpenPayload = (stored: string) => Promise<string>;
+
+/** The entries with their payloads sealed; ids and everything else as computed from the clear payload. */
+export function sealedEntries(
+  entries: readonly QuarantineEntry[],
+  seal: SealPayload,
+): Promise<QuarantineEntry[]> {
+  return Promise.all(entries.map(async (e) => ({ ...e, payload: await seal(e.payload) })));
 }
 
 export function quarantineId(sourceId: string, payloadJson: string): string {

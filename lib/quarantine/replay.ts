@@ -1,11 +1,13 @@
 // Replaying quarantined events after a fix: of the rules (new thresholds in config), of the code, or of
 // the event itself (a corrected payload). A replay goes through the same pipeline as a live request,
-// with the original receive time and batch sentAt, so clocks are corrected exactly as the first time.
+// with the original receive time and batch sentAt, so clocks are corrected exactly as the first time,
+// and through the same PII protection: the sealed payload is opened, the event protected again.
 import type { QualityConfig } from '../config.js';
 import type { EventSink } from '../ingest/ingest.js';
+import type { NormalizedEvent } from '../ingest/normalized.js';
 import { prepareEvent } from '../ingest/route.js';
 import type { FieldIssue } from '../ingest/spec.js';
-import type { QuarantineEntry, QuarantineQuery, QuarantineStore } from './model.js';
+import type { OpenPayload, QuarantineEntry, QuarantineQuery, QuarantineStore } from './model.js';
 
 export type ReplayOutcome =
   | { readonly id: string; readonly outcome: 'replayed'; readonly messageId: string }
@@ -18,6 +20,10 @@ export interface ReplayDeps {
   readonly sink: EventSink;
   readonly quality: QualityConfig;
   readonly now: () => number;
+  /** Decrypts a stored (sealed) payload. */
+  readonly openPayload: OpenPayload;
+  /** The edge's PII protection (IngestDeps.protect): replayed events leave protected as live ones do. */
+  readonly protect: (e: NormalizedEvent) => Promise<NormalizedEvent>;
 }
 
 /** Replays one entry, optionally with a corrected event in place of the stored payload. */
@@ -35,7 +41,10 @@ export async function replayEntry(
       reason: 'the event was too large to keep; send a corrected event',
     };
   }
-  const raw = corrected === undefined ? JSON.parse(entry.payload) : withTypeOf(entry, corrected);
+  const raw =
+    corrected === undefined
+      ? JSON.parse(await deps.openPayload(entry.payload))
+      : withTypeOf(entry, corrected);
   const ctx = { sourceId: entry.sourceId, receivedAt: Date.parse(entry.receivedAt), sentAt: entry.sentAt };
   const prepared = prepareEvent(raw, ctx, deps.quality);
   const at = new Date(deps.now()).toISOString();
@@ -44,7 +53,7 @@ export async function replayEntry(
     return { id, outcome: 'still_invalid', errors: prepared.issues };
   }
   // Enqueue first: if marking fails, a second replay enqueues again and dedup absorbs it.
-  await deps.sink.enqueue([prepared.event]);
+  await deps.sink.enqueue([await deps.protect(prepared.event)]);
   await deps.quarantine.markReplayed(id, at);
   return { id, outcome: 'replayed', messageId: prepared.event.messageId };
 }

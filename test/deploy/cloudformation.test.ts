@@ -136,13 +136,34 @@ describe('osls package (stage prod)', () => {
     ]);
   });
 
-  it('runs every function on nodejs22.x with a timeout and memory set', () => {
+  it("runs every function on nodejs22.x, HTTP ones within API Gateway's 30 s, with memory set", () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(6);
+    const httpFunctions = new Set(
+      ofType('AWS::Lambda::Permission')
+        .filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com')
+        .flatMap(([, p]) => referencedIds(p.Properties.FunctionName)),
+    );
+    expect(httpFunctions.size).toBeGreaterThanOrEqual(4);
     for (const [id, fn] of functions) {
       expect(fn.Properties.Runtime, id).toBe('nodejs22.x');
-      expect(Number(fn.Properties.Timeout), id).toBeLessThanOrEqual(60);
+      expect(Number(fn.Properties.Timeout), id).toBeLessThanOrEqual(httpFunctions.has(id) ? 29 : 900);
       expect(Number(fn.Properties.MemorySize), id).toBeGreaterThanOrEqual(256);
+    }
+  });
+
+  it('gives every queue consumer a DLQ and a visibility timeout of at least 6x its timeout', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBeGreaterThanOrEqual(2);
+    for (const [id, m] of mappings) {
+      const [queueId] = referencedIds(m.Properties.EventSourceArn);
+      const [fnId] = referencedIds(m.Properties.FunctionName);
+      const queue = resource(queueId ?? '').Properties;
+      expect(Number(queue.VisibilityTimeout), id).toBeGreaterThanOrEqual(
+        6 * Number(resource(fnId ?? '').Properties.Timeout),
+      );
+      expect(queue.RedrivePolicy, id).toMatchObject({ maxReceiveCount: 5 });
+      expect(m.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
     }
   });
 
@@ -154,10 +175,28 @@ describe('osls package (stage prod)', () => {
 
     const ingest = grants('Ingest');
     expect([...ingest.keys()].filter((a) => !a.startsWith('logs:')).sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'kms:GenerateDataKey',
+        'secretsmanager:GetSecretValue',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
     );
-    expect([...(ingest.get('dynamodb:GetItem') ?? [])]).toEqual(['ApiKeysTable']);
-    expect([...(ingest.get('dynamodb:PutItem') ?? [])]).toEqual(['QuarantineTable']);
+    // The edge encrypts personal data but can never decrypt it.
+    expect(ingest.has('kms:Decrypt')).toBe(false);
+    expect([...(ingest.get('dynamodb:GetItem') ?? [])].sort()).toEqual(['ApiKeysTable', 'DataKeysTable']);
+    expect([...(ingest.get('dynamodb:PutItem') ?? [])].sort()).toEqual(['DataKeysTable', 'QuarantineTable']);
+
+    // The profiles consumer works on opaque tokens: no key, no secret.
+    const profiles = grants('Profiles');
+    expect([...profiles.keys()].some((a) => a.startsWith('kms:') || a.startsWith('secretsmanager:'))).toBe(
+      false,
+    );
+    // Read keys reach profiles through customerGet; it may decrypt (to mask) but not write.
+    const reader = grants('CustomerGet');
+    expect([...reader.keys()].some((a) => !a.startsWith('logs:') && /Put|Update|Delete|BatchWrite/.test(a))).toBe(false);
 
     const archive = grants('Archive');
     expect([...archive.keys()].some((a) => a.startsWith('sqs:Send'))).toBe(false);

@@ -68,7 +68,7 @@ describe('archiveBatch under redelivery', () => {
     // The rows are the events, in the documented format.
     const row = rows.find((r) => r.message_id === new1.messageId);
     expect(row).toMatchObject({
-      schema_version: 1,
+      schema_version: 2,
       type: 'track',
       event: new1.event,
       user_id: new1.userId,

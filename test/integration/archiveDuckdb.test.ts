@@ -101,7 +101,7 @@ describe('the archive in DuckDB', () => {
           [sourceId],
         )
       ).getRowObjectsJson();
-      expect(identify).toEqual({ schema_version: 1, plan: 'pro', properties: null });
+      expect(identify).toEqual({ schema_version: 2, plan: 'pro', properties: null });
     } finally {
       db.closeSync();
       instance.closeSync();

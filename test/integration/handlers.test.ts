@@ -1,5 +1,6 @@
 // The deployed handlers themselves (middleware, config from the environment, runtime wiring) invoked
 // with the sample events in events/, against the emulators: what `osls invoke local` would run.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -48,6 +49,9 @@ beforeAll(async () => {
   for (const [key, value] of Object.entries(inject('stackEnv'))) vi.stubEnv(key, value);
   vi.stubEnv('PRECIS_QUEUE_INGEST', queueName);
   vi.stubEnv('PRECIS_LOG_LEVEL', 'SILENT');
+  // PII keys come from the environment, as on a local stack (a fresh pair per run).
+  vi.stubEnv('PRECIS_PII_LOCAL_KEY', randomBytes(32).toString('base64'));
+  vi.stubEnv('PRECIS_HMAC_SECRET', randomBytes(32).toString('base64url'));
   ({ handler: ingest } = await import('../../functions/http/ingest.js'));
   ({ handler: openapi } = await import('../../functions/http/openapi.js'));
   ({ handler: archive } = await import('../../functions/queue/archive.js'));
@@ -118,6 +122,12 @@ describe('handlers on the sample events', () => {
     const counts = archivedCounts(rows);
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
     expect([...counts.values()]).toEqual([1, 1, 1, 1]);
+    // The identify's e-mail left the edge encrypted, and as a hashed identifier.
+    const identify = rows.find((r) => r.message_id === 'evt-batch-0001');
+    expect(JSON.stringify(identify)).not.toContain('jane.doe@example.com');
+    expect(JSON.parse(identify?.identifiers ?? '[]')).toEqual([
+      expect.objectContaining({ type: 'email', mask: 'j***@example.com' }),
+    ]);
     const order = rows.find((r) => r.message_id === 'evt-batch-0003');
     expect(order).toMatchObject({
       event: 'Order Completed',

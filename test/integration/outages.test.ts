@@ -154,6 +154,9 @@ describe('SQS faults under the ingest edge', () => {
       quality: h.config.quality,
       log: logger.log,
       now: Date.now,
+      // These events hold no PII; protection has its own tests (pii*.test.ts).
+      protect: async (e) => e,
+      sealPayload: async (payload) => payload,
     };
     return { deps, logger };
   };

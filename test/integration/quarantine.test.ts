@@ -166,6 +166,9 @@ describe('quarantine replay', () => {
     sink: eventQueue(sqs, queueName),
     quality,
     now: Date.now,
+    // The entries here are stored unsealed and hold no PII; protection has its own tests (pii*.test.ts).
+    openPayload: async (payload) => payload,
+    protect: async (e) => e,
   });
 
   it('replays an entry once the rule is relaxed; a second replay is refused; invalid stays invalid', async () => {

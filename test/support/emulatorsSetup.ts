@@ -5,6 +5,7 @@ import { parseConfig } from '../../lib/config.js';
 import { startEmulators } from '../../local/emulators.js';
 import { provision } from '../../local/provision.js';
 import { loadServiceDefinition } from '../../local/service.js';
+import { localSecrets } from '../../local/stack.js';
 
 export default async function setup(project: TestProject) {
   const def = await loadServiceDefinition('local');
@@ -16,6 +17,7 @@ export default async function setup(project: TestProject) {
     PRECIS_ENDPOINT_DYNAMODB: emulators.endpoints.dynamodb,
     PRECIS_ENDPOINT_S3: emulators.endpoints.s3,
     PRECIS_ENDPOINT_SQS: emulators.endpoints.sqs,
+    ...localSecrets(),
   };
   const config = parseConfig(stackEnv);
   await provision(

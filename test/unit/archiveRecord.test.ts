@@ -7,6 +7,7 @@ import {
   archiveObjectKey,
   decodeArchiveObject,
   encodeArchiveObject,
+  fromArchiveRecord,
   partitionOf,
   toArchiveRecord,
 } from '../../lib/archive/record.js';
@@ -58,6 +59,7 @@ describe('toArchiveRecord', () => {
       'traits',
       'context',
       'integrations',
+      'identifiers',
     ] as const) {
       expect(r[column]).toBeNull();
     }
@@ -73,7 +75,7 @@ describe('toArchiveRecord', () => {
       sentAt: '2026-11-22T14:29:59Z',
     });
     expect(toArchiveRecord(e, ARCHIVED_AT)).toMatchObject({
-      schema_version: 1,
+      schema_version: 2,
       message_id: e.messageId,
       type: 'track',
       event: 'Order Completed',
@@ -137,5 +139,19 @@ describe('encode / decode', () => {
 
   it('decodes an empty object to no records', () => {
     expect(decodeArchiveObject(encodeArchiveObject([]))).toEqual([]);
+  });
+});
+
+describe('fromArchiveRecord', () => {
+  it('reads back the event a row was written from, identifiers included', () => {
+    const e = normalizedEvent({
+      type: 'identify',
+      userId: 'u1',
+      anonymousId: 'a1',
+      traits: { plan: 'pro', email: 'enc:v1:0123456789abcdef:AAAA' },
+      context: { timezone: 'Europe/Paris' },
+      identifiers: [{ type: 'email', hash: 'h', mask: 'j***@example.com' }],
+    });
+    expect(fromArchiveRecord(toArchiveRecord(e, ARCHIVED_AT))).toEqual(e);
   });
 });

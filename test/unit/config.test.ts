@@ -71,7 +71,7 @@ describe('explicit values', () => {
       PRECIS_QUEUE_INGEST: 'ingest-queue',
       PRECIS_BUCKET_ARCHIVE: 'archive-bucket',
     });
-    expect(c.tables).toEqual({ apiKeys: 'keys-table', dedup: 'dedup-table', quarantine: 'q-table' });
+    expect(c.tables).toMatchObject({ apiKeys: 'keys-table', dedup: 'dedup-table', quarantine: 'q-table' });
     expect(c.queues.ingest).toBe('ingest-queue');
     expect(c.buckets.archive).toBe('archive-bucket');
   });

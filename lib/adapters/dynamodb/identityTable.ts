@@ -1,0 +1,351 @@
+// Identity table (single table, keys pk/sk):
+//   N#<node> / #NODE          node: current customer, display (a mask for hashed identifiers), ticket
+//   N#<node> / E#<other>      edge, stored under both nodes so either finds it
+//   C#<customer> / #CUSTOMER  customer: anchor and members, or mergedInto once merged away
+//   C#<customer> / L#<entry>  merge log entry
+//   #TICKET / #TICKET         the resolution counter
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import pMap from 'p-map';
+import { z } from 'zod';
+import type { Edge } from '../../identity/graph.js';
+import { customerIdOf } from '../../identity/graph.js';
+import { nodeType } from '../../identity/nodes.js';
+import { CustomerRecord, type IdentityStore, MergeLogEntry, NodeRecord } from '../../identity/store.js';
+import { isConditionFailed } from './errors.js';
+
+const NODE = '#NODE';
+const CUSTOMER = '#CUSTOMER';
+const nodePk = (key: string) => `N#${key}`;
+const customerPk = (id: string) => `C#${id}`;
+
+const StoredEdge = z.object({
+  id: z.string(),
+  a: z.string(),
+  b: z.string(),
+  reason: z.enum(['identify', 'seen_together', 'alias', 'trait', 'import']),
+  messageId: z.string(),
+  at: z.string(),
+  status: z.enum(['active', 'undone']),
+  /** False until a resolution has taken the edge into account (see addEdges). */
+  resolved: z.boolean().optional(),
+});
+
+const edgeItem = (e: Edge, from: string, to: string) => ({
+  pk: nodePk(from),
+  sk: `E#${to}`,
+  id: e.id,
+  a: e.a,
+  b: e.b,
+  reason: e.reason,
+  messageId: e.messageId,
+  at: e.at,
+  status: e.status,
+});
+
+/** Writes are many and independent: bounded parallelism keeps sockets and throttling in check. */
+const CONCURRENCY = 16;
+
+export function identityTable(client: DynamoDBDocumentClient, table: string): IdentityStore {
+  const conditional = async (command: PutCommand | UpdateCommand): Promise<boolean> => {
+    try {
+      await client.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async addNodes(nodes) {
+      const added = await pMap(
+        nodes,
+        async (n) => {
+          const customerId = customerIdOf(n.key);
+          const isNew = await conditional(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                pk: nodePk(n.key),
+                sk: NODE,
+                key: n.key,
+                type: nodeType(n.key),
+                display: n.display,
+                customerId,
+                ticket: 0,
+                firstSeen: n.at,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          if (!isNew) return undefined;
+          // A new node is its own customer until a resolution says otherwise (ticket 0 loses to any).
+          await conditional(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                pk: customerPk(customerId),
+                sk: CUSTOMER,
+                customerId,
+                anchor: n.key,
+                members: [n.key],
+                ticket: 0,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          return n.key;
+        },
+        { concurrency: CONCURRENCY },
+      );
+      return added.filter((k): k is string => k !== undefined);
+    },
+
+    // The reverse copy goes first, the forward copy commits. An edge counts as new until a resolution
+    // marked it resolved, so a crash between storing and resolving is mended by the retry.
+    async addEdges(edges) {
+      const fresh = await pMap(
+        edges,
+        async (e) => {
+          const reverse = await client.send(
+            new GetCommand({
+              TableName: table,
+              Key: { pk: nodePk(e.b), sk: `E#${e.a}` },
+              ConsistentRead: true,
+            }),
+          );
+          if (!reverse.Item) {
+            await conditional(
+              new PutCommand({
+                TableName: table,
+                Item: { ...edgeItem(e, e.b, e.a), resolved: false },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              }),
+            );
+          }
+          const created = await conditional(
+            new PutCommand({
+              TableName: table,
+              Item: { ...edgeItem(e, e.a, e.b), resolved: false },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          if (created) return e;
+          const stored = await client.send(
+            new GetCommand({
+              TableName: table,
+              Key: { pk: nodePk(e.a), sk: `E#${e.b}` },
+              ConsistentRead: true,
+            }),
+          );
+          const edge = stored.Item ? StoredEdge.parse(stored.Item) : undefined;
+          return edge && edge.status === 'active' && edge.resolved === false
+            ? { ...e, at: edge.at }
+            : undefined;
+        },
+        { concurrency: CONCURRENCY },
+      );
+      return fresh.filter((e): e is Edge => e !== undefined);
+    },
+
+    async markResolved(edges) {
+      await pMap(
+        edges,
+        (e) =>
+          client.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: nodePk(e.a), sk: `E#${e.b}` },
+              UpdateExpression: 'SET resolved = :true',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':true': true },
+            }),
+          ),
+        { concurrency: CONCURRENCY },
+      );
+    },
+
+    async edgesOf(node) {
+      const edges: Edge[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :edge)',
+            ExpressionAttributeValues: { ':pk': nodePk(node), ':edge': 'E#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          const { resolved: _resolved, ...edge } = StoredEdge.parse(item);
+          edges.push(edge);
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return edges;
+    },
+
+    async getNodes(keys) {
+      const found = new Map<string, NodeRecord>();
+      await pMap(
+        [...new Set(keys)],
+        async (key) => {
+          const out = await client.send(
+            new GetCommand({ TableName: table, Key: { pk: nodePk(key), sk: NODE }, ConsistentRead: true }),
+          );
+          if (out.Item) found.set(key, NodeRecord.parse(out.Item));
+        },
+        { concurrency: CONCURRENCY },
+      );
+      return found;
+    },
+
+    async getCustomer(customerId) {
+      const out = await client.send(
+        new GetCommand({
+          TableName: table,
+          Key: { pk: customerPk(customerId), sk: CUSTOMER },
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? CustomerRecord.parse(out.Item) : undefined;
+    },
+
+    async nextTicket() {
+      const out = await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: '#TICKET', sk: '#TICKET' },
+          UpdateExpression: 'ADD n :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return z.object({ n: z.number() }).parse(out.Attributes).n;
+    },
+
+    async writeResolution(w) {
+      const newer = 'attribute_not_exists(pk) OR ticket < :t';
+      await pMap(
+        w.nodes,
+        (n) =>
+          conditional(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: nodePk(n.key), sk: NODE },
+              UpdateExpression:
+                'SET customerId = :c, ticket = :t, #key = if_not_exists(#key, :k), #type = if_not_exists(#type, :type), display = if_not_exists(display, :k), firstSeen = if_not_exists(firstSeen, :now)',
+              ConditionExpression: newer,
+              ExpressionAttributeNames: { '#key': 'key', '#type': 'type' },
+              ExpressionAttributeValues: {
+                ':c': n.customerId,
+                ':t': w.ticket,
+                ':k': n.key,
+                ':type': nodeType(n.key),
+                ':now': new Date().toISOString(),
+              },
+            }),
+          ),
+        { concurrency: CONCURRENCY },
+      );
+      await pMap(
+        w.customers,
+        (c) =>
+          conditional(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                pk: customerPk(c.customerId),
+                sk: CUSTOMER,
+                customerId: c.customerId,
+                anchor: c.anchor,
+                members: [...c.members],
+                ticket: w.ticket,
+              },
+              ConditionExpression: newer,
+              ExpressionAttributeValues: { ':t': w.ticket },
+            }),
+          ),
+        { concurrency: CONCURRENCY },
+      );
+      await pMap(
+        w.retired,
+        (r) =>
+          conditional(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                pk: customerPk(r.customerId),
+                sk: CUSTOMER,
+                customerId: r.customerId,
+                members: [],
+                mergedInto: r.mergedInto,
+                ticket: w.ticket,
+              },
+              ConditionExpression: newer,
+              ExpressionAttributeValues: { ':t': w.ticket },
+            }),
+          ),
+        { concurrency: CONCURRENCY },
+      );
+    },
+
+    async appendLog(entries) {
+      await pMap(
+        entries,
+        (e) =>
+          conditional(
+            new PutCommand({
+              TableName: table,
+              Item: { pk: customerPk(e.customerId), sk: `L#${e.id}`, ...e },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        { concurrency: CONCURRENCY },
+      );
+    },
+
+    async mergeLog(customerId) {
+      const entries: MergeLogEntry[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :log)',
+            ExpressionAttributeValues: { ':pk': customerPk(customerId), ':log': 'L#' },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) entries.push(MergeLogEntry.parse(item));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.id < y.id ? -1 : 1));
+    },
+
+    async setEdgeStatus(edge, status) {
+      for (const [from, to] of [
+        [edge.a, edge.b],
+        [edge.b, edge.a],
+      ] as const) {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: nodePk(from), sk: `E#${to}` },
+            UpdateExpression: 'SET #status = :s',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':s': status },
+          }),
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// Profiles table: one partial profile per attribution node (key: node). Written by read-modify-write
+// under a version condition, so concurrent consumers never lose each other's increments.
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { NodeKey } from '../../identity/nodes.js';
+import { PartialProfile } from '../../profiles/partial.js';
+import type { PartialStore } from '../../profiles/store.js';
+import { isConditionFailed } from './errors.js';
+
+export function profilesTable(client: DynamoDBDocumentClient, table: string): PartialStore {
+  return {
+    async get(node) {
+      const out = await client.send(
+        new GetCommand({ TableName: table, Key: { node }, ConsistentRead: true }),
+      );
+      return out.Item ? PartialProfile.parse(out.Item) : undefined;
+    },
+
+    async getMany(nodes) {
+      const found = new Map<NodeKey, PartialProfile>();
+      const unique = [...new Set(nodes)];
+      for (let i = 0; i < unique.length; i += 100) {
+        let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map((node) => ({ node }));
+        // Unprocessed keys come back under throttling: ask again until none are left.
+        for (let attempt = 0; keys.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+          if (attempt > 6) throw new Error(`BatchGetItem left ${keys.length} profiles unread`);
+          const out = await client.send(
+            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          for (const item of out.Responses?.[table] ?? []) {
+            const partial = PartialProfile.parse(item);
+            found.set(partial.node, partial);
+          }
+          keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+        }
+      }
+      return found;
+    },
+
+    async put(partial, expected) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: partial,
+            ConditionExpression:
+              expected === undefined ? 'attribute_not_exists(node)' : 'version = :expected',
+            ExpressionAttributeValues: expected === undefined ? undefined : { ':expected': expected },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+  };
+}

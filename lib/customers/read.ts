@@ -1,0 +1,128 @@
+// The customer read model behind GET /v1/customers/{id}[/events|/identities]: a customer is found by any
+// of its identifiers, and its profile is the merge of its nodes' partial profiles, computed on read.
+// Personal traits are decrypted and shown masked unless the caller may reveal them.
+import { z } from 'zod';
+import type { EventTimeline, TimelinePage } from '../adapters/dynamodb/eventsTable.js';
+import type { Edge } from '../identity/graph.js';
+import { ANON, nodeType, USER } from '../identity/nodes.js';
+import { type CustomerRecord, type IdentityStore, MergeLogEntry } from '../identity/store.js';
+import type { PiiCipher } from '../pii/cipher.js';
+import { revealTraits } from '../pii/protect.js';
+import { mergePartials } from '../profiles/merge.js';
+import type { PartialStore } from '../profiles/store.js';
+import { customerView } from '../profiles/view.js';
+import { findCustomer, type LookupDeps } from './lookup.js';
+
+export interface CustomerReadDeps {
+  readonly lookup: LookupDeps;
+  readonly identity: IdentityStore;
+  readonly partials: PartialStore;
+  readonly timeline: EventTimeline;
+  readonly cipher: PiiCipher;
+  readonly now: () => number;
+}
+
+/** Nodes whose behavior is counted (partials exist for userIds and anonymousIds only). */
+const counted = (customer: CustomerRecord) =>
+  customer.members.filter((m) => nodeType(m) === USER || nodeType(m) === ANON);
+
+const identityCounts = (customer: CustomerRecord) => {
+  const counts: Record<string, number> = {};
+  for (const m of customer.members) counts[nodeType(m)] = (counts[nodeType(m)] ?? 0) + 1;
+  return counts;
+};
+
+export const CustomerProfileResponse = z
+  .object({
+    customerId: z.string(),
+    identities: z.record(z.string(), z.number()).meta({ description: 'How many identifiers of each type' }),
+    profile: z.record(z.string(), z.unknown()).meta({
+      description: 'Aggregates and traits (see docs/data-model.md); personal traits masked unless revealed',
+    }),
+  })
+  .meta({ id: 'CustomerProfile' });
+export type CustomerProfileResponse = z.infer<typeof CustomerProfileResponse>;
+
+export async function customerProfile(
+  id: string,
+  options: { readonly reveal: boolean },
+  deps: CustomerReadDeps,
+): Promise<CustomerProfileResponse | undefined> {
+  const customer = await findCustomer(id, deps.lookup);
+  if (!customer) return undefined;
+  const partials = await deps.partials.getMany(counted(customer));
+  const view = customerView(mergePartials([...partials.values()]), deps.now());
+  const traits = Object.fromEntries(Object.entries(view.traits).map(([name, t]) => [name, t.v]));
+  return {
+    customerId: customer.customerId,
+    identities: identityCounts(customer),
+    profile: { ...view, traits: await revealTraits(traits, deps.cipher, options) },
+  };
+}
+
+export async function customerEvents(
+  id: string,
+  page: { readonly limit: number; readonly cursor?: string | undefined },
+  deps: CustomerReadDeps,
+): Promise<(TimelinePage & { customerId: string }) | undefined> {
+  const customer = await findCustomer(id, deps.lookup);
+  if (!customer) return undefined;
+  return {
+    customerId: customer.customerId,
+    ...(await deps.timeline.recent(counted(customer), page.limit, page.cursor)),
+  };
+}
+
+const IdentityNode = z.object({
+  key: z.string(),
+  type: z.string(),
+  display: z.string(),
+  firstSeen: z.string(),
+});
+const GraphEdge = z.object({
+  id: z.string(),
+  a: z.string(),
+  b: z.string(),
+  reason: z.string(),
+  messageId: z.string(),
+  at: z.string(),
+  status: z.string(),
+});
+
+export const CustomerIdentitiesResponse = z
+  .object({
+    customerId: z.string(),
+    anchor: z.string().optional(),
+    nodes: z.array(IdentityNode).meta({ description: 'Identifiers: ids as sent, hashed ones shown masked' }),
+    edges: z
+      .array(GraphEdge)
+      .meta({ description: 'Links touching the customer, with the event that showed each' }),
+    log: z.array(MergeLogEntry),
+  })
+  .meta({ id: 'CustomerIdentities' });
+export type CustomerIdentitiesResponse = z.infer<typeof CustomerIdentitiesResponse>;
+
+export async function customerIdentities(
+  id: string,
+  deps: CustomerReadDeps,
+): Promise<CustomerIdentitiesResponse | undefined> {
+  const customer = await findCustomer(id, deps.lookup);
+  if (!customer) return undefined;
+  const [nodes, edgeLists, log] = await Promise.all([
+    deps.identity.getNodes(customer.members),
+    Promise.all(customer.members.map((m) => deps.identity.edgesOf(m))),
+    deps.identity.mergeLog(customer.customerId),
+  ]);
+  const edges = new Map<string, Edge>();
+  for (const list of edgeLists) for (const e of list) edges.set(e.id, e);
+  return {
+    customerId: customer.customerId,
+    anchor: customer.anchor,
+    nodes: customer.members.flatMap((m) => {
+      const n = nodes.get(m);
+      return n ? [{ key: n.key, type: n.type, display: n.display, firstSeen: n.firstSeen }] : [];
+    }),
+    edges: [...edges.values()].sort((x, y) => (x.at < y.at ? -1 : 1)),
+    log,
+  };
+}

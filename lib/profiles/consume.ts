@@ -1,0 +1,84 @@
+// Applying one archive object to identity and profiles: the profiles consumer's use case. The archive
+// holds every event exactly once, so reading its objects (on their S3 notifications) is the event
+// stream here; each partial profile's ledger makes a redelivered object count once.
+import pMap from 'p-map';
+import type { EventTimeline } from '../adapters/dynamodb/eventsTable.js';
+import { type ArchiveRecord, fromArchiveRecord } from '../archive/record.js';
+import { linksOf } from '../identity/links.js';
+import { attributionNode, type NodeKey } from '../identity/nodes.js';
+import { type ResolveDeps, recordLinks } from '../identity/resolve.js';
+import type { NormalizedEvent } from '../ingest/normalized.js';
+import type { Logger } from '../log.js';
+import { emptyPartial } from './partial.js';
+import { applyObject } from './reduce.js';
+import type { PartialStore } from './store.js';
+
+export interface ProfileDeps {
+  readonly archive: { records(key: string): Promise<ArchiveRecord[]> };
+  readonly partials: PartialStore;
+  readonly timeline: EventTimeline;
+  readonly identity: ResolveDeps;
+  readonly log: Logger;
+  /** Attempts of one partial's read-modify-write against concurrent writers. */
+  readonly maxAttempts?: number;
+}
+
+export interface ObjectApplied {
+  readonly events: number;
+  readonly nodes: number;
+  /** Partials changed by this delivery (0 when the object had been applied before). */
+  readonly updated: number;
+  readonly newEdges: number;
+}
+
+export async function applyArchiveObject(key: string, deps: ProfileDeps): Promise<ObjectApplied> {
+  const events = (await deps.archive.records(key)).map(fromArchiveRecord);
+  const objectAt = objectTime(key);
+  const byNode = new Map<NodeKey, NormalizedEvent[]>();
+  for (const e of events) {
+    const node = attributionNode(e);
+    if (node === undefined) continue;
+    const list = byNode.get(node) ?? [];
+    list.push(e);
+    byNode.set(node, list);
+  }
+  // Identity and profiles are independent folds: profiles count per node, the graph says which nodes
+  // make a customer. Neither waits for the other.
+  const [links, updates] = await Promise.all([
+    recordLinks(events.map(linksOf), deps.identity),
+    pMap(byNode, ([node, list]) => updatePartial(node, list, key, objectAt, deps), { concurrency: 16 }),
+    pMap(byNode, ([node, list]) => deps.timeline.add(node, list), { concurrency: 4 }),
+  ]);
+  return {
+    events: events.length,
+    nodes: byNode.size,
+    updated: updates.filter(Boolean).length,
+    newEdges: links.newEdges,
+  };
+}
+
+async function updatePartial(
+  node: NodeKey,
+  events: NormalizedEvent[],
+  key: string,
+  objectAt: number,
+  deps: ProfileDeps,
+): Promise<boolean> {
+  const attempts = deps.maxAttempts ?? 10;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const current = await deps.partials.get(node);
+    const { partial, changed } = applyObject(current ?? emptyPartial(node), events, key, objectAt);
+    if (!changed) return false;
+    if (await deps.partials.put(partial, current?.version)) return true;
+    // Another consumer wrote this node meanwhile: read its result and apply ours on top.
+    await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+  }
+  throw new Error(`profile ${node} kept changing under ${attempts} attempts`);
+}
+
+/** raw/dt=2026-11-22/20261122T143001Z-<writer>.ndjson.gz → the time it was written. */
+export function objectTime(key: string): number {
+  const m = key.match(/\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/);
+  if (!m) return Date.now();
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}

@@ -1,0 +1,207 @@
+// The identity graph against the DynamoDB emulator: stitching, late events, unmerge, crash mending, and
+// many concurrent writers converging on exactly the customers the stored edges imply.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { identityTable } from '../../lib/adapters/dynamodb/identityTable.js';
+import { createDynamoDb } from '../../lib/aws/clients.js';
+import {
+  customerIdOf,
+  type Edge,
+  identityRules,
+  newEdge,
+  resolveComponents,
+} from '../../lib/identity/graph.js';
+import { linksOf } from '../../lib/identity/links.js';
+import { type ResolveDeps, recordLinks, unmerge } from '../../lib/identity/resolve.js';
+import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
+import { recordingLogger } from '../support/archiveFixtures.js';
+import { testConfig } from '../support/provided.js';
+
+const config = testConfig();
+const store = identityTable(createDynamoDb(config), config.tables.identity);
+const deps: ResolveDeps = {
+  store,
+  rules: identityRules(config.identifiers),
+  now: Date.now,
+  log: recordingLogger().log,
+};
+
+/** Ids unique to a test, so tests share the emulator without seeing each other. */
+const ids = () => {
+  const run = randomUUID().slice(0, 8);
+  return {
+    user: (n: number) => `u${n}-${run}`,
+    anon: (n: number) => `a${n}-${run}`,
+    hash: (n: number) => `h${n}-${run}`,
+  };
+};
+
+const event = (
+  fields: Partial<NormalizedEvent> & Pick<NormalizedEvent, 'type'>,
+  at = '2026-03-01T10:00:00.000Z',
+) =>
+  ({
+    messageId: randomUUID(),
+    timestamp: at,
+    receivedAt: at,
+    sourceId: 'test',
+    ...fields,
+  }) as NormalizedEvent;
+
+async function customerOf(node: string) {
+  const n = (await store.getNodes([node])).get(node);
+  return n ? await store.getCustomer(n.customerId) : undefined;
+}
+
+describe('identity graph on DynamoDB', () => {
+  it('stitches a visitor to the user who logs in, with the merge in the log', async () => {
+    const id = ids();
+    await recordLinks([linksOf(event({ type: 'page', anonymousId: id.anon(1) }))], deps);
+    expect((await customerOf(`anon:${id.anon(1)}`))?.members).toEqual([`anon:${id.anon(1)}`]);
+
+    await recordLinks(
+      [linksOf(event({ type: 'identify', userId: id.user(1), anonymousId: id.anon(1) }))],
+      deps,
+    );
+    const customer = await customerOf(`anon:${id.anon(1)}`);
+    expect(customer).toMatchObject({
+      customerId: customerIdOf(`user:${id.user(1)}`),
+      members: [`anon:${id.anon(1)}`, `user:${id.user(1)}`].sort(),
+    });
+    // The anonymous customer now points at the merged one.
+    expect(await store.getCustomer(customerIdOf(`anon:${id.anon(1)}`))).toMatchObject({
+      mergedInto: customer?.customerId,
+    });
+    const log = await store.mergeLog(customer?.customerId ?? '');
+    expect(log).toEqual([
+      expect.objectContaining({
+        kind: 'merge',
+        from: expect.arrayContaining([customerIdOf(`anon:${id.anon(1)}`)]),
+        edges: [expect.objectContaining({ reason: 'identify' })],
+      }),
+    ]);
+  });
+
+  it('lets a late event with an earlier link win, as the edge order says', async () => {
+    const id = ids();
+    const email = { type: 'email', hash: id.hash(1), mask: 'f***@example.com' };
+    // u2 used the shared e-mail on March 2nd; a delayed event shows u1 had it on March 1st.
+    await recordLinks(
+      [
+        linksOf(
+          event({ type: 'identify', userId: id.user(2), identifiers: [email] }, '2026-03-02T00:00:00.000Z'),
+        ),
+      ],
+      deps,
+    );
+    expect((await customerOf(`email:${id.hash(1)}`))?.customerId).toBe(customerIdOf(`user:${id.user(2)}`));
+    await recordLinks(
+      [
+        linksOf(
+          event({ type: 'identify', userId: id.user(1), identifiers: [email] }, '2026-03-01T00:00:00.000Z'),
+        ),
+      ],
+      deps,
+    );
+    expect((await customerOf(`email:${id.hash(1)}`))?.customerId).toBe(customerIdOf(`user:${id.user(1)}`));
+    expect((await customerOf(`user:${id.user(2)}`))?.members).toEqual([`user:${id.user(2)}`]);
+    const blocked = (await store.mergeLog(customerIdOf(`user:${id.user(1)}`))).filter(
+      (e) => e.kind === 'blocked',
+    );
+    expect(blocked).toEqual([expect.objectContaining({ reason: 'two_user_ids' })]);
+  });
+
+  it('undoes a merge: the separate customers come back with their ids, and the same link does not re-merge', async () => {
+    const id = ids();
+    await recordLinks([linksOf(event({ type: 'track', event: 'X', anonymousId: id.anon(1) }))], deps);
+    await recordLinks(
+      [linksOf(event({ type: 'identify', userId: id.user(1), anonymousId: id.anon(2) }))],
+      deps,
+    );
+    // A shared tablet: a1 is seen with u1 by mistake.
+    const stitch = event({ type: 'track', event: 'Y', userId: id.user(1), anonymousId: id.anon(1) });
+    await recordLinks([linksOf(stitch)], deps);
+    const merged = customerIdOf(`user:${id.user(1)}`);
+    expect((await store.getCustomer(merged))?.members).toContain(`anon:${id.anon(1)}`);
+    const merge = (await store.mergeLog(merged)).find(
+      (e) => e.kind === 'merge' && e.edges.some((x) => x.messageId === stitch.messageId),
+    );
+    expect(merge).toBeDefined();
+
+    const result = await unmerge(merged, merge?.id ?? '', 'admin:test', deps);
+    expect(result).not.toBe('not_found');
+    expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`anon:${id.anon(1)}`));
+    expect((await store.getCustomer(merged))?.members).toEqual(
+      [`anon:${id.anon(2)}`, `user:${id.user(1)}`].sort(),
+    );
+    expect((await store.mergeLog(merged)).map((e) => e.kind)).toContain('unmerge');
+
+    // The same pair seen again later stays apart: an unmerge is a decision, not a glitch.
+    await recordLinks([linksOf({ ...stitch, messageId: randomUUID() })], deps);
+    expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`anon:${id.anon(1)}`));
+  });
+
+  it('mends a crash between storing an edge and resolving it on the next delivery', async () => {
+    const id = ids();
+    const e = event({ type: 'identify', userId: id.user(1), anonymousId: id.anon(1) });
+    const links = linksOf(e);
+    await store.addNodes(links.nodes);
+    await store.addEdges(links.edges.map(newEdge));
+    // The consumer died here. Nothing resolved: two customers still.
+    expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`anon:${id.anon(1)}`));
+    await recordLinks([links], deps);
+    expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`user:${id.user(1)}`));
+  });
+
+  it('converges under many concurrent writers on the customers the stored edges imply', async () => {
+    const id = ids();
+    const users = [1, 2, 3, 4].map((n) => `user:${id.user(n)}`);
+    const anons = Array.from({ length: 12 }, (_, n) => `anon:${id.anon(n)}`);
+    const emails = [1, 2, 3].map((n) => `email:${id.hash(n)}`);
+    const all = [...users, ...anons, ...emails];
+    const pick = (list: string[], i: number) => list[i % list.length] as string;
+    // 60 links over a small set of nodes, delivered by 20 writers at once: conflicts (two users on one
+    // e-mail) and repeats included.
+    const batches = Array.from({ length: 20 }, (_, w) =>
+      Array.from({ length: 3 }, (_, k) => {
+        const i = w * 3 + k;
+        const a = pick(users.concat(anons), i * 7);
+        const b = pick(anons.concat(emails), i * 5 + 3);
+        const when = new Date(Date.UTC(2026, 2, 1, 0, (i * 37) % 60)).toISOString();
+        return newEdge({
+          a,
+          b,
+          reason: b.startsWith('email:') ? 'trait' : 'seen_together',
+          messageId: `m${i}`,
+          at: when,
+        });
+      }).filter((x) => x.a !== x.b),
+    );
+    await Promise.all(
+      batches.map(async (edges) => {
+        await store.addNodes(
+          edges
+            .flatMap((x) => [x.a, x.b])
+            .map((key) => ({ key, display: key, at: '2026-03-01T00:00:00.000Z' })),
+        );
+        return recordLinks([{ nodes: [], edges }], deps);
+      }),
+    );
+
+    const stored = new Map<string, Edge>();
+    for (const n of all) for (const x of await store.edgesOf(n)) stored.set(x.id, x);
+    const touched = new Set([...stored.values()].flatMap((x) => [x.a, x.b]));
+    const expected = resolveComponents(touched, stored.values(), deps.rules).components;
+    for (const c of expected) {
+      expect(await store.getCustomer(c.customerId), c.customerId).toMatchObject({
+        members: c.members,
+        anchor: c.anchor,
+      });
+      const pointers = await store.getNodes(c.members);
+      for (const m of c.members) expect(pointers.get(m)?.customerId, m).toBe(c.customerId);
+    }
+    // The rule held throughout: no customer with two users (no alias here).
+    for (const c of expected)
+      expect(c.members.filter((m) => m.startsWith('user:')).length).toBeLessThanOrEqual(1);
+  });
+});
