@@ -39,7 +39,8 @@ Precis is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1)
 
   API            ${stack.httpUrl}          (OpenAPI: ${stack.httpUrl}/openapi.json)
   write key      ${stack.writeKey}         (HTTP Basic user name, as Segment write keys)
-  admin key      ${stack.adminKey}         (quarantine API)
+  read key       ${stack.readKey}         (customer API: GET /v1/customers/{id})
+  admin key      ${stack.adminKey}         (quarantine, unmerge, revealing personal data)
   DynamoDB       ${e.dynamodb}
   S3             ${e.s3}      (bucket ${stack.config.buckets.archive})
   SQS            ${e.sqs}

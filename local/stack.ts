@@ -24,6 +24,7 @@ export const STACK_FILE = join(PROJECT_ROOT, '.local', 'stack.json');
 /** Fixed keys, valid only on the emulators of a local stack, so docs and scripts can name them. */
 export const LOCAL_WRITE_KEY = 'wk_local_demo';
 export const LOCAL_ADMIN_KEY = 'ak_local_demo';
+export const LOCAL_READ_KEY = 'rk_local_demo';
 
 export interface StackOptions {
   /** 0 (the default) picks free ports. */
@@ -42,6 +43,7 @@ export interface LocalStack {
   readonly lambdaUrl: string;
   readonly writeKey: string;
   readonly adminKey: string;
+  readonly readKey: string;
   readonly config: Config;
   readonly offlineLog?: string;
   /** serverless-offline's process (function workers are its threads), for memory figures. */
@@ -129,6 +131,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
       writeKey: LOCAL_WRITE_KEY,
       adminKey: LOCAL_ADMIN_KEY,
+      readKey: LOCAL_READ_KEY,
       config,
       offlineLog: logFile,
       offlinePid: child.pid,
@@ -142,6 +145,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
           httpUrl,
           writeKey: stack.writeKey,
           adminKey: stack.adminKey,
+          readKey: stack.readKey,
           env: { ...endpointEnv(emulators), ...secrets },
         },
         null,
@@ -189,6 +193,7 @@ async function seedKeys(config: Config): Promise<void> {
     Date.now,
     'local_demo',
   );
+  await createApiKey({ role: 'read', sourceId: 'crm', name: 'local read key' }, store, Date.now, 'local_demo');
 }
 
 async function spawnOffline(

@@ -86,21 +86,23 @@ export async function resolve(seeds: readonly NodeKey[], deps: ResolveDeps): Pro
   const at = new Date(deps.now()).toISOString();
   const entries: MergeLogEntry[] = [];
   const customerOf = new Map<NodeKey, string>();
+  for (const c of components) for (const m of c.members) customerOf.set(m, c.customerId);
   for (const c of components) {
-    for (const m of c.members) customerOf.set(m, c.customerId);
+    const members = new Set(c.members);
     const before = new Set(
       c.members.map((m) => previous.get(m)?.customerId).filter((id) => id !== undefined),
     );
-    if (before.size > 1 || (before.size === 1 && !before.has(c.customerId))) {
-      const from = [...before].filter((id) => id !== c.customerId).sort();
-      const joining = [...edges.values()].filter(
-        (e) =>
-          e.status === 'active' &&
-          customerOf.get(e.a) === c.customerId &&
-          c.members.includes(e.b) &&
-          previous.get(e.a)?.customerId !== previous.get(e.b)?.customerId,
-      );
-      if (from.length > 0) entries.push(mergeEntry(c.customerId, from, joining, at));
+    // One entry per customer absorbed, holding just the links that joined it: undoing it detaches that
+    // customer and nothing else.
+    for (const absorbed of [...before].sort()) {
+      if (absorbed === c.customerId) continue;
+      const joining = [...edges.values()].filter((e) => {
+        if (e.status !== 'active' || !members.has(e.a) || !members.has(e.b)) return false;
+        const ca = previous.get(e.a)?.customerId;
+        const cb = previous.get(e.b)?.customerId;
+        return ca !== cb && (ca === absorbed || cb === absorbed);
+      });
+      if (joining.length > 0) entries.push(mergeEntry(c.customerId, [absorbed], joining, at));
     }
   }
   for (const { edge, reason } of blocked) {

@@ -102,11 +102,7 @@ export function keepTop<V>(
   const excess = keys.length - max;
   if (excess <= 0) return map;
   // A write adds a few entries at most: dropping the lowest one at a time beats sorting a full ledger.
-  if (excess <= 4) {
-    const out = { ...map };
-    for (let n = 0; n < excess; n++) delete out[lowest(out, rank)];
-    return out;
-  }
+  if (excess <= 4) return dropLowest({ ...map }, excess, rank);
   const ranks = new Map<string, number | string>();
   for (const key of keys) ranks.set(key, rank(map[key] as V));
   keys.sort((x, y) => outranks(ranks.get(x) as number | string, x, ranks.get(y) as number | string, y));
@@ -122,6 +118,16 @@ export function keepTop<V>(
 function outranks(rx: number | string, x: string, ry: number | string, y: string): number {
   if (rx !== ry) return rx > ry ? -1 : 1;
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Deletes the `n` lowest-ranked entries of `map` (which the caller owns) and returns it. */
+export function dropLowest<V>(
+  map: Record<string, V>,
+  n: number,
+  rank: (value: V) => number | string,
+): Record<string, V> {
+  for (let i = 0; i < n; i++) delete map[lowest(map, rank)];
+  return map;
 }
 
 function lowest<V>(map: Record<string, V>, rank: (value: V) => number | string): string {

@@ -8,6 +8,7 @@ import { channelOf } from './channel.js';
 import {
   addMoney,
   capCounts,
+  dropLowest,
   fromMilli,
   get,
   increment,
@@ -153,9 +154,7 @@ class Draft {
   /** Ledger entry, caps on the maps that grew, version. */
   finish(key: string, objectAt: number, now: number): void {
     const p = this.p;
-    const applied = this.own('applied');
-    applied[key] = objectAt;
-    p.applied = pruneLedger(applied);
+    p.applied = withLedgerEntry(p.applied, key, objectAt);
     if (this.owns('eventCounts')) p.eventCounts = capCounts(p.eventCounts, EVENT_NAMES_MAX, OTHER);
     if (this.owns('categoryAffinity')) p.categoryAffinity = capCounts(p.categoryAffinity, AFFINITY_MAX);
     if (this.owns('brandAffinity')) p.brandAffinity = capCounts(p.brandAffinity, AFFINITY_MAX);
@@ -172,19 +171,37 @@ class Draft {
 }
 
 const atOf = (value: { at: string }): string => value.at;
+const epoch = (at: number): number => at;
 
-/** Drops entries more than LEDGER_DAYS older than the newest, then keeps the newest LEDGER_MAX. */
-export function pruneLedger(applied: Record<string, number>): Record<string, number> {
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const key of Object.keys(applied)) newest = Math.max(newest, applied[key] as number);
+/**
+ * The ledger with `key` added, less the entries more than LEDGER_DAYS older than the newest, and then
+ * the oldest ones past LEDGER_MAX (ties: the larger key goes). One pass and one copy: a busy node's ledger
+ * holds thousands of entries and is rewritten on every object it appears in.
+ */
+export function withLedgerEntry(
+  applied: Record<string, number>,
+  key: string,
+  at: number,
+): Record<string, number> {
+  const keys = Object.keys(applied);
+  let newest = at;
+  for (const k of keys) newest = Math.max(newest, applied[k] as number);
   const horizon = newest - LEDGER_DAYS * DAY_MS;
-  let out: Record<string, number> | undefined;
-  for (const key of Object.keys(applied)) {
-    if ((applied[key] as number) >= horizon) continue;
-    out ??= { ...applied };
-    delete out[key];
+  const out: Record<string, number> = {};
+  let count = 0;
+  for (const k of keys) {
+    const t = applied[k] as number;
+    if (t >= horizon) {
+      out[k] = t;
+      count++;
+    }
   }
-  return keepTop(out ?? applied, LEDGER_MAX, (at) => at);
+  if (at >= horizon) {
+    out[key] = at;
+    count++;
+  }
+  if (count <= LEDGER_MAX) return out;
+  return count - LEDGER_MAX <= 4 ? dropLowest(out, count - LEDGER_MAX, epoch) : keepTop(out, LEDGER_MAX, epoch);
 }
 
 function applyEvent(d: Draft, e: NormalizedEvent, t: number, iso: string): void {
@@ -610,7 +627,12 @@ function applyRefund(d: Draft, props: Json, iso: string): void {
   const milli = orderMilli(props, 'total', 'revenue');
   const orderId = keyOf(props.order_id, ID_MAX_CHARS);
   const key = orderId === undefined ? undefined : refundKey(orderId, milli);
-  if (key !== undefined && get(p.refundIds, key) !== undefined) return;
+  const seen = key === undefined ? undefined : get(p.refundIds, key);
+  if (seen !== undefined) {
+    // Whichever copy arrives first, the refund is dated by the earliest.
+    if (iso < seen.at) d.own('refundIds')[key as string] = { at: iso, amount: seen.amount };
+    return;
+  }
   p.refundCount += 1;
   p.refunds = fromMilli(toMilli(p.refunds) + milli);
   if (key !== undefined) d.own('refundIds')[key] = { at: iso, amount: fromMilli(milli) };

@@ -14,6 +14,7 @@ declare module 'vitest' {
     offlineLog: string;
     writeKey: string;
     adminKey: string;
+    readKey: string;
   }
 }
 

@@ -20,5 +20,6 @@ export default async function setup(project: TestProject) {
   project.provide('offlineLog', stack.offlineLog ?? '');
   project.provide('writeKey', stack.writeKey);
   project.provide('adminKey', stack.adminKey);
+  project.provide('readKey', stack.readKey);
   return () => stack.stop();
 }

@@ -1,0 +1,71 @@
+// Every route of serverless.yml, called with no key, a write key, a read key and an admin key: each is
+// refused (401/403) or let through exactly as its role says. A route added without a line in ROLES fails
+// here, so nobody ships an endpoint whose access nobody decided.
+import { describe, expect, inject, it } from 'vitest';
+import type { Role } from '../../lib/auth/apiKeys.js';
+import { loadServiceDefinition } from '../../local/service.js';
+
+/** The role each route needs; 'public' needs no key. */
+const ROLES: Record<string, Role | 'public'> = {
+  'GET /openapi.json': 'public',
+  'GET /v1/quarantine': 'admin',
+  'GET /v1/quarantine/{id}': 'admin',
+  'POST /v1/quarantine/{id}/replay': 'admin',
+  'GET /v1/customers/{id}': 'read',
+  'GET /v1/customers/{id}/events': 'read',
+  'GET /v1/customers/{id}/identities': 'read',
+  'POST /v1/customers/{id}/unmerge': 'admin',
+};
+const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
+const roleOf = (route: string): Role | 'public' | undefined =>
+  ROLES[route] ?? (INGEST.test(route) ? 'write' : undefined);
+
+const keys = () =>
+  ({
+    none: undefined,
+    write: inject('writeKey'),
+    read: inject('readKey'),
+    admin: inject('adminKey'),
+  }) as const;
+
+/** What each kind of caller must get: refused with which status, or let through. */
+function expected(required: Role | 'public', caller: keyof ReturnType<typeof keys>): 401 | 403 | 'through' {
+  if (required === 'public') return 'through';
+  if (caller === 'none') return 401;
+  if (caller === 'admin' || caller === required) return 'through';
+  return 403;
+}
+
+describe('role-based keys on every route', async () => {
+  const def = await loadServiceDefinition('local');
+  const routes = Object.values(def.functions).flatMap((fn) =>
+    fn.events.flatMap((e) => {
+      const http = e.httpApi as { method?: string; path?: string } | undefined;
+      return http?.method && http.path ? [`${http.method.toUpperCase()} ${http.path}`] : [];
+    }),
+  );
+
+  it('has a decided role for every route serverless.yml declares', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    expect(routes.filter((r) => roleOf(r) === undefined)).toEqual([]);
+  });
+
+  it.each(routes)('%s', async (route) => {
+    const [method = 'GET', template = '/'] = route.split(' ');
+    const path = template.replace('{id}', 'role-check');
+    const required = roleOf(route) ?? 'admin';
+    for (const [caller, key] of Object.entries(keys()) as [
+      keyof ReturnType<typeof keys>,
+      string | undefined,
+    ][]) {
+      const res = await fetch(`${inject('httpUrl')}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: method === 'POST' ? JSON.stringify({ userId: 'role-check', event: 'Role Checked' }) : undefined,
+      });
+      const want = expected(required, caller);
+      if (want === 'through') expect([401, 403], `${caller} on ${route}`).not.toContain(res.status);
+      else expect(res.status, `${caller} on ${route}`).toBe(want);
+    }
+  });
+});
