@@ -37,7 +37,6 @@ const Env = z.object({
   PRECIS_QUEUE_IMPORTS: z.string().min(1).optional(),
   PRECIS_TABLE_IDENTITY: z.string().min(3).optional(),
   PRECIS_TABLE_PROFILES: z.string().min(3).optional(),
-  PRECIS_TABLE_EVENTS: z.string().min(3).optional(),
   PRECIS_TABLE_DATA_KEYS: z.string().min(3).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
 
@@ -87,7 +86,6 @@ export interface Config {
     readonly quarantine: string;
     readonly identity: string;
     readonly profiles: string;
-    readonly events: string;
     readonly dataKeys: string;
   };
   readonly queues: {
@@ -154,7 +152,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       quarantine: e.PRECIS_TABLE_QUARANTINE ?? name('quarantine'),
       identity: e.PRECIS_TABLE_IDENTITY ?? name('identity'),
       profiles: e.PRECIS_TABLE_PROFILES ?? name('profiles'),
-      events: e.PRECIS_TABLE_EVENTS ?? name('events'),
       dataKeys: e.PRECIS_TABLE_DATA_KEYS ?? name('data-keys'),
     },
     queues: {

@@ -2,7 +2,6 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { TimelineEvent } from './adapters/dynamodb/eventsTable.js';
 import {
   CustomerEventsQuery,
   CustomerProfileQuery,
@@ -11,7 +10,9 @@ import {
 } from './customers/api.js';
 import { CustomerIdentitiesResponse, CustomerProfileResponse } from './customers/read.js';
 import { ErrorBody } from './errors.js';
+import { ImportQuery, ImportReport } from './imports/model.js';
 import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
+import { TimelineEvent } from './profiles/timeline.js';
 import {
   QuarantineListQuery,
   QuarantineListResponse,
@@ -81,6 +82,38 @@ function build() {
       responses: ingestResponses,
     });
   }
+  const file = z
+    .string()
+    .meta({ description: 'The file: CSV with a header row, or one JSON object per line' });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/imports',
+    tags: ['Imports'],
+    summary: 'Bulk import of customers or historical orders from a CSV or NDJSON file (at most 5 MB)',
+    description:
+      'Each row becomes a Segment event (identify for customers, Order Completed / Refunded / Cancelled ' +
+      'for orders) that goes through the same pipeline as live events; rows that cannot are reported by row ' +
+      'number. Re-uploading a file imports nothing twice. Larger files: the S3 drop (imports/<source>/' +
+      '<type>/ in the archive bucket) or `npm run import`.',
+    security: [{ [writeKey.name]: [] }],
+    request: {
+      query: ImportQuery,
+      body: {
+        description: 'The file',
+        content: { 'text/csv': { schema: file }, 'application/x-ndjson': { schema: file } },
+      },
+    },
+    responses: {
+      200: json(ImportReport, 'Rows were imported; the report lists the rows that were not'),
+      ...errors,
+      400: json(
+        ErrorBody,
+        'No row was imported, or the file could not be read to its end: `details` is the report',
+      ),
+      413: json(ErrorBody, 'Body over 5 MB'),
+      415: json(ErrorBody, 'Neither CSV nor NDJSON'),
+    },
+  });
   const adminOnly = [{ [apiKey.name]: [] }];
   registry.registerPath({
     method: 'get',
@@ -137,7 +170,7 @@ function build() {
     method: 'get',
     path: '/v1/customers/{id}/events',
     tags: ['Customers'],
-    summary: "The customer's recent events (90 days), newest first",
+    summary: "The customer's recent events (the latest 50 of each of its identities), newest first",
     security: readers,
     request: { params: customerId, query: CustomerEventsQuery },
     responses: {

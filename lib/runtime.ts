@@ -6,7 +6,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
-import { type EventTimeline, eventsTable } from './adapters/dynamodb/eventsTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
 import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
@@ -22,6 +21,9 @@ import { type Config, config } from './config.js';
 import type { CustomerReadDeps } from './customers/read.js';
 import { identityRules } from './identity/graph.js';
 import type { ResolveDeps } from './identity/resolve.js';
+import type { DropDeps } from './imports/drop.js';
+import type { ImportDeps } from './imports/importFile.js';
+import { s3ImportObjects } from './imports/s3Objects.js';
 import type { EventSink, IngestDeps } from './ingest/ingest.js';
 import type { NormalizedEvent } from './ingest/normalized.js';
 import { logger } from './log.js';
@@ -124,13 +126,11 @@ export const identityDeps = once(
 );
 
 const partials = once((): PartialStore => profilesTable(dynamodb(), config().tables.profiles));
-const timeline = once((): EventTimeline => eventsTable(dynamodb(), config().tables.events));
 
 export const profileDeps = once(
   (): ProfileDeps => ({
     archive: archiveReader(s3(), config().buckets.archive),
     partials: partials(),
-    timeline: timeline(),
     identity: identityDeps(),
     log: logger(),
   }),
@@ -141,8 +141,25 @@ export const customerReadDeps = once(
     lookup: { store: identityDeps().store, secret: () => loadHmacSecret(config().pii) },
     identity: identityDeps().store,
     partials: partials(),
-    timeline: timeline(),
     cipher: pii().cipher,
     now: Date.now,
+  }),
+);
+
+/** Bulk imports: rows go through the same ingest pipeline as live traffic (lib/imports). */
+export const importDeps = once(
+  (): ImportDeps => ({
+    ingest: ingestDeps(),
+    secret: () => loadHmacSecret(config().pii),
+    now: Date.now,
+  }),
+);
+
+export const importDropDeps = once(
+  (): DropDeps => ({
+    imports: importDeps(),
+    objects: s3ImportObjects(s3()),
+    reports: reports(),
+    log: logger(),
   }),
 );

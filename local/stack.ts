@@ -193,7 +193,12 @@ async function seedKeys(config: Config): Promise<void> {
     Date.now,
     'local_demo',
   );
-  await createApiKey({ role: 'read', sourceId: 'crm', name: 'local read key' }, store, Date.now, 'local_demo');
+  await createApiKey(
+    { role: 'read', sourceId: 'crm', name: 'local read key' },
+    store,
+    Date.now,
+    'local_demo',
+  );
 }
 
 async function spawnOffline(

@@ -2,7 +2,7 @@
 // of its identifiers, and its profile is the merge of its nodes' partial profiles, computed on read.
 // Personal traits are decrypted and shown masked unless the caller may reveal them.
 import { z } from 'zod';
-import type { EventTimeline, TimelinePage } from '../adapters/dynamodb/eventsTable.js';
+import { badRequest } from '../errors.js';
 import type { Edge } from '../identity/graph.js';
 import { ANON, nodeType, USER } from '../identity/nodes.js';
 import { type CustomerRecord, type IdentityStore, MergeLogEntry } from '../identity/store.js';
@@ -10,6 +10,7 @@ import type { PiiCipher } from '../pii/cipher.js';
 import { revealTraits } from '../pii/protect.js';
 import { mergePartials } from '../profiles/merge.js';
 import type { PartialStore } from '../profiles/store.js';
+import { mergeTimelines, type TimelineEvent, timelineKey } from '../profiles/timeline.js';
 import { customerView } from '../profiles/view.js';
 import { findCustomer, type LookupDeps } from './lookup.js';
 
@@ -17,7 +18,6 @@ export interface CustomerReadDeps {
   readonly lookup: LookupDeps;
   readonly identity: IdentityStore;
   readonly partials: PartialStore;
-  readonly timeline: EventTimeline;
   readonly cipher: PiiCipher;
   readonly now: () => number;
 }
@@ -56,21 +56,51 @@ export async function customerProfile(
   return {
     customerId: customer.customerId,
     identities: identityCounts(customer),
-    profile: { ...view, traits: await revealTraits(traits, deps.cipher, options) },
+    profile: {
+      ...view,
+      traits: await revealTraits(traits, deps.cipher, options),
+      // The masks say what a customer is known by; the HMACs are the index's business, not the API's.
+      identifiers: view.identifiers.map(({ hash: _hash, ...shown }) => shown),
+      aggregates: { ...view.aggregates, identifiers: undefined },
+    },
   };
 }
 
+export interface TimelinePage {
+  readonly customerId: string;
+  readonly items: TimelineEvent[];
+  readonly nextCursor?: string;
+}
+
+/** The customer's latest events (each node keeps its RECENT_EVENTS_MAX), newest first, by pages. */
 export async function customerEvents(
   id: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
   deps: CustomerReadDeps,
-): Promise<(TimelinePage & { customerId: string }) | undefined> {
+): Promise<TimelinePage | undefined> {
   const customer = await findCustomer(id, deps.lookup);
   if (!customer) return undefined;
+  const partials = [...(await deps.partials.getMany(counted(customer))).values()];
+  const all = partials.reduce<TimelineEvent[]>(
+    (acc, p) => mergeTimelines(acc, p.recentEvents, Number.POSITIVE_INFINITY),
+    [],
+  );
+  const before = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const rest = before === undefined ? all : all.filter((e) => timelineKey(e) < before);
+  const items = rest.slice(0, page.limit);
+  const last = items.at(-1);
   return {
     customerId: customer.customerId,
-    ...(await deps.timeline.recent(counted(customer), page.limit, page.cursor)),
+    items,
+    nextCursor:
+      rest.length > page.limit && last ? Buffer.from(timelineKey(last)).toString('base64url') : undefined,
   };
+}
+
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\d{4}-\d{2}-\d{2}T.*#.+$/.test(key)) throw badRequest('cursor is not one this API returned');
+  return key;
 }
 
 const IdentityNode = z.object({

@@ -10,7 +10,7 @@ import type { Authenticator } from '../auth/authenticate.js';
 import { badRequest } from '../errors.js';
 import { toFieldIssues } from '../ingest/spec.js';
 import { logger } from '../log.js';
-import { header, readJsonBody } from './body.js';
+import { header, readJsonBody, readTextBody } from './body.js';
 import { errorResponse, json } from './response.js';
 
 export interface RouteOptions<Q extends z.ZodType, A extends Role | undefined> {
@@ -19,6 +19,10 @@ export interface RouteOptions<Q extends z.ZodType, A extends Role | undefined> {
   readonly authenticator?: () => Authenticator;
   /** Parse a JSON body of at most this many bytes. */
   readonly maxBodyBytes?: number;
+  /** Hand the body (of at most maxBodyBytes) to the handler as text, not parsed: CSV, NDJSON files. */
+  readonly rawBody?: boolean;
+  /** What the 413 message tells a client to do instead (default: send fewer events per batch). */
+  readonly tooLargeHint?: string;
   /** An empty body is allowed (the handler then sees `body` undefined). */
   readonly optionalBody?: boolean;
   /** Accept Segment's `writeKey` body field when there is no Authorization header. */
@@ -28,6 +32,7 @@ export interface RouteOptions<Q extends z.ZodType, A extends Role | undefined> {
 
 export interface HttpRequest<Q, A extends Role | undefined = undefined> {
   readonly event: APIGatewayProxyEventV2;
+  /** The parsed JSON body; with `rawBody`, the body as text. */
   readonly body: unknown;
   readonly bodyBytes: number;
   /** The caller's API key: always present on routes that require a role. */
@@ -51,9 +56,7 @@ export function withHttp<Q extends z.ZodType = z.ZodUnknown, A extends Role | un
     event: APIGatewayProxyEventV2,
     context: Context,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
-    const body = options.maxBodyBytes
-      ? readJsonBody(event, options.maxBodyBytes, options.optionalBody)
-      : undefined;
+    const body = readBodyOf(event, options);
     let key: ApiKeyRecord | undefined;
     if (options.auth) {
       if (!options.authenticator) throw new Error('a route with auth needs an authenticator');
@@ -91,6 +94,20 @@ export function withHttp<Q extends z.ZodType = z.ZodUnknown, A extends Role | un
       },
     })
     .handler(core);
+}
+
+/** The body as the route takes it: JSON (parsed), text (rawBody), or none (no maxBodyBytes). */
+function readBodyOf(
+  event: APIGatewayProxyEventV2,
+  options: Pick<
+    RouteOptions<z.ZodType, Role | undefined>,
+    'maxBodyBytes' | 'rawBody' | 'optionalBody' | 'tooLargeHint'
+  >,
+): { value: unknown; bytes: number } | undefined {
+  if (!options.maxBodyBytes) return undefined;
+  return options.rawBody
+    ? readTextBody(event, options.maxBodyBytes, options.tooLargeHint ?? '')
+    : readJsonBody(event, options.maxBodyBytes, options.optionalBody, options.tooLargeHint);
 }
 
 function parseQuery<Q extends z.ZodType>(

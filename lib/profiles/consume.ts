@@ -2,21 +2,19 @@
 // holds every event exactly once, so reading its objects (on their S3 notifications) is the event
 // stream here; each partial profile's ledger makes a redelivered object count once.
 import pMap from 'p-map';
-import type { EventTimeline } from '../adapters/dynamodb/eventsTable.js';
 import { type ArchiveRecord, fromArchiveRecord } from '../archive/record.js';
 import { linksOf } from '../identity/links.js';
 import { attributionNode, type NodeKey } from '../identity/nodes.js';
 import { type ResolveDeps, recordLinks } from '../identity/resolve.js';
 import type { NormalizedEvent } from '../ingest/normalized.js';
 import type { Logger } from '../log.js';
-import { emptyPartial } from './partial.js';
+import { emptyPartial, type PartialProfile } from './partial.js';
 import { applyObject } from './reduce.js';
 import type { PartialStore } from './store.js';
 
 export interface ProfileDeps {
   readonly archive: { records(key: string): Promise<ArchiveRecord[]> };
   readonly partials: PartialStore;
-  readonly timeline: EventTimeline;
   readonly identity: ResolveDeps;
   readonly log: Logger;
   /** Attempts of one partial's read-modify-write against concurrent writers. */
@@ -42,13 +40,27 @@ export async function applyArchiveObject(key: string, deps: ProfileDeps): Promis
     list.push(e);
     byNode.set(node, list);
   }
-  // Identity and profiles are independent folds: profiles count per node, the graph says which nodes
-  // make a customer. Neither waits for the other.
-  const [links, updates] = await Promise.all([
-    recordLinks(events.map(linksOf), deps.identity),
-    pMap(byNode, ([node, list]) => updatePartial(node, list, key, objectAt, deps), { concurrency: 16 }),
-    pMap(byNode, ([node, list]) => deps.timeline.add(node, list), { concurrency: 4 }),
-  ]);
+  // One batched read of the object's partials serves the first attempt of every update, and tells which
+  // nodes are new. Identity goes first: a node is recorded before its first partial is written, so a
+  // stored partial means a stored node, and known nodes cost nothing here.
+  const known = await deps.partials.getMany([...byNode.keys()]);
+  const links = await recordLinks(
+    events.map((e) => {
+      const l = linksOf(e);
+      const node = attributionNode(e);
+      return node !== undefined && known.has(node)
+        ? { ...l, nodes: l.nodes.filter((n) => n.key !== node) }
+        : l;
+    }),
+    deps.identity,
+  );
+  const updates = await pMap(
+    byNode,
+    ([node, list]) => updatePartial(node, list, key, objectAt, known.get(node), deps),
+    {
+      concurrency: 16,
+    },
+  );
   return {
     events: events.length,
     nodes: byNode.size,
@@ -62,16 +74,24 @@ async function updatePartial(
   events: NormalizedEvent[],
   key: string,
   objectAt: number,
+  firstRead: PartialProfile | undefined,
   deps: ProfileDeps,
 ): Promise<boolean> {
   const attempts = deps.maxAttempts ?? 10;
+  let current = firstRead;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const current = await deps.partials.get(node);
-    const { partial, changed } = applyObject(current ?? emptyPartial(node), events, key, objectAt);
+    const { partial, changed } = applyObject(
+      current ?? emptyPartial(node),
+      events,
+      key,
+      objectAt,
+      Date.now(),
+    );
     if (!changed) return false;
     if (await deps.partials.put(partial, current?.version)) return true;
     // Another consumer wrote this node meanwhile: read its result and apply ours on top.
     await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    current = await deps.partials.get(node);
   }
   throw new Error(`profile ${node} kept changing under ${attempts} attempts`);
 }

@@ -53,6 +53,7 @@ import {
   TRAITS_MAX,
   type TraitValue,
 } from './partial.js';
+import { mergeTimelines } from './timeline.js';
 
 /** A partial without its bookkeeping (version, ledger, last view), for the nodes listed in `nodes`. */
 export type CustomerAggregates = Omit<PartialProfile, 'node' | 'version' | 'applied' | 'lastView'> & {
@@ -126,6 +127,7 @@ export function mergeAggregates(a: CustomerAggregates, b: CustomerAggregates): C
     region: b.region !== undefined && laterRegion(b.region, a.region) ? b.region : a.region,
     traits: keepTop(mergeLatest(a.traits, b.traits, laterTrait), TRAITS_MAX, atOf),
     identifiers: keepTop(mergeLatest(a.identifiers, b.identifiers, laterIdentifier), IDENTIFIERS_MAX, atOf),
+    recentEvents: mergeTimelines(a.recentEvents, b.recentEvents),
   };
   return withoutUndefined(out);
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { NodeKey } from '../identity/nodes.js';
+import { TimelineEvent } from './timeline.js';
 
 /** Ledger entries older than this, relative to the newest entry, are dropped. */
 export const LEDGER_DAYS = 14;
@@ -21,16 +22,23 @@ export const RECENT_SESSIONS_MAX = 20;
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 /** Products in the cart, tombstones of removed lines included (the most recently changed). */
 export const CART_MAX = 100;
-export const ORDER_IDS_MAX = 500;
-export const REFUND_IDS_MAX = 200;
+export const ORDER_IDS_MAX = 300;
+export const REFUND_IDS_MAX = 100;
 /** Ten years of distinct order days. */
 export const ORDER_DAYS_MAX = 3_660;
-export const TRAITS_MAX = 100;
-/** A trait whose JSON is longer than this is not kept: the item must stay far below DynamoDB's 400 KB. */
-export const TRAIT_MAX_CHARS = 4_096;
+export const TRAITS_MAX = 64;
+/**
+ * A trait whose JSON is longer than this is not kept. With every cap full and every key at its longest,
+ * an item is about 360 KB of JSON, under DynamoDB's 400 KB limit; typical items are 2-20 KB.
+ */
+export const TRAIT_MAX_CHARS = 1_024;
+/** Objects and arrays nested deeper than this in a trait value are not kept (DynamoDB allows 32 levels). */
+export const TRAIT_MAX_DEPTH = 8;
 export const IDENTIFIERS_MAX = 50;
 /** Map keys taken from events (event names, categories, brands, devices...) are cut to this length. */
 export const KEY_MAX_CHARS = 100;
+/** Ids (products, orders, sessions) are cut to this length. */
+export const ID_MAX_CHARS = 100;
 /** The bucket of counted maps past their cap. */
 export const OTHER = '(other)';
 
@@ -216,6 +224,8 @@ export const PartialProfile = z.object({
   traits: z.record(z.string(), TraitValue),
   /** Identifiers seen on the node's events, keyed `<type>:<hash>`, the IDENTIFIERS_MAX latest. */
   identifiers: z.record(z.string(), SeenIdentifier),
+  /** The RECENT_EVENTS_MAX latest events by time, newest first (the customer's timeline). */
+  recentEvents: z.array(TimelineEvent).default([]),
 });
 export type PartialProfile = z.infer<typeof PartialProfile>;
 
@@ -275,6 +285,7 @@ export function emptyPartial(node: NodeKey): PartialProfile {
     devices: {},
     traits: {},
     identifiers: {},
+    recentEvents: [],
   };
 }
 

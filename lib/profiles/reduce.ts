@@ -26,6 +26,7 @@ import {
   type CartLine,
   DEVICES_MAX,
   EVENT_NAMES_MAX,
+  ID_MAX_CHARS,
   IDENTIFIERS_MAX,
   KEY_MAX_CHARS,
   LEDGER_DAYS,
@@ -41,13 +42,13 @@ import {
   SESSION_GAP_MS,
   SOURCES_MAX,
   TRAIT_MAX_CHARS,
+  TRAIT_MAX_DEPTH,
   TRAITS_MAX,
 } from './partial.js';
 import { hourWeekday, validZone } from './time.js';
+import { mergeTimelines, toTimelineEvent } from './timeline.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Ids (products, orders, sessions) are cut to this length. */
-const ID_MAX_CHARS = 200;
 /** A stated dwell above a day is not a dwell. */
 const DWELL_MAX_SECONDS = 86_400;
 const ENCRYPTED = 'enc:v1:';
@@ -80,6 +81,10 @@ export function applyObject(
   if (mine.length === 0) return { partial, changed: false };
   const draft = new Draft(partial);
   for (const { e, t, iso } of mine) applyEvent(draft, e, t, iso);
+  draft.p.recentEvents = mergeTimelines(
+    partial.recentEvents,
+    mine.map(({ e }) => toTimelineEvent(e)),
+  );
   draft.finish(key, objectAt, now);
   return { partial: draft.p, changed: true };
 }
@@ -201,7 +206,9 @@ export function withLedgerEntry(
     count++;
   }
   if (count <= LEDGER_MAX) return out;
-  return count - LEDGER_MAX <= 4 ? dropLowest(out, count - LEDGER_MAX, epoch) : keepTop(out, LEDGER_MAX, epoch);
+  return count - LEDGER_MAX <= 4
+    ? dropLowest(out, count - LEDGER_MAX, epoch)
+    : keepTop(out, LEDGER_MAX, epoch);
 }
 
 function applyEvent(d: Draft, e: NormalizedEvent, t: number, iso: string): void {
@@ -259,16 +266,27 @@ function applyTraits(d: Draft, traits: Json, iso: string): void {
   for (const name of Object.keys(traits)) {
     const value = traits[name];
     if (value === undefined || name === '' || name === '__proto__' || name.length > KEY_MAX_CHARS) continue;
-    if (traitChars(value) > TRAIT_MAX_CHARS) continue;
-    if (!isLater(iso, value, get(d.p.traits, name))) continue;
+    // Size last: context.traits repeat the same values on every event, and only a newer one is measured.
+    if (!isLater(iso, value, get(d.p.traits, name)) || !storable(value)) continue;
     d.own('traits')[name] = { v: value, at: iso };
   }
 }
 
-function traitChars(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (value !== null && typeof value === 'object') return JSON.stringify(value).length;
-  return 0;
+/**
+ * Whether a trait value can be kept: at most TRAIT_MAX_CHARS of JSON and TRAIT_MAX_DEPTH levels deep
+ * (DynamoDB rejects an item nested over 32 levels, and a rejected write would fail the object forever).
+ */
+function storable(value: unknown): boolean {
+  if (typeof value === 'string') return value.length <= TRAIT_MAX_CHARS;
+  if (value === null || typeof value !== 'object') return true;
+  return JSON.stringify(value).length <= TRAIT_MAX_CHARS && depthWithin(value, TRAIT_MAX_DEPTH);
+}
+
+function depthWithin(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (levels === 0) return false;
+  for (const v of Object.values(value)) if (!depthWithin(v, levels - 1)) return false;
+  return true;
 }
 
 /** A clear (not encrypted) non-empty string, cut to 100 characters. */
@@ -281,11 +299,11 @@ function clear(value: unknown): string | undefined {
 function regionOf(e: NormalizedEvent, iso: string): Region | undefined {
   const location = e.context?.location;
   if (isObject(location)) {
-    const region = place(clear(location.country), clear(location.region), clear(location.city), iso);
+    const region = place(iso, clear(location.country), clear(location.region), clear(location.city));
     if (region !== undefined) return region;
   }
   const address = (e.type === 'identify' ? e.traits?.address : undefined) ?? contextTraits(e)?.address;
-  if (isObject(address)) return place(clear(address.country), clear(address.state), clear(address.city), iso);
+  if (isObject(address)) return place(iso, clear(address.country), clear(address.state), clear(address.city));
   return undefined;
 }
 
@@ -294,9 +312,8 @@ function contextTraits(e: NormalizedEvent): Json | undefined {
   return isObject(traits) ? traits : undefined;
 }
 
-function place(country?: string, region?: string, city?: string, at?: string): Region | undefined {
-  if (at === undefined || (country === undefined && region === undefined && city === undefined))
-    return undefined;
+function place(at: string, country?: string, region?: string, city?: string): Region | undefined {
+  if (country === undefined && region === undefined && city === undefined) return undefined;
   const out: Region = { at };
   if (country !== undefined) out.country = country;
   if (region !== undefined) out.region = region;

@@ -73,13 +73,15 @@ export interface CustomerView {
   region?: Region;
   /** Trait -> latest value and its time, as stored (tokens included). */
   traits: Record<string, TraitValue>;
+  /** Latest seen first. */
   identifiers: SeenIdentifier[];
   /** The merged aggregates, without traits (they are above, where the API masks them). */
-  aggregates: Omit<CustomerAggregates, 'traits'>;
+  aggregates: Omit<CustomerAggregates, 'traits' | 'recentEvents'>;
 }
 
 export function customerView(agg: CustomerAggregates, now: number): CustomerView {
-  const { traits, ...aggregates } = agg;
+  // Events are served by GET .../events; the view keeps the figures.
+  const { traits, recentEvents: _events, ...aggregates } = agg;
   const view: CustomerView = {
     nodes: agg.nodes,
     daysSinceLastSeen: daysSince(agg.lastSeen, now),
@@ -102,7 +104,9 @@ export function customerView(agg: CustomerAggregates, now: number): CustomerView
     screenViews: agg.screenViews,
     averageDwellSeconds: agg.dwellSamples === 0 ? null : round3(agg.dwellSeconds / agg.dwellSamples),
     traits,
-    identifiers: Object.values(agg.identifiers).sort((x, y) => (x.at > y.at ? -1 : x.at < y.at ? 1 : 0)),
+    identifiers: Object.entries(agg.identifiers)
+      .sort(([xk, x], [yk, y]) => (x.at !== y.at ? (x.at > y.at ? -1 : 1) : xk < yk ? -1 : 1))
+      .map(([, identifier]) => identifier),
     aggregates,
   };
   if (agg.firstSeen !== undefined) view.firstSeen = agg.firstSeen;

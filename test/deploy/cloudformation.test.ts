@@ -196,7 +196,9 @@ describe('osls package (stage prod)', () => {
     );
     // Read keys reach profiles through customerGet; it may decrypt (to mask) but not write.
     const reader = grants('CustomerGet');
-    expect([...reader.keys()].some((a) => !a.startsWith('logs:') && /Put|Update|Delete|BatchWrite/.test(a))).toBe(false);
+    expect(
+      [...reader.keys()].some((a) => !a.startsWith('logs:') && /Put|Update|Delete|BatchWrite/.test(a)),
+    ).toBe(false);
 
     const archive = grants('Archive');
     expect([...archive.keys()].some((a) => a.startsWith('sqs:Send'))).toBe(false);

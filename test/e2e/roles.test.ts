@@ -15,6 +15,7 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/customers/{id}/events': 'read',
   'GET /v1/customers/{id}/identities': 'read',
   'POST /v1/customers/{id}/unmerge': 'admin',
+  'POST /v1/imports': 'write',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 const roleOf = (route: string): Role | 'public' | undefined =>

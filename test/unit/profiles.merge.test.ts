@@ -23,7 +23,13 @@ const ANON = { userId: undefined, anonymousId: 'a-1' };
 let seq = 0;
 function ev(who: Partial<NormalizedEvent>, overrides: Partial<NormalizedEvent>): NormalizedEvent {
   seq += 1;
-  return normalizedEvent({ messageId: `mm${seq}`, event: undefined, properties: undefined, ...who, ...overrides });
+  return normalizedEvent({
+    messageId: `mm${seq}`,
+    event: undefined,
+    properties: undefined,
+    ...who,
+    ...overrides,
+  });
 }
 const track = (who: Partial<NormalizedEvent>, event: string, minutes: number, properties = {}, o = {}) =>
   ev(who, { type: 'track', event, properties, timestamp: at(minutes), ...o });
@@ -107,6 +113,15 @@ describe('mergePartials', () => {
     });
   });
 
+  it("breaks a tie between two nodes' lines of one product changed at the same time by quantity", () => {
+    const anon = partialOf('anon:a-1', [track(ANON, 'Product Added', 5, { product_id: 'p1', quantity: 2 })]);
+    const user = partialOf('user:u-1', [
+      track(USER, 'Product Added', 5, { product_id: 'p1', quantity: 1, price: 9 }),
+    ]);
+    expect(mergePartials([anon, user]).cart).toEqual({ p1: { quantity: 2, at: at(5) } });
+    expect(mergePartials([user, anon]).cart).toEqual({ p1: { quantity: 2, at: at(5) } });
+  });
+
   it('takes the latest traits, region, time zone and currency of any node, and unions identifiers', () => {
     const anon = partialOf('anon:a-1', [
       ev(ANON, {
@@ -129,7 +144,10 @@ describe('mergePartials', () => {
       track(USER, 'Order Completed', 30, { order_id: 'o', revenue: 1, currency: 'CNY' }),
     ]);
     const merged = mergePartials([user, anon]);
-    expect(merged.traits).toEqual({ plan: { v: 'plus', at: at(40) }, email: { v: 'enc:v1:new', at: at(20) } });
+    expect(merged.traits).toEqual({
+      plan: { v: 'plus', at: at(40) },
+      email: { v: 'enc:v1:new', at: at(20) },
+    });
     expect(merged.region).toEqual({ country: 'China', at: at(20) });
     expect(merged.timezone).toEqual({ v: 'Asia/Shanghai', at: at(20) });
     expect(merged.currency).toEqual({ v: 'EUR', at: at(40) });
@@ -137,10 +155,16 @@ describe('mergePartials', () => {
   });
 
   it('sums counted maps, folding names past the cap into (other)', () => {
-    const a = { ...emptyAggregates(), eventCounts: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`a${i}`, 2])) };
+    const a = {
+      ...emptyAggregates(),
+      eventCounts: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`a${i}`, 2])),
+    };
     const b = {
       ...emptyAggregates(),
-      eventCounts: { ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`b${i}`, 1])), '(other)': 7 },
+      eventCounts: {
+        ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`b${i}`, 1])),
+        '(other)': 7,
+      },
     };
     const merged = mergeAggregates(a, b);
     // 250 names: the 150 a's (2 each) and the 50 smallest b names stay; 50 b names (1 each) join (other).
@@ -174,8 +198,14 @@ describe('customerView', () => {
       revenue: 40,
       refunds: 5.5,
       refundCount: 1,
-      orderIds: { o1: { at: '2026-03-02T10:00:00.000Z', revenue: 30 }, o2: { at: '2026-03-04T08:00:00.000Z', revenue: 10 } },
-      refundIds: { 'o1 5500': { at: '2026-03-05T00:00:00.000Z', amount: 5.5 }, 'zz 1000': { at: '2026-03-05T00:00:00.000Z', amount: 1 } },
+      orderIds: {
+        o1: { at: '2026-03-02T10:00:00.000Z', revenue: 30 },
+        o2: { at: '2026-03-04T08:00:00.000Z', revenue: 10 },
+      },
+      refundIds: {
+        'o1 5500': { at: '2026-03-05T00:00:00.000Z', amount: 5.5 },
+        'zz 1000': { at: '2026-03-05T00:00:00.000Z', amount: 1 },
+      },
       orderDays: ['2026-03-02', '2026-03-04'],
       firstOrderAt: '2026-03-02T10:00:00.000Z',
       lastOrderAt: '2026-03-04T08:00:00.000Z',
@@ -192,6 +222,10 @@ describe('customerView', () => {
       hours,
       weekdays,
       traits: { email: { v: 'enc:v1:tok', at: '2026-03-01T08:00:00.000Z' } },
+      identifiers: {
+        'email:e1': { type: 'email', hash: 'e1', mask: 'a***@b.de', at: '2026-03-02T00:00:00.000Z' },
+        'device:d1': { type: 'device', hash: 'd1', mask: 'dev…1', at: '2026-03-05T00:00:00.000Z' },
+      },
       region: { country: 'Germany', at: '2026-03-01T08:00:00.000Z' },
       timezone: { v: 'Europe/Berlin', at: '2026-03-01T08:00:00.000Z' },
     };
@@ -238,7 +272,16 @@ describe('customerView', () => {
       { name: 'D', weight: 1, share: 0.05 },
     ]);
     expect(view.topBrands).toEqual([]);
-    expect(view.channelMix).toEqual({ web: 0.75, app: 0.25, 'mini-program': 0, store: 0, social: 0, server: 0, other: 0 });
+    expect(view.identifiers.map((i) => i.hash)).toEqual(['d1', 'e1']);
+    expect(view.channelMix).toEqual({
+      web: 0.75,
+      app: 0.25,
+      'mini-program': 0,
+      store: 0,
+      social: 0,
+      server: 0,
+      other: 0,
+    });
     expect(view.aggregates).not.toHaveProperty('traits');
     expect(view.aggregates.orders).toBe(2);
   });

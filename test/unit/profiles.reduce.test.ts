@@ -33,7 +33,8 @@ function ev(overrides: Partial<NormalizedEvent>): NormalizedEvent {
 }
 const track = (event: string, minutes: number, properties: Record<string, unknown> = {}, o = {}) =>
   ev({ type: 'track', event, properties, timestamp: at(minutes), ...o });
-const page = (minutes: number, o: Partial<NormalizedEvent> = {}) => ev({ type: 'page', timestamp: at(minutes), ...o });
+const page = (minutes: number, o: Partial<NormalizedEvent> = {}) =>
+  ev({ type: 'page', timestamp: at(minutes), ...o });
 const identify = (traits: Record<string, unknown>, minutes: number, o: Partial<NormalizedEvent> = {}) =>
   ev({ type: 'identify', traits, timestamp: at(minutes), ...o });
 const inSession = (sessionId: string) => ({ context: { sessionId } });
@@ -42,7 +43,12 @@ const inSession = (sessionId: string) => ({ context: { sessionId } });
 function applyAll(objects: NormalizedEvent[][], start: PartialProfile = emptyPartial(NODE)): PartialProfile {
   let partial = start;
   objects.forEach((events, i) => {
-    partial = applyObject(partial, events, `raw/dt=2026-03-10/obj-${seq}-${i}.ndjson.gz`, OBJECT_AT + i).partial;
+    partial = applyObject(
+      partial,
+      events,
+      `raw/dt=2026-03-10/obj-${seq}-${i}.ndjson.gz`,
+      OBJECT_AT + i,
+    ).partial;
   });
   return partial;
 }
@@ -97,7 +103,9 @@ describe('applyObject: bookkeeping', () => {
   it('reads back through its schema, as the store validates it', () => {
     const partial = applyAll([
       [
-        identify({ email: 'enc:v1:abc', address: { country: 'Germany' } }, 0, { context: { timezone: 'Europe/Berlin' } }),
+        identify({ email: 'enc:v1:abc', address: { country: 'Germany' } }, 0, {
+          context: { timezone: 'Europe/Berlin' },
+        }),
         track('Product Added', 1, { product_id: 'p1', price: 2, category: 'c', brand: 'b' }),
         track('Order Completed', 2, { order_id: 'o1', revenue: 2, products: [{ product_id: 'p1' }] }),
         page(3, { context: { sessionId: 's1', device: { type: 'mobile' } } }),
@@ -183,12 +191,18 @@ describe('applyObject: sessions', () => {
     ]);
     expect(p.sessions).toBe(3);
     expect(Object.keys(p.recentSessions).sort()).toEqual(
-      [`~${T0.toString(36)}`, `~${(T0 + 45 * MINUTE).toString(36)}`, `~${(T0 + 200 * MINUTE).toString(36)}`].sort(),
+      [
+        `~${T0.toString(36)}`,
+        `~${(T0 + 45 * MINUTE).toString(36)}`,
+        `~${(T0 + 200 * MINUTE).toString(36)}`,
+      ].sort(),
     );
   });
 
   it('an event without an id joins the session it falls within 30 min of, id or not', () => {
-    const p = applyAll([[track('A', 0, {}, inSession('s1')), track('A', 20, {}, inSession('s1')), track('A', 10)]]);
+    const p = applyAll([
+      [track('A', 0, {}, inSession('s1')), track('A', 20, {}, inSession('s1')), track('A', 10)],
+    ]);
     expect(p.sessions).toBe(1);
     expect(applyAll([[track('B', 100)]], p).sessions).toBe(2);
     // identify calls are not behavior: they open no session.
@@ -233,6 +247,17 @@ describe('applyObject: views and dwell', () => {
     expect(p.dwellSamples).toBe(5);
   });
 
+  it('sums dwell exactly, in any order', () => {
+    const s = inSession('s');
+    const views = [0.1, 0.2, 0.3].map((d, i) => page(i * 40, { ...s, properties: { dwell_time: d } }));
+    const p = applyAll([
+      [views[2] as NormalizedEvent],
+      [views[0] as NormalizedEvent],
+      [views[1] as NormalizedEvent],
+    ]);
+    expect([p.dwellSeconds, p.dwellSamples]).toEqual([0.6, 3]);
+  });
+
   it('measures across objects, never across sessions, and reads time_on_page; junk values are ignored', () => {
     const p = applyAll([
       [page(0, inSession('a'))],
@@ -248,7 +273,9 @@ describe('applyObject: views and dwell', () => {
 
   it('counts Page Viewed and Screen Viewed tracks as views', () => {
     const s = inSession('s');
-    const p = applyAll([[track('Page Viewed', 0, {}, s), track('Page Viewed', 2, {}, s), track('screen_view', 3, {}, s)]]);
+    const p = applyAll([
+      [track('Page Viewed', 0, {}, s), track('Page Viewed', 2, {}, s), track('screen_view', 3, {}, s)],
+    ]);
     expect([p.pageViews, p.screenViews, p.dwellSeconds, p.dwellSamples]).toEqual([2, 1, 180, 2]);
     expect(p.counts.page).toBe(0);
   });
@@ -352,7 +379,12 @@ describe('applyObject: orders and refunds', () => {
   it('order days are UTC days, whatever the customer time zone', () => {
     const p = applyAll([
       [
-        track('Order Completed', 0, { order_id: 'a', revenue: 1 }, { timestamp: '2026-03-02T23:30:00.000Z', context: { timezone: 'Asia/Shanghai' } }),
+        track(
+          'Order Completed',
+          0,
+          { order_id: 'a', revenue: 1 },
+          { timestamp: '2026-03-02T23:30:00.000Z', context: { timezone: 'Asia/Shanghai' } },
+        ),
         track('Order Completed', 0, { order_id: 'b', revenue: 1 }, { timestamp: '2026-03-02T00:30:00.000Z' }),
       ],
     ]);
@@ -385,7 +417,10 @@ describe('applyObject: affinities', () => {
 
   it('keeps the 200 heaviest categories', () => {
     const events = Array.from({ length: 201 }, (_, i) => track('Product Viewed', i, { category: `c${i}` }));
-    events.push(track('Product Added', 300, { category: 'c0' }), track('Product Added', 301, { category: 'c200' }));
+    events.push(
+      track('Product Added', 300, { category: 'c0' }),
+      track('Product Added', 301, { category: 'c200' }),
+    );
     const p = applyAll([events]);
     expect(Object.keys(p.categoryAffinity)).toHaveLength(200);
     // c1..c199 weigh 1; c0 and c200 weigh 4; the lightest by name order goes: c99 sorts last among them.
@@ -414,7 +449,9 @@ describe('applyObject: hours and weekdays in the customer time zone', () => {
   const daysOf = (p: PartialProfile) => Object.fromEntries(p.weekdays.flatMap((n, d) => (n ? [[d, n]] : [])));
 
   it('uses context.timezone, across midnight', () => {
-    const p = applyAll([[track('A', 0, {}, { timestamp: SUNDAY_EVENING, context: { timezone: 'Asia/Shanghai' } })]]);
+    const p = applyAll([
+      [track('A', 0, {}, { timestamp: SUNDAY_EVENING, context: { timezone: 'Asia/Shanghai' } })],
+    ]);
     expect(hoursOf(p)).toEqual({ 1: 1 });
     expect(daysOf(p)).toEqual({ 0: 1 });
     expect(p.timezone).toEqual({ v: 'Asia/Shanghai', at: SUNDAY_EVENING });
@@ -449,23 +486,34 @@ describe('applyObject: hours and weekdays in the customer time zone', () => {
 
 describe('applyObject: channels, sources, devices', () => {
   it('derives the channel from context.channel, the library, context.app, then the source id', () => {
+    // A source id that says nothing, so that each channel below comes from the context.
+    const from = (context: Record<string, unknown>) => ({ context, sourceId: 'src_1' });
     const events = [
-      track('A', 0, {}, { context: { channel: 'browser' } }),
-      track('A', 1, {}, { context: { channel: 'Social' } }),
-      track('A', 2, {}, { context: { channel: 'nonsense', library: { name: 'analytics-ios' } } }),
-      track('A', 3, {}, { context: { library: { name: 'analytics.js' } } }),
-      track('A', 4, {}, { context: { library: { name: '@segment/analytics-next' } } }),
-      track('A', 5, {}, { context: { library: { name: 'analytics-react-native' } } }),
-      track('A', 6, {}, { context: { library: { name: 'wechat-miniprogram-sdk' } } }),
-      track('A', 7, {}, { context: { library: { name: 'analytics-node' } } }),
-      track('A', 8, {}, { context: { app: { name: 'Shop', version: '1.2' } } }),
+      track('A', 0, {}, from({ channel: 'browser' })),
+      track('A', 1, {}, from({ channel: 'Social' })),
+      track('A', 2, {}, from({ channel: 'nonsense', library: { name: 'analytics-ios' } })),
+      track('A', 3, {}, from({ library: { name: 'analytics.js' } })),
+      track('A', 4, {}, from({ library: { name: '@segment/analytics-next' } })),
+      track('A', 5, {}, from({ library: { name: 'analytics-react-native' } })),
+      track('A', 6, {}, from({ library: { name: 'wechat-miniprogram-sdk' } })),
+      track('A', 7, {}, from({ library: { name: 'analytics-node' } })),
+      track('A', 8, {}, from({ app: { name: 'Shop', version: '1.2' } })),
       track('A', 9, {}, { sourceId: 'src_pos_berlin' }),
-      track('A', 10, {}, { sourceId: 'src_misc' }),
-      track('A', 11, {}, { sourceId: 'constructor' }),
+      track('A', 10, {}, { sourceId: 'web-shop' }),
+      track('A', 11, {}, { sourceId: 'src_misc' }),
+      track('A', 12, {}, { sourceId: 'constructor' }),
     ];
     const p = applyAll([events]);
-    expect(p.channels).toEqual({ web: 3, app: 3, 'mini-program': 1, store: 1, social: 1, server: 1, other: 2 });
-    expect(p.sources).toEqual({ src_web: 9, src_pos_berlin: 1, src_misc: 1, constructor: 1 });
+    expect(p.channels).toEqual({
+      web: 4,
+      app: 3,
+      'mini-program': 1,
+      store: 1,
+      social: 1,
+      server: 1,
+      other: 2,
+    });
+    expect(p.sources).toEqual({ src_1: 9, src_pos_berlin: 1, 'web-shop': 1, src_misc: 1, constructor: 1 });
   });
 
   it('counts devices by context.device.type, else context.os.name, lower case', () => {
@@ -485,12 +533,22 @@ describe('applyObject: region, traits, identifiers', () => {
   it('keeps the latest region from context.location or the clear parts of traits.address', () => {
     const p = applyAll([
       [identify({ address: { country: 'Germany', state: 'Berlin', enc: 'enc:v1:street' } }, 0)],
-      [track('A', 10, {}, { context: { location: { country: 'China', city: 'Shanghai', region: 'enc:v1:x' } } })],
+      [
+        track(
+          'A',
+          10,
+          {},
+          { context: { location: { country: 'China', city: 'Shanghai', region: 'enc:v1:x' } } },
+        ),
+      ],
       [identify({ address: { country: 'France' } }, 5)], // older: ignored
       [identify({ address: 'enc:v1:whole-address' }, 20)], // nothing clear: ignored
     ]);
     expect(p.region).toEqual({ country: 'China', city: 'Shanghai', at: at(10) });
-    const q = applyAll([[track('B', 30, {}, { context: { traits: { address: { country: 'enc:v1:c', city: 'Lyon' } } } })]], p);
+    const q = applyAll(
+      [[track('B', 30, {}, { context: { traits: { address: { country: 'enc:v1:c', city: 'Lyon' } } } })]],
+      p,
+    );
     expect(q.region).toEqual({ city: 'Lyon', at: at(30) });
   });
 
@@ -516,23 +574,42 @@ describe('applyObject: region, traits, identifiers', () => {
     expect(applyAll([[b], [a]]).traits.tier).toEqual({ v: 'b', at: at(30) });
   });
 
-  it('keeps prototype-named traits as data, drops __proto__ and oversized values', () => {
-    const traits = JSON.parse('{"constructor":"x","toString":1,"__proto__":{"polluted":true},"blob":"' + 'x'.repeat(5000) + '"}');
+  it('keeps prototype-named traits as data, drops __proto__, oversized and too deeply nested values', () => {
+    const traits = JSON.parse(
+      `{"constructor":"x","toString":1,"__proto__":{"polluted":true},"blob":"${'x'.repeat(5000)}"}`,
+    );
     const p = applyAll([[identify(traits, 0)]]);
     expect(p.traits).toEqual({ constructor: { v: 'x', at: at(0) }, toString: { v: 1, at: at(0) } });
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 9; i++) deep = { d: deep };
+    const eight = (deep as { d: unknown }).d;
+    const q = applyAll([[identify({ deep, eight }, 1)]], p);
+    expect(Object.keys(q.traits).sort()).toEqual(['constructor', 'eight', 'toString']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('keeps one mask for an identifier seen twice at the same time, whatever the arrival order', () => {
+    const x = track('A', 9, {}, { identifiers: [{ type: 'phone', hash: 'h', mask: '+1***2' }] });
+    const y = track('A', 9, {}, { identifiers: [{ type: 'phone', hash: 'h', mask: '+1***3' }] });
+    expect(applyAll([[x], [y]]).identifiers['phone:h']?.mask).toBe('+1***3');
+    expect(applyAll([[y], [x]]).identifiers['phone:h']?.mask).toBe('+1***3');
   });
 
   it('unions identifiers by type and hash, with the latest mask', () => {
     const p = applyAll([
       [
         track('A', 0, {}, { identifiers: [{ type: 'email', hash: 'h1', mask: 'a***@x.com' }] }),
-        track('A', 5, {}, {
-          identifiers: [
-            { type: 'email', hash: 'h1', mask: 'a***@x.org' },
-            { type: 'phone', hash: 'h2', mask: '+49***12' },
-          ],
-        }),
+        track(
+          'A',
+          5,
+          {},
+          {
+            identifiers: [
+              { type: 'email', hash: 'h1', mask: 'a***@x.org' },
+              { type: 'phone', hash: 'h2', mask: '+49***12' },
+            ],
+          },
+        ),
         track('A', 1, {}, { identifiers: [{ type: 'email', hash: 'h1', mask: 'old' }] }),
       ],
     ]);

@@ -5,6 +5,7 @@
 //   C#<customer> / L#<entry>  merge log entry
 //   #TICKET / #TICKET         the resolution counter
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -62,6 +63,29 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
     }
   };
 
+  async function batchGetEdges(edges: readonly Edge[]) {
+    const found = new Map<string, z.infer<typeof StoredEdge>>();
+    const keys = [
+      ...new Map(edges.map((e) => [`${e.a}\n${e.b}`, { pk: nodePk(e.a), sk: `E#${e.b}` }])).values(),
+    ];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 6) throw new Error(`BatchGetItem left ${pending.length} edges unread`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        const out = await client.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[table] ?? []) {
+          const edge = StoredEdge.parse(item);
+          found.set(`${String(item.pk).slice(2)}\n${String(item.sk).slice(2)}`, edge);
+        }
+        pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
   return {
     async addNodes(nodes) {
       const added = await pMap(
@@ -110,8 +134,15 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
     // The reverse copy goes first, the forward copy commits. An edge counts as new until a resolution
     // marked it resolved, so a crash between storing and resolving is mended by the retry.
     async addEdges(edges) {
+      // Most links of a batch are known already (a user seen with the same device again): one batched
+      // read finds them, and only the others pay for conditional writes.
+      const stored = await batchGetEdges(edges);
+      const todo = edges.filter((e) => {
+        const s = stored.get(`${e.a}\n${e.b}`);
+        return !s || (s.status === 'active' && s.resolved === false);
+      });
       const fresh = await pMap(
-        edges,
+        todo,
         async (e) => {
           const reverse = await client.send(
             new GetCommand({

@@ -1,0 +1,60 @@
+// A node's recent events, kept inside its partial profile (so the timeline costs no writes of its own and
+// is exactly-once by the same ledger), merged per customer on read for GET /v1/customers/{id}/events.
+// Deeper history is the archive's: Athena or DuckDB over raw/.
+import { z } from 'zod';
+import type { NormalizedEvent } from '../ingest/normalized.js';
+
+/** Latest events kept per node. */
+export const RECENT_EVENTS_MAX = 50;
+/** A timeline shows what happened, not every payload: properties are cut to a preview. */
+const MAX_PROPERTIES_CHARS = 1024;
+
+export const TimelineEvent = z
+  .object({
+    messageId: z.string(),
+    type: z.string(),
+    event: z.string().optional(),
+    name: z.string().optional(),
+    timestamp: z.string(),
+    sourceId: z.string(),
+    /** JSON text of the properties (personal traits are never here: they are encrypted at the edge). */
+    properties: z.string().optional(),
+    propertiesTruncated: z.boolean().optional(),
+  })
+  .meta({ id: 'TimelineEvent' });
+export type TimelineEvent = z.infer<typeof TimelineEvent>;
+
+export function toTimelineEvent(e: NormalizedEvent): TimelineEvent {
+  const out: TimelineEvent = {
+    messageId: e.messageId,
+    type: e.type,
+    timestamp: e.timestamp,
+    sourceId: e.sourceId,
+  };
+  if (e.event !== undefined) out.event = e.event;
+  if (e.name !== undefined) out.name = e.name;
+  if (e.properties) {
+    const json = JSON.stringify(e.properties);
+    if (json.length > MAX_PROPERTIES_CHARS) {
+      out.properties = json.slice(0, MAX_PROPERTIES_CHARS);
+      out.propertiesTruncated = true;
+    } else out.properties = json;
+  }
+  return out;
+}
+
+/** Sort key: newest first by event time, then by messageId (unique), so order is total. */
+export const timelineKey = (e: Pick<TimelineEvent, 'timestamp' | 'messageId'>) =>
+  `${e.timestamp}#${e.messageId}`;
+
+/** The `max` newest of two timelines, each event once (commutative and associative). */
+export function mergeTimelines(
+  a: readonly TimelineEvent[],
+  b: readonly TimelineEvent[],
+  max = RECENT_EVENTS_MAX,
+): TimelineEvent[] {
+  const byId = new Map<string, TimelineEvent>();
+  for (const e of a) byId.set(e.messageId, e);
+  for (const e of b) if (!byId.has(e.messageId)) byId.set(e.messageId, e);
+  return [...byId.values()].sort((x, y) => (timelineKey(x) < timelineKey(y) ? 1 : -1)).slice(0, max);
+}
