@@ -68,6 +68,12 @@ const eventMatches = (pattern: string, eventName: string) => {
   return p.endsWith(':*') ? eventName.startsWith(p.slice(0, -1)) : p === eventName;
 };
 
+const routeMatches = (route: NotificationRoute, bucket: string, eventName: string, key: string) =>
+  route.bucket === bucket &&
+  eventMatches(route.event, eventName) &&
+  (!route.prefix || key.startsWith(route.prefix)) &&
+  (!route.suffix || key.endsWith(route.suffix));
+
 /** As S3 writes keys into notifications: URL-encoded, spaces as '+'. */
 const encodeKey = (key: string) =>
   key
@@ -88,9 +94,7 @@ export function forwardS3Notifications(
     for (const record of parsed.data.Records) {
       const key = record.s3.object.key;
       for (const route of routes) {
-        if (route.bucket !== record.s3.bucket.name || !eventMatches(route.event, record.eventName)) continue;
-        if (route.prefix && !key.startsWith(route.prefix)) continue;
-        if (route.suffix && !key.endsWith(route.suffix)) continue;
+        if (!routeMatches(route, record.s3.bucket.name, record.eventName, key)) continue;
         const url = queueUrls[route.queueName];
         if (!url) continue;
         const body = {

@@ -7,10 +7,10 @@
 // ticket has seen every edge the other stored; its writes win, and the last writer is complete.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { type Edge, type IdentityRules, newEdge, resolveComponents } from './graph.js';
+import { type Edge, type IdentityRules, newEdge, type Resolution, resolveComponents } from './graph.js';
 import type { EventLinks } from './links.js';
 import { anonNode, type NodeKey, userNode } from './nodes.js';
-import type { IdentityStore, MergeLogEntry } from './store.js';
+import type { IdentityStore, MergeLogEntry, NodeRecord } from './store.js';
 
 export interface ResolveDeps {
   readonly store: IdentityStore;
@@ -84,44 +84,12 @@ export async function resolve(seeds: readonly NodeKey[], deps: ResolveDeps): Pro
   const { components, blocked } = resolveComponents(nodes, edges.values(), deps.rules);
 
   const at = new Date(deps.now()).toISOString();
-  const entries: MergeLogEntry[] = [];
   const customerOf = new Map<NodeKey, string>();
   for (const c of components) for (const m of c.members) customerOf.set(m, c.customerId);
-  for (const c of components) {
-    const members = new Set(c.members);
-    const before = new Set(
-      c.members.map((m) => previous.get(m)?.customerId).filter((id) => id !== undefined),
-    );
-    // One entry per customer absorbed, holding just the links that joined it: undoing it detaches that
-    // customer and nothing else.
-    for (const absorbed of [...before].sort()) {
-      if (absorbed === c.customerId) continue;
-      const joining = [...edges.values()].filter((e) => {
-        if (e.status !== 'active' || !members.has(e.a) || !members.has(e.b)) return false;
-        const ca = previous.get(e.a)?.customerId;
-        const cb = previous.get(e.b)?.customerId;
-        return ca !== cb && (ca === absorbed || cb === absorbed);
-      });
-      if (joining.length > 0) entries.push(mergeEntry(c.customerId, [absorbed], joining, at));
-    }
-  }
-  for (const { edge, reason } of blocked) {
-    // A refused link concerns both customers: each one's log shows it.
-    const sides = [...new Set([customerOf.get(edge.a), customerOf.get(edge.b)])].filter(
-      (c) => c !== undefined,
-    );
-    for (const customerId of sides) {
-      entries.push({
-        id: `blk_${edge.id.slice(2)}`,
-        kind: 'blocked',
-        at,
-        customerId,
-        from: sides.filter((c) => c !== customerId),
-        edges: [logged(edge)],
-        reason,
-      });
-    }
-  }
+  const entries = [
+    ...components.flatMap((c) => mergeEntriesOf(c, [...edges.values()], previous, at)),
+    ...blocked.flatMap((b) => blockedEntriesOf(b, customerOf, at)),
+  ];
   // Customers some node pointed at that no component is named after any more: merged away.
   const ids = new Set(components.map((c) => c.customerId));
   const retired = new Map<string, string>();
@@ -147,32 +115,73 @@ export async function resolve(seeds: readonly NodeKey[], deps: ResolveDeps): Pro
   return entries;
 }
 
+/**
+ * One merge entry per customer a component absorbed, holding just the links that joined it: undoing the
+ * entry detaches that customer and nothing else.
+ */
+function mergeEntriesOf(
+  c: Resolution['components'][number],
+  edges: readonly Edge[],
+  previous: ReadonlyMap<NodeKey, NodeRecord>,
+  at: string,
+): MergeLogEntry[] {
+  const members = new Set(c.members);
+  const before = new Set(c.members.map((m) => previous.get(m)?.customerId).filter((id) => id !== undefined));
+  const entries: MergeLogEntry[] = [];
+  for (const absorbed of [...before].sort()) {
+    if (absorbed === c.customerId) continue;
+    const joining = edges.filter((e) => {
+      if (e.status !== 'active' || !members.has(e.a) || !members.has(e.b)) return false;
+      const ca = previous.get(e.a)?.customerId;
+      const cb = previous.get(e.b)?.customerId;
+      return ca !== cb && (ca === absorbed || cb === absorbed);
+    });
+    if (joining.length > 0) entries.push(mergeEntry(c.customerId, [absorbed], joining, at));
+  }
+  return entries;
+}
+
+/** A refused link concerns both customers: each one's log shows it. */
+function blockedEntriesOf(
+  { edge, reason }: Resolution['blocked'][number],
+  customerOf: ReadonlyMap<NodeKey, string>,
+  at: string,
+): MergeLogEntry[] {
+  const sides = [...new Set([customerOf.get(edge.a), customerOf.get(edge.b)])].filter((c) => c !== undefined);
+  return sides.map((customerId) => ({
+    id: `blk_${edge.id.slice(2)}`,
+    kind: 'blocked' as const,
+    at,
+    customerId,
+    from: sides.filter((other) => other !== customerId),
+    edges: [logged(edge)],
+    reason,
+  }));
+}
+
 /** Breadth-first over stored edges (undone ones do not connect), bounded. */
 async function explore(seeds: readonly NodeKey[], deps: ResolveDeps) {
   const max = deps.maxComponentNodes ?? 5_000;
   const nodes = new Set<NodeKey>(seeds);
   const edges = new Map<string, Edge>();
   const queue = [...nodes];
+  /** Takes in one edge; false once the component grew past `max`. */
+  const visit = (e: Edge): boolean => {
+    if (e.status !== 'active') return true;
+    edges.set(e.id, e);
+    for (const n of [e.a, e.b]) {
+      if (nodes.has(n)) continue;
+      if (nodes.size >= max) return false;
+      nodes.add(n);
+      queue.push(n);
+    }
+    return true;
+  };
   while (queue.length > 0) {
-    const batch = queue.splice(0, 16);
-    const found = await Promise.all(batch.map((n) => deps.store.edgesOf(n)));
-    for (const list of found) {
-      for (const e of list) {
-        if (e.status !== 'active') continue;
-        edges.set(e.id, e);
-        for (const n of [e.a, e.b]) {
-          if (nodes.has(n)) continue;
-          if (nodes.size >= max) {
-            deps.log.error('identity component too large; resolution truncated', {
-              max,
-              seeds: seeds.length,
-            });
-            return { nodes, edges };
-          }
-          nodes.add(n);
-          queue.push(n);
-        }
-      }
+    const found = await Promise.all(queue.splice(0, 16).map((n) => deps.store.edgesOf(n)));
+    if (!found.flat().every(visit)) {
+      deps.log.error('identity component too large; resolution truncated', { max, seeds: seeds.length });
+      break;
     }
   }
   return { nodes, edges };

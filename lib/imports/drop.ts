@@ -3,6 +3,8 @@
 // at reports/<the object's key>.json. The queue delivers the bucket's notifications (at least once): a
 // redelivery imports the same events again, which dedup absorbs, and overwrites the report.
 //
+// An imported file is deleted once its report is written: it holds personal data in clear (the bucket's
+// lifecycle expires anything left under imports/ after 14 days, the DLQ's retention, as a safety net).
 // An object whose key does not follow the layout is not retried (it never will): the log says why and a
 // failed report is written for it. A notification that cannot be read, or an import that fails on the
 // way (storage down), fails its record, which returns after the visibility timeout and, after 5 receives,
@@ -63,6 +65,8 @@ export interface ImportObject {
 export interface ObjectSource {
   /** The object, or undefined when it does not exist (deleted since the notification). */
   open(object: CreatedObject): Promise<ImportObject | undefined>;
+  /** Deletes an imported file: its rows hold personal data in clear, and its report is the record. */
+  remove(object: CreatedObject): Promise<void>;
 }
 
 export interface DropDeps {
@@ -117,9 +121,9 @@ async function importObject(object: CreatedObject, deps: DropDeps): Promise<stri
   }
   const opened = await deps.objects.open(object);
   if (opened === undefined) {
+    // Most often a redelivery after the import deleted the file: its report stands, untouched.
     deps.log.warn('import skipped: the object no longer exists', { key: object.key });
-    await deps.reports.putJson(reportKey, failedReport(object.key, 'the object no longer exists', deps));
-    return reportKey;
+    return undefined;
   }
   const report = await importFile(
     {
@@ -134,6 +138,8 @@ async function importObject(object: CreatedObject, deps: DropDeps): Promise<stri
     deps.imports,
   );
   await deps.reports.putJson(reportKey, report);
+  // Only once the report is safe: a failure before leaves the file for the retry.
+  await deps.objects.remove(object);
   return reportKey;
 }
 

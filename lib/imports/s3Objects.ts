@@ -2,7 +2,7 @@
 // connection never idles while the import processes rows (a paused stream would hit the client's socket
 // timeout on a 15-minute import), and memory stays at one range. If-Match pins every range to the version
 // the first request saw: a file overwritten mid-import fails the read instead of mixing two versions.
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CreatedObject } from '../queue/s3Notification.js';
 import type { ImportObject, ObjectSource } from './drop.js';
 
@@ -25,6 +25,9 @@ export function s3ImportObjects(client: S3Client, rangeBytes = RANGE_BYTES): Obj
         lastModified: head.LastModified?.getTime(),
         body: ranges(client, { bucket, key, size, etag: head.ETag, rangeBytes }),
       };
+    },
+    async remove({ bucket, key }: CreatedObject): Promise<void> {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
   };
 }

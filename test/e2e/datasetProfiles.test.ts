@@ -46,27 +46,42 @@ const iso = (ukTime: string) => `${ukTime.replace(' ', 'T')}.000Z`;
  * none of its lines trips the edge's quality rules (quantity > 0 and <= 100,000, price >= 0); a C-invoice
  * is a refund of |quantity| x price.
  */
-async function onlineRetailExpected(): Promise<Map<string, Expected>> {
-  const invoices = new Map<
-    string,
-    { customer: string; at: string; amount: number; clean: boolean; refund: boolean }
-  >();
-  for await (const line of lines(datasetPath('online_retail'))) {
+interface Invoice {
+  customer: string;
+  at: string;
+  amount: number;
+  clean: boolean;
+  refund: boolean;
+}
+
+/** The invoices of known customers, line by line. */
+async function invoicesOf(file: string): Promise<Map<string, Invoice>> {
+  const invoices = new Map<string, Invoice>();
+  for await (const line of lines(file)) {
     const cells = line.split(',');
     const customerText = cells.at(-2) ?? '';
     if (!customerText) continue;
-    const customer = String(Math.trunc(Number(customerText)));
     const price = Number(cells.at(-3));
-    const at = iso(cells.at(-4) ?? '');
     const quantity = Number(cells.at(-5));
     const invoice = cells[0] ?? '';
     const refund = invoice.startsWith('C');
-    const entry = invoices.get(invoice) ?? { customer, at, amount: 0, clean: true, refund };
+    const entry = invoices.get(invoice) ?? {
+      customer: String(Math.trunc(Number(customerText))),
+      at: iso(cells.at(-4) ?? ''),
+      amount: 0,
+      clean: true,
+      refund,
+    };
     entry.amount += Math.abs(quantity) * price;
-    if (!refund && (quantity <= 0 || quantity > 100_000 || price < 0)) entry.clean = false;
-    if (refund && price < 0) entry.clean = false;
+    const tripsRules = refund ? price < 0 : quantity <= 0 || quantity > 100_000 || price < 0;
+    if (tripsRules) entry.clean = false;
     invoices.set(invoice, entry);
   }
+  return invoices;
+}
+
+async function onlineRetailExpected(): Promise<Map<string, Expected>> {
+  const invoices = await invoicesOf(datasetPath('online_retail'));
   const byCustomer = new Map<string, Expected & { days: Set<string> }>();
   for (const inv of invoices.values()) {
     if (!inv.clean) continue;

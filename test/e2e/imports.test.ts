@@ -218,6 +218,9 @@ describe('the S3 drop', () => {
       accepted: 2,
       errors: [{ row: 4, field: 'user_id', code: 'required' }],
     });
+    // The file held personal data in clear: once its report is written, it is gone.
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: config.buckets.archive, Prefix: key }));
+    expect(left.Contents ?? []).toEqual([]);
     // A: 9.99×3 + 0.03 = 30; B: 100.
     const profile = await waitForCustomer(user, (p) => p.profile.orders === 2);
     expect(profile.profile).toMatchObject({
