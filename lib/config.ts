@@ -32,7 +32,6 @@ const Env = z.object({
   PRECIS_TABLE_DEDUP: z.string().min(3).optional(),
   PRECIS_TABLE_QUARANTINE: z.string().min(3).optional(),
   PRECIS_QUEUE_INGEST: z.string().min(1).optional(),
-  PRECIS_QUEUE_INGEST_DLQ: z.string().min(1).optional(),
   PRECIS_QUEUE_PROFILES: z.string().min(1).optional(),
   PRECIS_QUEUE_IMPORTS: z.string().min(1).optional(),
   PRECIS_TABLE_IDENTITY: z.string().min(3).optional(),
@@ -90,7 +89,6 @@ export interface Config {
   };
   readonly queues: {
     readonly ingest: string;
-    readonly ingestDlq: string;
     readonly profiles: string;
     readonly imports: string;
   };
@@ -156,7 +154,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
-      ingestDlq: e.PRECIS_QUEUE_INGEST_DLQ ?? name('ingest-dlq'),
       profiles: e.PRECIS_QUEUE_PROFILES ?? name('profiles-feed'),
       imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
     },
