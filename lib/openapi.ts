@@ -12,7 +12,7 @@ import { CustomerIdentitiesResponse, CustomerProfileResponse } from './customers
 import { ErrorBody } from './errors.js';
 import { ImportQuery, ImportReport } from './imports/model.js';
 import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
-import { TimelineEvent } from './profiles/timeline.js';
+import { CustomerEvent } from './profiles/timeline.js';
 import {
   QuarantineListQuery,
   QuarantineListResponse,
@@ -177,7 +177,7 @@ function build() {
       200: json(
         z.object({
           customerId: z.string(),
-          items: z.array(TimelineEvent),
+          items: z.array(CustomerEvent),
           nextCursor: z.string().optional(),
         }),
         'A page',

@@ -10,7 +10,13 @@ import type { PiiCipher } from '../pii/cipher.js';
 import { revealTraits } from '../pii/protect.js';
 import { mergePartials } from '../profiles/merge.js';
 import type { PartialStore } from '../profiles/store.js';
-import { mergeTimelines, type TimelineEvent, timelineKey } from '../profiles/timeline.js';
+import {
+  type CustomerEvent,
+  mergeTimelines,
+  type TimelineEvent,
+  timelineKey,
+  toCustomerEvent,
+} from '../profiles/timeline.js';
 import { customerView } from '../profiles/view.js';
 import { findCustomer, type LookupDeps } from './lookup.js';
 
@@ -68,7 +74,7 @@ export async function customerProfile(
 
 export interface TimelinePage {
   readonly customerId: string;
-  readonly items: TimelineEvent[];
+  readonly items: CustomerEvent[];
   readonly nextCursor?: string;
 }
 
@@ -91,7 +97,7 @@ export async function customerEvents(
   const last = items.at(-1);
   return {
     customerId: customer.customerId,
-    items,
+    items: items.map(toCustomerEvent),
     nextCursor:
       rest.length > page.limit && last ? Buffer.from(timelineKey(last)).toString('base64url') : undefined,
   };
@@ -107,7 +113,7 @@ const IdentityNode = z.object({
   key: z.string(),
   type: z.string(),
   display: z.string(),
-  firstSeen: z.string(),
+  recordedAt: z.string(),
 });
 const GraphEdge = z.object({
   id: z.string(),
@@ -150,7 +156,7 @@ export async function customerIdentities(
     anchor: customer.anchor,
     nodes: customer.members.flatMap((m) => {
       const n = nodes.get(m);
-      return n ? [{ key: n.key, type: n.type, display: n.display, firstSeen: n.firstSeen }] : [];
+      return n ? [{ key: n.key, type: n.type, display: n.display, recordedAt: n.recordedAt }] : [];
     }),
     edges: [...edges.values()].sort((x, y) => (x.at < y.at ? -1 : 1)),
     log,

@@ -12,7 +12,8 @@ export const NodeRecord = z.object({
   customerId: z.string(),
   /** The resolution that last set customerId (see resolve.ts): only a newer one may change it. */
   ticket: z.number().int(),
-  firstSeen: z.string(),
+  /** When the index first recorded the identifier (processing time; event times are on the edges). */
+  recordedAt: z.string(),
 });
 export type NodeRecord = z.infer<typeof NodeRecord>;
 

@@ -24,6 +24,27 @@ export const TimelineEvent = z
   .meta({ id: 'TimelineEvent' });
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
 
+/**
+ * A timeline event as the API shows it: the properties as an object when they were kept whole, else the
+ * cut JSON text as `propertiesPreview` (it is stored as text because a cut object is not JSON).
+ */
+export const CustomerEvent = TimelineEvent.omit({ properties: true })
+  .extend({
+    properties: z.record(z.string(), z.unknown()).optional(),
+    propertiesPreview: z
+      .string()
+      .optional()
+      .meta({ description: 'The first 1,024 characters of the properties as JSON' }),
+  })
+  .meta({ id: 'CustomerEvent' });
+export type CustomerEvent = z.infer<typeof CustomerEvent>;
+
+export function toCustomerEvent({ properties, ...rest }: TimelineEvent): CustomerEvent {
+  if (properties === undefined) return rest;
+  if (rest.propertiesTruncated) return { ...rest, propertiesPreview: properties };
+  return { ...rest, properties: z.record(z.string(), z.unknown()).parse(JSON.parse(properties)) };
+}
+
 export function toTimelineEvent(e: NormalizedEvent): TimelineEvent {
   const out: TimelineEvent = {
     messageId: e.messageId,

@@ -118,6 +118,9 @@ describe('customer API', () => {
       `${run}-2`,
       `${run}-1`,
     ]);
+    // Properties come back as the object that was sent.
+    const order = (events.body.items as { messageId: string; properties?: unknown }[])[0];
+    expect(order?.properties).toEqual({ order_id: `o-${run}`, revenue: 120, currency: 'EUR' });
 
     const graph = await get(`/v1/customers/${user}/identities`);
     const nodes = graph.body.nodes as { type: string; display: string }[];

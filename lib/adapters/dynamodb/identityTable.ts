@@ -103,7 +103,7 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
                 display: n.display,
                 customerId,
                 ticket: 0,
-                firstSeen: n.at,
+                recordedAt: new Date().toISOString(),
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             }),
@@ -273,7 +273,7 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
               TableName: table,
               Key: { pk: nodePk(n.key), sk: NODE },
               UpdateExpression:
-                'SET customerId = :c, ticket = :t, #key = if_not_exists(#key, :k), #type = if_not_exists(#type, :type), display = if_not_exists(display, :k), firstSeen = if_not_exists(firstSeen, :now)',
+                'SET customerId = :c, ticket = :t, #key = if_not_exists(#key, :k), #type = if_not_exists(#type, :type), display = if_not_exists(display, :k), recordedAt = if_not_exists(recordedAt, :now)',
               ConditionExpression: newer,
               ExpressionAttributeNames: { '#key': 'key', '#type': 'type' },
               ExpressionAttributeValues: {

@@ -23,7 +23,7 @@ export function memoryIdentityStore(): IdentityStore {
           display: n.display,
           customerId,
           ticket: 0,
-          firstSeen: n.at,
+          recordedAt: new Date().toISOString(),
         });
         if (!customers.has(customerId))
           customers.set(customerId, { customerId, anchor: n.key, members: [n.key], ticket: 0 });
@@ -78,7 +78,7 @@ export function memoryIdentityStore(): IdentityStore {
           key: n.key,
           type: nodeType(n.key),
           display: current?.display ?? n.key,
-          firstSeen: current?.firstSeen ?? new Date().toISOString(),
+          recordedAt: current?.recordedAt ?? new Date().toISOString(),
           customerId: n.customerId,
           ticket: w.ticket,
         });
