@@ -1,6 +1,7 @@
 // npm run bench:profiles [-- --events N] [--concurrency N] [--in-process-only]
 // Profile updates through the consumer (identity resolution + partial profiles, with their timelines, per archive
-// object), on the real datasets cut into archive objects as the archive consumer writes them:
+// object), on the real datasets cut into archive objects as the archive consumer writes them, with REES46
+// visitors anonymous until they add to cart (so that identity resolution does real work):
 //   1. in-process, with the storage ports replaced by in-memory adapters (the code's own cost);
 //   2. against the local emulators (dynalite, s3rver), as the local stack runs it.
 import { cpus, totalmem } from 'node:os';
@@ -47,14 +48,36 @@ const quiet: Logger = {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
+type RawEvent = { userId?: string; anonymousId?: string; event?: string; context?: { sessionId?: string } };
+
+/**
+ * The datasets know every visitor by userId; real web traffic does not. So that the benchmark pays for
+ * identity resolution as a shop would, a REES46 session browses anonymously (anonymousId = its session)
+ * until its first cart add, where the visitor logs in: from then on its events carry both ids, which
+ * links the session to the user. Online Retail (orders and CRM identifies) stays known by userId.
+ */
+function browseAnonymouslyUntilCart(events: RawEvent[]): RawEvent[] {
+  const loggedIn = new Set<string>();
+  return events.map((e) => {
+    const session = e.context?.sessionId;
+    if (session === undefined || e.userId === undefined) return e;
+    const anonymousId = `anon-${session}`;
+    if (e.event === 'Product Added' || e.event === 'Order Completed') loggedIn.add(session);
+    if (loggedIn.has(session)) return { ...e, anonymousId };
+    const { userId: _known, ...anonymous } = e;
+    return { ...anonymous, anonymousId };
+  });
+}
+
 /** The datasets as the edge normalizes them, cut into objects as the archive consumer writes them. */
 async function archiveObjects(limit: number): Promise<{ key: string; rows: ArchiveRecord[] }[]> {
   const quality = parseConfig({}).quality;
-  const raw: unknown[] = [];
+  const events: RawEvent[] = [];
   for await (const e of demoEvents()) {
-    if (raw.length >= limit) break;
-    raw.push(e);
+    if (events.length >= limit) break;
+    events.push(e as RawEvent);
   }
+  const raw = browseAnonymouslyUntilCart(events);
   const receivedAt = Date.now();
   const accepted: NormalizedEvent[] = [];
   for (let i = 0; i < raw.length; i += 500) {
@@ -135,7 +158,8 @@ console.log(
   `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${mb(totalmem())}, Node ${process.version}`,
 );
 console.log(
-  `data: ${objects.reduce((n, o) => n + o.rows.length, 0)} archived events of Online Retail and REES46 in ${objects.length} objects`,
+  `data: ${objects.reduce((n, o) => n + o.rows.length, 0)} archived events of Online Retail and REES46 in ${objects.length} objects ` +
+    '(REES46 sessions anonymous until their first cart add)',
 );
 
 const config = parseConfig({});
