@@ -37,6 +37,9 @@ const Env = z.object({
   PRECIS_TABLE_IDENTITY: z.string().min(3).optional(),
   PRECIS_TABLE_PROFILES: z.string().min(3).optional(),
   PRECIS_TABLE_DATA_KEYS: z.string().min(3).optional(),
+  PRECIS_TABLE_SEGMENTS: z.string().min(3).optional(),
+  PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
+  PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
 
   // PII: envelope encryption under a KMS key in the cloud, under a local 32-byte key (base64) on laptops
@@ -66,6 +69,20 @@ const Env = z.object({
   PRECIS_ARCHIVE_LEASE_SECONDS: positiveInt.default(180),
   PRECIS_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
 
+  // Segmentation: the nightly run is as of midnight in this zone (IANA name); runs record the code version.
+  PRECIS_BUSINESS_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/London or Asia/Shanghai'),
+  PRECIS_CODE_VERSION: z.string().min(1).default('dev'),
+
   PRECIS_MAX_AMOUNT: positiveNumber.default(1_000_000),
   PRECIS_MAX_QUANTITY: positiveNumber.default(100_000),
   PRECIS_MAX_FUTURE_HOURS: positiveNumber.default(24),
@@ -86,11 +103,14 @@ export interface Config {
     readonly identity: string;
     readonly profiles: string;
     readonly dataKeys: string;
+    readonly segments: string;
   };
   readonly queues: {
     readonly ingest: string;
     readonly profiles: string;
     readonly imports: string;
+    readonly segmentation: string;
+    readonly segmentChanges: string;
   };
   readonly buckets: { readonly archive: string };
   readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string };
@@ -101,6 +121,8 @@ export interface Config {
   readonly quality: QualityConfig;
   readonly pii: PiiConfig;
   readonly identifiers: readonly IdentifierRule[];
+  readonly businessTimezone: string;
+  readonly codeVersion: string;
 }
 
 /** Where the keys of PII protection come from (see lib/pii). */
@@ -151,11 +173,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       identity: e.PRECIS_TABLE_IDENTITY ?? name('identity'),
       profiles: e.PRECIS_TABLE_PROFILES ?? name('profiles'),
       dataKeys: e.PRECIS_TABLE_DATA_KEYS ?? name('data-keys'),
+      segments: e.PRECIS_TABLE_SEGMENTS ?? name('segments'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
       profiles: e.PRECIS_QUEUE_PROFILES ?? name('profiles-feed'),
       imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
+      segmentation: e.PRECIS_QUEUE_SEGMENTATION ?? name('segmentation'),
+      segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
     },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
@@ -177,6 +202,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       hmacSecret: e.PRECIS_HMAC_SECRET || undefined,
     },
     identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
+    businessTimezone: e.PRECIS_BUSINESS_TIMEZONE,
+    codeVersion: e.PRECIS_CODE_VERSION,
   });
 }
 

@@ -20,6 +20,18 @@ import {
   ReplayResponse,
 } from './quarantine/api.js';
 import { QuarantineEntry } from './quarantine/model.js';
+import {
+  MembersQuery,
+  MembersResponse,
+  RunIdParam,
+  RunListQuery,
+  RunResponse,
+  SegmentParam,
+  SegmentsQuery,
+  SegmentsResponse,
+} from './segmentation/api.js';
+import { RunRecord } from './segmentation/model.js';
+import { RunRequestBody } from './segmentation/requests.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -211,6 +223,62 @@ function build() {
       404: json(ErrorBody, 'Unknown customer or merge'),
       ...errors,
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/segmentation/runs',
+    tags: ['Segmentation'],
+    summary: 'Ask for a segmentation run (admin): RFM + K-means into named segments, as of a date',
+    description:
+      'The run is queued and executed by the runner (minutes); poll GET /v1/segmentation/runs/{id}. ' +
+      'A run as of D uses exactly the events timestamped before D. Without asOf it is a live run as of the ' +
+      'latest midnight in the business time zone, which publishes assignments and segment changes.',
+    security: adminOnly,
+    request: { body: json(RunRequestBody, 'Every field optional') },
+    responses: {
+      202: json(z.object({ run: RunRecord }), 'Queued (or the existing run of that nightly id)'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/segmentation/runs',
+    tags: ['Segmentation'],
+    summary: 'Segmentation runs, latest as-of first',
+    security: readers,
+    request: { query: RunListQuery },
+    responses: { 200: json(z.object({ runs: z.array(RunRecord) }), 'Runs'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/segmentation/runs/{id}',
+    tags: ['Segmentation'],
+    summary: 'A run: status, parameters, code version, summary and (once completed) its full report',
+    security: readers,
+    request: { params: RunIdParam },
+    responses: { 200: json(RunResponse, 'The run'), 404: json(ErrorBody, 'Unknown run'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/segments',
+    tags: ['Segmentation'],
+    summary: 'The named segments of the published run (or of ?runId=), with sizes and reasons',
+    security: readers,
+    request: { query: SegmentsQuery },
+    responses: {
+      200: json(SegmentsResponse, 'Segments'),
+      404: json(ErrorBody, 'No such run yet'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/segments/{id}/members',
+    tags: ['Segmentation'],
+    summary: "A segment's members with their RFM scores and reasons, page by page",
+    security: readers,
+    request: { params: SegmentParam, query: MembersQuery },
+    responses: { 200: json(MembersResponse, 'A page'), 404: json(ErrorBody, 'No such run yet'), ...errors },
   });
   registry.registerPath({
     method: 'get',

@@ -2,6 +2,8 @@
 // the clients it touches. Lambda handlers and CLIs take their dependencies from here; tests build
 // their own from the same factories.
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
@@ -9,10 +11,14 @@ import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
 import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
+import { segmentsTable } from './adapters/dynamodb/segmentsTable.js';
 import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
 import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
 import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
+import { segmentationFiles } from './adapters/s3/segmentationFiles.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
+import { runQueue } from './adapters/sqs/runQueue.js';
+import { segmentChangesQueue } from './adapters/sqs/segmentChanges.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
@@ -35,6 +41,9 @@ import type { ProfileDeps } from './profiles/consume.js';
 import type { PartialStore } from './profiles/store.js';
 import type { OpenPayload, QuarantineStore, SealPayload } from './quarantine/model.js';
 import type { ReplayDeps } from './quarantine/replay.js';
+import type { RunFiles, RunStore } from './segmentation/ports.js';
+import type { RequestDeps } from './segmentation/requests.js';
+import type { RunDeps } from './segmentation/run.js';
 
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -136,11 +145,15 @@ export const profileDeps = once(
   }),
 );
 
+export const segmentRuns = once((): RunStore => segmentsTable(dynamodb(), config().tables.segments));
+export const segmentFiles = once((): RunFiles => segmentationFiles(s3(), config().buckets.archive));
+
 export const customerReadDeps = once(
   (): CustomerReadDeps => ({
     lookup: { store: identityDeps().store, secret: () => loadHmacSecret(config().pii) },
     identity: identityDeps().store,
     partials: partials(),
+    segments: segmentRuns(),
     cipher: pii().cipher,
     now: Date.now,
   }),
@@ -161,5 +174,37 @@ export const importDropDeps = once(
     objects: s3ImportObjects(s3()),
     reports: reports(),
     log: logger(),
+  }),
+);
+
+/** A segmentation run's dependencies for a configuration: the runner's, or a CLI's pointed elsewhere. */
+export function runDepsFor(
+  c: Config,
+  clients: { readonly dynamodb: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient },
+): RunDeps {
+  return {
+    history: {
+      archive: archiveReader(clients.s3, c.buckets.archive),
+      identity: identityTable(clients.dynamodb, c.tables.identity),
+    },
+    runs: segmentsTable(clients.dynamodb, c.tables.segments),
+    files: segmentationFiles(clients.s3, c.buckets.archive),
+    changes: segmentChangesQueue(clients.sqs, c.queues.segmentChanges),
+    codeVersion: c.codeVersion,
+    log: logger(),
+  };
+}
+
+export const runDeps = once(
+  (): RunDeps => runDepsFor(config(), { dynamodb: dynamodb(), s3: s3(), sqs: sqs() }),
+);
+
+export const runRequestDeps = once(
+  (): RequestDeps => ({
+    runs: segmentRuns(),
+    queue: runQueue(sqs(), config().queues.segmentation),
+    codeVersion: config().codeVersion,
+    timezone: config().businessTimezone,
+    now: Date.now,
   }),
 );

@@ -18,12 +18,15 @@ import {
   toCustomerEvent,
 } from '../profiles/timeline.js';
 import { customerView } from '../profiles/view.js';
+import { Assignment } from '../segmentation/model.js';
+import type { RunStore } from '../segmentation/ports.js';
 import { findCustomer, type LookupDeps } from './lookup.js';
 
 export interface CustomerReadDeps {
   readonly lookup: LookupDeps;
   readonly identity: IdentityStore;
   readonly partials: PartialStore;
+  readonly segments: Pick<RunStore, 'getAssignment'>;
   readonly cipher: PiiCipher;
   readonly now: () => number;
 }
@@ -45,6 +48,9 @@ export const CustomerProfileResponse = z
     profile: z.record(z.string(), z.unknown()).meta({
       description: 'Aggregates and traits (see docs/data-model.md); personal traits masked unless revealed',
     }),
+    segment: Assignment.extend({ runId: z.string(), asOf: z.string() }).nullable().meta({
+      description: 'Segment, RFM scores and reasons from the published segmentation run (null before one)',
+    }),
   })
   .meta({ id: 'CustomerProfile' });
 export type CustomerProfileResponse = z.infer<typeof CustomerProfileResponse>;
@@ -56,7 +62,10 @@ export async function customerProfile(
 ): Promise<CustomerProfileResponse | undefined> {
   const customer = await findCustomer(id, deps.lookup);
   if (!customer) return undefined;
-  const partials = await deps.partials.getMany(counted(customer));
+  const [partials, segment] = await Promise.all([
+    deps.partials.getMany(counted(customer)),
+    deps.segments.getAssignment(customer.customerId),
+  ]);
   const view = customerView(mergePartials([...partials.values()]), deps.now());
   const traits = Object.fromEntries(Object.entries(view.traits).map(([name, t]) => [name, t.v]));
   return {
@@ -69,6 +78,7 @@ export async function customerProfile(
       identifiers: view.identifiers.map(({ hash: _hash, ...shown }) => shown),
       aggregates: { ...view.aggregates, identifiers: undefined },
     },
+    segment: segment ?? null,
   };
 }
 

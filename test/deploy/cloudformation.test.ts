@@ -162,7 +162,10 @@ describe('osls package (stage prod)', () => {
       expect(Number(queue.VisibilityTimeout), id).toBeGreaterThanOrEqual(
         6 * Number(resource(fnId ?? '').Properties.Timeout),
       );
-      expect(queue.RedrivePolicy, id).toMatchObject({ maxReceiveCount: 5 });
+      // Event consumers retry 5 times; the segmentation runner 3 (a run that failed thrice needs a look).
+      const redrive = queue.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+      expect(referencedIds(redrive.deadLetterTargetArn)[0], id).toMatch(/DeadLetterQueue$/);
+      expect([3, 5], id).toContain(redrive.maxReceiveCount);
       expect(m.Properties.FunctionResponseTypes, id).toEqual(['ReportBatchItemFailures']);
     }
   });
@@ -214,6 +217,24 @@ describe('osls package (stage prod)', () => {
         for (const action of actions(s)) expect(action, id).not.toMatch(/\*$/);
         if (actions(s).some((a) => !a.startsWith('logs:'))) expect(s.Resource, id).not.toBe('*');
       }
+    }
+  });
+  it('lets segmentation read the archive and identity, and write only its own table, files and queue', () => {
+    // Segmentation reads the archive and the identity index, writes only its own table, files and queue;
+    // like the profiles consumer it never sees a key or a secret.
+    const runner = grants('SegmentationRunner');
+    expect([...runner.keys()].some((a) => a.startsWith('kms:') || a.startsWith('secretsmanager:'))).toBe(
+      false,
+    );
+    expect([...(runner.get('dynamodb:GetItem') ?? [])].sort()).toEqual(['IdentityTable', 'SegmentsTable']);
+    expect([...(runner.get('dynamodb:BatchWriteItem') ?? [])]).toEqual(['SegmentsTable']);
+    expect([...(runner.get('sqs:SendMessage') ?? [])]).toEqual(['SegmentChangesQueue']);
+    for (const reader of ['SegmentationRuns', 'SegmentationRun', 'Segments', 'SegmentMembers']) {
+      const g = grants(reader);
+      expect(
+        [...g.keys()].filter((a) => !a.startsWith('logs:') && /Put|Update|Delete|BatchWrite|Send/.test(a)),
+        reader,
+      ).toEqual([]);
     }
   });
 });

@@ -1,6 +1,7 @@
 // The real datasets replayed through the HTTP API: the profiles the whole pipeline builds (edge, queue,
 // archive, S3 notification, identity, partial profiles, read API) equal figures computed here, straight
-// from the raw CSV files with a parser of this test's own, for a sample of customers of both datasets.
+// from the raw CSV files with a parser of this test's own, for a sample of customers of both datasets;
+// then a segmentation run as of 2011-12-10 gives every Online Retail customer the R, F and M computed here.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +11,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { queueUrl } from '../../lib/adapters/sqs/queueUrl.js';
 import { createSqs } from '../../lib/aws/clients.js';
 import { datasetPath, datasetsAvailable, demoEvents } from '../../lib/datasets/index.js';
+import { customerIdOf } from '../../lib/identity/graph.js';
 import { testConfig } from '../support/provided.js';
 
 interface Expected {
@@ -288,4 +290,121 @@ describe.skipIf(!datasetsAvailable())('profiles of the real datasets replayed th
     // Transient answers while the stack was busy are tolerated, but they are shown.
     if (odd.length > 0) console.warn(`non-404 answers while waiting: ${odd.slice(0, 3).join(' | ')}`);
   }, 400_000);
+});
+
+/**
+ * RFM as of `asOf` from the raw file, with conventional cleaning: known customers only; an invoice counts
+ * as a purchase when it is not a cancellation, none of its lines trips the edge's quality rules (see
+ * invoicesOf) and its amount is positive; returns (C-invoices, cleaned the same way) before `asOf` are
+ * netted from the monetary value, which never goes below 0.
+ */
+async function retailRfm(
+  asOf: string,
+): Promise<Map<string, { recencyDays: number; frequency: number; monetary: number }>> {
+  const invoices = await invoicesOf(datasetPath('online_retail'));
+  const acc = new Map<string, { last: string; frequency: number; gross: number; returns: number }>();
+  for (const inv of invoices.values()) {
+    if (!inv.clean || inv.at >= asOf) continue;
+    const a = acc.get(inv.customer) ?? { last: '', frequency: 0, gross: 0, returns: 0 };
+    if (inv.refund) a.returns += round2(inv.amount);
+    else if (round2(inv.amount) > 0) {
+      a.frequency++;
+      a.gross += round2(inv.amount);
+      if (inv.at > a.last) a.last = inv.at;
+    }
+    acc.set(inv.customer, a);
+  }
+  const asOfMs = Date.parse(asOf);
+  const out = new Map<string, { recencyDays: number; frequency: number; monetary: number }>();
+  for (const [customer, a] of acc) {
+    if (a.frequency === 0) continue;
+    out.set(customer, {
+      recencyDays: Math.floor((asOfMs - Date.parse(a.last)) / 86_400_000),
+      frequency: a.frequency,
+      monetary: round2(Math.max(0, a.gross - a.returns)),
+    });
+  }
+  return out;
+}
+
+async function api(path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
+  const res = await fetch(`${inject('httpUrl')}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${init.key ?? inject('readKey')}`, 'content-type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+interface Member {
+  customerId: string;
+  segment: string;
+  rfm?: { recencyDays: number; frequency: number; monetary: number; r: number; f: number; m: number };
+}
+
+async function completed(runId: string): Promise<{ status: string; summary?: { buyers: number } }> {
+  let run: { status: string; summary?: { buyers: number } } = { status: 'queued' };
+  for (const deadline = Date.now() + 300_000; run.status !== 'completed' && run.status !== 'failed'; ) {
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}`);
+    await sleep(2_000);
+    run = (await api(`/v1/segmentation/runs/${runId}`)).body.run as typeof run;
+  }
+  return run;
+}
+
+/** Every member of every segment of the published run, through the paginated API. */
+async function allMembers(segmentIds: readonly string[]): Promise<Map<string, Member>> {
+  const members = new Map<string, Member>();
+  for (const id of segmentIds) {
+    let cursor: string | undefined;
+    do {
+      const page = (await api(`/v1/segments/${id}/members?limit=500${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as { members: Member[]; nextCursor?: string };
+      for (const m of page.members) members.set(m.customerId, m);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return members;
+}
+
+describe.skipIf(!datasetsAvailable())('nightly segmentation of the replayed data', () => {
+  it('gives every Online Retail customer the R, F and M computed from the raw file', async () => {
+    const asOf = '2011-12-10T00:00:00.000Z';
+    const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);
+    const started = await api('/v1/segmentation/runs', {
+      method: 'POST',
+      key: inject('adminKey'),
+      body: { asOf: '2011-12-10', publish: true },
+    });
+    expect(started.status).toBe(202);
+    const runId = (started.body.run as { runId: string }).runId;
+    const run = await completed(runId);
+    expect(run.status).toBe('completed');
+
+    const segments = (await api('/v1/segments')).body as {
+      runId: string;
+      segments: { id: string; size: number }[];
+    };
+    expect(segments.runId).toBe(runId);
+    const members = await allMembers(segments.segments.map((s) => s.id));
+    const mismatches: string[] = [];
+    for (const [customer, want] of expected) {
+      const got = members.get(customerIdOf(`user:${customer}`))?.rfm;
+      const same =
+        got?.recencyDays === want.recencyDays &&
+        got.frequency === want.frequency &&
+        Math.abs(got.monetary - want.monetary) < 0.005;
+      if (!same) mismatches.push(`${customer}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`);
+    }
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    expect(expected.size).toBeGreaterThan(4_000);
+    // Buyers are the known customers plus guest checkouts (each guest invoice is a customer of its own).
+    expect(run.summary?.buyers).toBeGreaterThanOrEqual(expected.size);
+
+    // The assignment is on the profile, found by any identifier.
+    const profile = await api('/v1/customers/17850');
+    const segment = profile.body.segment as Member & { runId: string };
+    expect(segment.runId).toBe(runId);
+    expect(segment.rfm).toMatchObject({ frequency: expected.get('17850')?.frequency });
+  }, 600_000);
 });

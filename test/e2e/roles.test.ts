@@ -16,6 +16,11 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/customers/{id}/identities': 'read',
   'POST /v1/customers/{id}/unmerge': 'admin',
   'POST /v1/imports': 'write',
+  'POST /v1/segmentation/runs': 'admin',
+  'GET /v1/segmentation/runs': 'read',
+  'GET /v1/segmentation/runs/{id}': 'read',
+  'GET /v1/segments': 'read',
+  'GET /v1/segments/{id}/members': 'read',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 const roleOf = (route: string): Role | 'public' | undefined =>

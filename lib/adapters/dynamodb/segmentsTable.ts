@@ -1,0 +1,96 @@
+// Segments table (pk, sk): the runs of segmentation and each customer's current assignment.
+//   pk "run"            sk <runId>       one item per run (status, parameters, summary)
+//   pk "published"      sk "run"         the live run whose assignments profiles carry
+//   pk <customerId>     sk "assignment"  the customer's segment, RFM and reasons from the published run
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Assignment, RunRecord } from '../../segmentation/model.js';
+import type { RunStore } from '../../segmentation/ports.js';
+import { batchWrite } from './batchWrite.js';
+import { isConditionFailed } from './errors.js';
+
+const RUN = 'run';
+const PUBLISHED = 'published';
+const ASSIGNMENT = 'assignment';
+/** Parallel BatchWriteItem calls when writing a run's assignments. */
+const WRITERS = 8;
+
+const StoredAssignment = Assignment.extend({ runId: RunRecord.shape.runId, asOf: RunRecord.shape.asOf });
+
+export function segmentsTable(client: DynamoDBDocumentClient, table: string): RunStore {
+  return {
+    async getRun(runId) {
+      const out = await client.send(
+        new GetCommand({ TableName: table, Key: { pk: RUN, sk: runId }, ConsistentRead: true }),
+      );
+      return out.Item ? RunRecord.parse(out.Item) : undefined;
+    },
+
+    async putRun(run) {
+      await client.send(new PutCommand({ TableName: table, Item: { ...run, pk: RUN, sk: run.runId } }));
+    },
+
+    async listRuns() {
+      const runs: RunRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': RUN },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of out.Items ?? []) runs.push(RunRecord.parse(item));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return runs.sort((a, b) =>
+        a.asOf !== b.asOf ? (a.asOf < b.asOf ? 1 : -1) : a.requestedAt < b.requestedAt ? 1 : -1,
+      );
+    },
+
+    async publishedRun() {
+      const out = await client.send(
+        new GetCommand({ TableName: table, Key: { pk: PUBLISHED, sk: RUN }, ConsistentRead: true }),
+      );
+      return typeof out.Item?.runId === 'string' ? out.Item.runId : undefined;
+    },
+
+    async claimPublished(runId, asOf) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: PUBLISHED, sk: RUN, runId, asOf },
+            // ISO-8601 UTC strings compare in time order.
+            ConditionExpression: 'attribute_not_exists(pk) OR asOf <= :asOf',
+            ExpressionAttributeValues: { ':asOf': asOf },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
+    },
+
+    async putAssignments(runId, asOf, assignments) {
+      const requests = assignments.map((a) => ({
+        PutRequest: { Item: { ...a, runId, asOf, pk: a.customerId, sk: ASSIGNMENT } },
+      }));
+      const chunk = Math.ceil(requests.length / WRITERS);
+      await Promise.all(
+        Array.from({ length: WRITERS }, (_, i) =>
+          batchWrite(client, table, requests.slice(i * chunk, (i + 1) * chunk)),
+        ),
+      );
+    },
+
+    async getAssignment(customerId) {
+      const out = await client.send(
+        new GetCommand({ TableName: table, Key: { pk: customerId, sk: ASSIGNMENT } }),
+      );
+      return out.Item ? StoredAssignment.parse(out.Item) : undefined;
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// A run's files in the archive bucket, under segmentation/<runId>/:
+//   report.json                     the run report
+//   assignments.ndjson.gz           every customer's assignment (transitions of the next run read it)
+//   members/<segment>.ndjson        members for the paginated API (uncompressed: pages are byte ranges)
+//   members/<segment>.csv           the same members for spreadsheets and marketing tools
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Assignment } from '../../segmentation/model.js';
+import type { MembersPage, RunFiles } from '../../segmentation/ports.js';
+import type { RunReport } from '../../segmentation/report.js';
+import { SEGMENT_IDS, type SegmentId } from '../../segmentation/segments.js';
+
+export const SEGMENTATION_PREFIX = 'segmentation/';
+const prefixOf = (runId: string) => `${SEGMENTATION_PREFIX}${runId}/`;
+/** Bytes read per range request of a members page, doubled until the page is complete. */
+const PAGE_READ_BYTES = 64 * 1024;
+
+const CSV_COLUMNS = [
+  'customerId',
+  'segment',
+  'population',
+  'cluster',
+  'distance',
+  'recencyDays',
+  'frequency',
+  'monetary',
+  'r',
+  'f',
+  'm',
+  'rfmSegment',
+  'reasons',
+] as const;
+
+const csvCell = (value: unknown): string => {
+  const text = value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+};
+
+export function toCsvRow(a: Assignment): string {
+  const cells = [
+    a.customerId,
+    a.segment,
+    a.population,
+    a.cluster,
+    a.distance,
+    a.rfm?.recencyDays,
+    a.rfm?.frequency,
+    a.rfm?.monetary,
+    a.rfm?.r,
+    a.rfm?.f,
+    a.rfm?.m,
+    a.rfm?.segment,
+    a.reasons.join('; '),
+  ];
+  return cells.map(csvCell).join(',');
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
+}
+
+export function segmentationFiles(client: S3Client, bucket: string): RunFiles {
+  // Buffers, not strings: the SDK then knows every body's length (an empty string looks like a stream).
+  const put = (key: string, body: string | Buffer, contentType: string) =>
+    client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: typeof body === 'string' ? Buffer.from(body) : body,
+        ContentType: contentType,
+      }),
+    );
+
+  async function read(key: string, range?: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+    } catch (error) {
+      if (isMissing(error) || (error instanceof Error && error.name === 'InvalidRange')) return undefined;
+      throw error;
+    }
+  }
+
+  async function sizeOf(key: string): Promise<number | undefined> {
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return out.ContentLength;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  return {
+    async putReport(runId, report) {
+      const key = `${prefixOf(runId)}report.json`;
+      await put(key, JSON.stringify(report, null, 2), 'application/json');
+      return key;
+    },
+
+    async getReport(runId) {
+      const body = await read(`${prefixOf(runId)}report.json`);
+      return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as RunReport) : undefined;
+    },
+
+    async putAssignments(runId, assignments) {
+      const prefix = prefixOf(runId);
+      const all = assignments.map((a) => JSON.stringify(a)).join('\n');
+      await put(`${prefix}assignments.ndjson.gz`, gzipSync(all), 'application/gzip');
+      await Promise.all(
+        SEGMENT_IDS.map(async (segment) => {
+          const members = assignments.filter((a) => a.segment === segment);
+          const ndjson = members.map((a) => `${JSON.stringify(a)}\n`).join('');
+          const csv = [CSV_COLUMNS.join(','), ...members.map(toCsvRow)].join('\n');
+          await put(`${prefix}members/${segment}.ndjson`, ndjson, 'application/x-ndjson');
+          await put(`${prefix}members/${segment}.csv`, `${csv}\n`, 'text/csv');
+        }),
+      );
+      return prefix;
+    },
+
+    async segmentsOf(runId) {
+      const body = await read(`${prefixOf(runId)}assignments.ndjson.gz`);
+      if (!body) return undefined;
+      const segments = new Map<string, SegmentId>();
+      for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+        if (!line) continue;
+        const a = Assignment.parse(JSON.parse(line));
+        segments.set(a.customerId, a.segment);
+      }
+      return segments;
+    },
+
+    async membersPage(runId, segment, cursor, limit): Promise<MembersPage> {
+      const key = `${prefixOf(runId)}members/${segment}.ndjson`;
+      const start = cursor === undefined ? 0 : Number(cursor);
+      // Ranges stay inside the object: S3 forgives a range past the end, not every emulator does.
+      const size = await sizeOf(key);
+      if (size === undefined || start >= size) return { members: [] };
+      let bytes = PAGE_READ_BYTES;
+      for (;;) {
+        const end = Math.min(size, start + bytes) - 1;
+        const body = await read(key, `bytes=${start}-${end}`);
+        if (!body || body.length === 0) return { members: [] };
+        const text = Buffer.from(body).toString('utf8');
+        const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+        const lines = complete.split('\n').filter(Boolean);
+        const atEnd = end === size - 1;
+        if (lines.length >= limit || atEnd) {
+          const page = lines.slice(0, limit);
+          const members = page.map((line) => Assignment.parse(JSON.parse(line)));
+          const consumed = page.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+          const more = lines.length > limit || !atEnd;
+          return more ? { members, next: String(start + consumed) } : { members };
+        }
+        bytes *= 2;
+      }
+    },
+  };
+}

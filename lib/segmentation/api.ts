@@ -1,0 +1,127 @@
+// The segmentation API's use cases and request shapes: runs (ask, list, show with report), segments of a
+// run, and their members page by page. Handlers in functions/http/segmentation.ts stay thin.
+import { z } from 'zod';
+import { notFound } from '../errors.js';
+import { Assignment, RunRecord } from './model.js';
+import type { RunFiles, RunStore } from './ports.js';
+import type { RunReport } from './report.js';
+import { SEGMENT_IDS, SEGMENTS, type SegmentId } from './segments.js';
+
+export interface SegmentationReadDeps {
+  readonly runs: RunStore;
+  readonly files: RunFiles;
+}
+
+export const RunIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^seg_[0-9A-Za-z_-]+$/)
+    .meta({ description: 'Run id' }),
+});
+export const SegmentParam = z.object({ id: z.enum(SEGMENT_IDS).meta({ description: 'Segment id' }) });
+
+export const RunListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+export const SegmentsQuery = z.object({
+  runId: z.string().optional().meta({ description: 'A completed run; default: the published run' }),
+});
+
+export const MembersQuery = SegmentsQuery.extend({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .optional()
+    .meta({ description: 'From the previous page' }),
+});
+
+export const RunResponse = z
+  .object({
+    run: RunRecord,
+    report: z.record(z.string(), z.unknown()).nullable().meta({
+      description: 'The run report (see docs/segmentation.md) once the run completed',
+    }),
+  })
+  .meta({ id: 'SegmentationRunResponse' });
+
+export const SegmentSummary = z
+  .object({
+    id: z.enum(SEGMENT_IDS),
+    title: z.string(),
+    population: z.enum(['buyers', 'prospects']),
+    rule: z.string(),
+    size: z.number().int(),
+    share: z.number(),
+    reasons: z.array(z.string()),
+  })
+  .meta({ id: 'SegmentSummary' });
+
+export const SegmentsResponse = z
+  .object({ runId: z.string(), asOf: z.string(), segments: z.array(SegmentSummary) })
+  .meta({ id: 'SegmentsResponse' });
+
+export const MembersResponse = z
+  .object({
+    runId: z.string(),
+    segment: z.enum(SEGMENT_IDS),
+    members: z.array(Assignment),
+    nextCursor: z.string().optional(),
+  })
+  .meta({ id: 'SegmentMembersPage' });
+
+export async function showRun(
+  runId: string,
+  deps: SegmentationReadDeps,
+): Promise<z.infer<typeof RunResponse>> {
+  const run = await deps.runs.getRun(runId);
+  if (!run) throw notFound(`No segmentation run ${runId}.`);
+  const report = run.status === 'completed' ? await deps.files.getReport(runId) : undefined;
+  return { run, report: (report as unknown as Record<string, unknown>) ?? null };
+}
+
+/** The completed run a read refers to: the one named, else the published one. */
+async function completedRun(runId: string | undefined, deps: SegmentationReadDeps): Promise<RunRecord> {
+  const id = runId ?? (await deps.runs.publishedRun());
+  if (id === undefined)
+    throw notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
+  const run = await deps.runs.getRun(id);
+  if (!run) throw notFound(`No segmentation run ${id}.`);
+  if (run.status !== 'completed') throw notFound(`Segmentation run ${id} is ${run.status}, not completed.`);
+  return run;
+}
+
+export async function listSegments(
+  runId: string | undefined,
+  deps: SegmentationReadDeps,
+): Promise<z.infer<typeof SegmentsResponse>> {
+  const run = await completedRun(runId, deps);
+  const report: RunReport | undefined = await deps.files.getReport(run.runId);
+  if (!report) throw notFound(`The report of run ${run.runId} is missing.`);
+  return {
+    runId: run.runId,
+    asOf: run.asOf,
+    segments: report.segments.map((s) => ({
+      id: s.id,
+      title: s.title,
+      population: s.population,
+      rule: s.rule,
+      size: s.size,
+      share: s.share,
+      reasons: s.reasons.map((r) => r.text),
+    })),
+  };
+}
+
+export async function segmentMembers(
+  segment: SegmentId,
+  query: z.infer<typeof MembersQuery>,
+  deps: SegmentationReadDeps,
+): Promise<z.infer<typeof MembersResponse>> {
+  const run = await completedRun(query.runId, deps);
+  const page = await deps.files.membersPage(run.runId, segment, query.cursor, query.limit);
+  const out: z.infer<typeof MembersResponse> = { runId: run.runId, segment, members: page.members };
+  if (page.next !== undefined) out.nextCursor = page.next;
+  return out;
+}
+
+export const segmentTitle = (id: SegmentId): string => SEGMENTS[id].title;

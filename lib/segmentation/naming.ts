@@ -1,0 +1,154 @@
+// Explainable names: each cluster gets a business segment from where its median customer stands in the
+// population, and every segment and customer gets reason codes a marketer can read ("recency 3.1x the
+// median", "frequency in the top 20 %").
+import type { CustomerFeatures, FeatureName } from './features.js';
+import { Distribution, medianOf } from './percentiles.js';
+import type { BuyerSegment, ProspectSegment } from './segments.js';
+
+export interface Reason {
+  readonly feature: FeatureName;
+  /** `<feature>:high` or `<feature>:low`, for machines. */
+  readonly code: string;
+  readonly value: number;
+  readonly median: number;
+  /** Mid-rank percentile of the value in the population (0..1). */
+  readonly percentile: number;
+  readonly text: string;
+}
+
+/** Features measured in days read best as a ratio to the median; the rest as a rank. */
+const DAY_FEATURES: ReadonlySet<FeatureName> = new Set(['recencyDays', 'visitRecencyDays', 'tenureDays']);
+const LABELS: Record<FeatureName, string> = {
+  recencyDays: 'recency',
+  frequency: 'frequency',
+  monetary: 'monetary',
+  averageOrderValue: 'average order value',
+  visitRecencyDays: 'days since last visit',
+  sessions: 'sessions',
+  productViews: 'product views',
+  cartAdds: 'cart adds',
+  abandonmentRate: 'cart abandonment',
+  shares: 'shares',
+  tenureDays: 'tenure',
+  categoryBreadth: 'category breadth',
+  avgDwellSeconds: 'dwell time',
+  appShare: 'app share',
+  storeShare: 'store share',
+};
+const REASONS_MAX = 3;
+
+const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(x < 10 ? 2 : 1));
+/** 0.83 -> "top 20 %": rounded up to a multiple of 5 so texts stay readable. */
+const band = (share: number): number => Math.min(100, Math.max(5, Math.ceil((share * 100) / 5) * 5));
+
+/** The distribution of every feature over one population (buyers or prospects). */
+export class PopulationProfile {
+  private readonly distributions = new Map<FeatureName, Distribution>();
+  readonly size: number;
+
+  constructor(members: readonly CustomerFeatures[], features: readonly FeatureName[]) {
+    this.size = members.length;
+    for (const f of features) this.distributions.set(f, new Distribution(members.map((m) => m.values[f])));
+  }
+
+  private distribution(feature: FeatureName): Distribution {
+    const d = this.distributions.get(feature);
+    if (!d) throw new Error(`feature ${feature} is not profiled`);
+    return d;
+  }
+
+  median(feature: FeatureName): number {
+    return this.distribution(feature).median();
+  }
+
+  percentile(feature: FeatureName, value: number): number {
+    return this.distribution(feature).percentile(value);
+  }
+
+  /** Value / median, with the median floored at 1 so a median of 0 days does not divide by zero. */
+  ratio(feature: FeatureName, value: number): number {
+    return value / Math.max(1, this.median(feature));
+  }
+
+  reason(feature: FeatureName, value: number): Reason {
+    const median = this.median(feature);
+    const percentile = this.percentile(feature, value);
+    const label = LABELS[feature];
+    let text: string;
+    if (DAY_FEATURES.has(feature)) {
+      text = `${label} ${this.ratio(feature, value).toFixed(1)}x the median (${fmt(value)} vs ${fmt(median)} days)`;
+    } else if (percentile >= 0.5) {
+      text = `${label} in the top ${band(1 - percentile)} % (${fmt(value)}, median ${fmt(median)})`;
+    } else {
+      text = `${label} in the bottom ${band(percentile)} % (${fmt(value)}, median ${fmt(median)})`;
+    }
+    const high = DAY_FEATURES.has(feature) ? value > median : percentile >= 0.5;
+    return { feature, code: `${feature}:${high ? 'high' : 'low'}`, value, median, percentile, text };
+  }
+
+  /**
+   * Reasons for a value set: the drivers of its segment first, then the features where it stands furthest
+   * from the middle of the population, up to three.
+   */
+  reasons(values: Readonly<Record<FeatureName, number>>, drivers: readonly FeatureName[]): Reason[] {
+    const others = [...this.distributions.keys()]
+      .filter((f) => !drivers.includes(f) && values[f] !== undefined)
+      .map((f) => ({ f, distance: Math.abs(this.percentile(f, values[f]) - 0.5) }))
+      .filter(({ distance }) => distance >= 0.3)
+      .sort((a, b) => b.distance - a.distance || (a.f < b.f ? -1 : 1))
+      .map(({ f }) => f);
+    return [...drivers, ...others].slice(0, REASONS_MAX).map((f) => this.reason(f, values[f]));
+  }
+}
+
+export interface Named<S> {
+  readonly segment: S;
+  /** The features the naming rule looked at, most important first. */
+  readonly drivers: FeatureName[];
+}
+
+/** The median member of a cluster, feature by feature. */
+export function medianValues(
+  members: readonly CustomerFeatures[],
+  features: readonly FeatureName[],
+): Record<FeatureName, number> {
+  const out = {} as Record<FeatureName, number>;
+  for (const f of features) out[f] = medianOf(members.map((m) => m.values[f]));
+  return out;
+}
+
+export function nameBuyerCluster(
+  median: Readonly<Record<FeatureName, number>>,
+  population: PopulationProfile,
+): Named<BuyerSegment> {
+  const recency = population.ratio('recencyDays', median.recencyDays);
+  const f = population.percentile('frequency', median.frequency);
+  const m = population.percentile('monetary', median.monetary);
+  const valuable = f >= 0.6 || m >= 0.6;
+  if (recency >= 1.5 && valuable)
+    return { segment: 'churn-risk', drivers: ['recencyDays', m >= f ? 'monetary' : 'frequency'] };
+  if (recency >= 2) return { segment: 'dormant', drivers: ['recencyDays', 'frequency'] };
+  if (m >= 0.75 && f >= 0.6)
+    return { segment: 'high-value', drivers: ['monetary', 'frequency', 'recencyDays'] };
+  if (population.ratio('tenureDays', median.tenureDays) <= 0.5 && f <= 0.5) {
+    return { segment: 'new', drivers: ['tenureDays', 'frequency'] };
+  }
+  if (f > 0.5) return { segment: 'loyal', drivers: ['frequency', 'recencyDays'] };
+  return { segment: 'growth-potential', drivers: ['recencyDays', 'frequency', 'monetary'] };
+}
+
+export function nameProspectCluster(
+  median: Readonly<Record<FeatureName, number>>,
+  members: readonly CustomerFeatures[],
+  population: PopulationProfile,
+): Named<ProspectSegment> {
+  if (population.ratio('visitRecencyDays', median.visitRecencyDays) >= 2) {
+    return { segment: 'cold-prospect', drivers: ['visitRecencyDays'] };
+  }
+  const carted = members.filter((p) => p.values.cartAdds > 0).length / Math.max(1, members.length);
+  if (carted >= 0.5) return { segment: 'engaged-prospect', drivers: ['cartAdds', 'visitRecencyDays'] };
+  if (population.percentile('sessions', median.sessions) >= 0.75) {
+    return { segment: 'engaged-prospect', drivers: ['sessions', 'visitRecencyDays'] };
+  }
+  return { segment: 'browsing-prospect', drivers: ['visitRecencyDays', 'productViews'] };
+}

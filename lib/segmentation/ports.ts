@@ -1,0 +1,46 @@
+// The storage ports of segmentation runs (lib/adapters/{dynamodb,s3,sqs} implement them; tests use the
+// emulators through the same adapters).
+import type { Assignment, RunRecord, SegmentChange } from './model.js';
+import type { RunReport } from './report.js';
+import type { SegmentId } from './segments.js';
+
+export interface RunStore {
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  putRun(run: RunRecord): Promise<void>;
+  /** Every run, newest as-of first (runs are daily: a few hundred a year). */
+  listRuns(): Promise<RunRecord[]>;
+  /** The live run whose assignments profiles carry now. */
+  publishedRun(): Promise<string | undefined>;
+  /** Moves the published pointer to this run unless a run with a later as-of holds it; false then. */
+  claimPublished(runId: string, asOf: string): Promise<boolean>;
+  /** The per-customer assignment shown on the profile (idempotent: one item per customer, overwritten). */
+  putAssignments(runId: string, asOf: string, assignments: readonly Assignment[]): Promise<void>;
+  getAssignment(customerId: string): Promise<(Assignment & { runId: string; asOf: string }) | undefined>;
+}
+
+export interface MembersPage {
+  members: Assignment[];
+  /** Pass back to get the next page; absent on the last page. */
+  next?: string;
+}
+
+export interface RunFiles {
+  /** The run report as JSON; returns its key. */
+  putReport(runId: string, report: RunReport): Promise<string>;
+  getReport(runId: string): Promise<RunReport | undefined>;
+  /** Every assignment of the run (gzip NDJSON) and, per segment, members as NDJSON (API) and CSV (export). */
+  putAssignments(runId: string, assignments: readonly Assignment[]): Promise<string>;
+  /** customerId -> segment of a past run, for transitions; undefined if the run wrote none. */
+  segmentsOf(runId: string): Promise<Map<string, SegmentId> | undefined>;
+  membersPage(
+    runId: string,
+    segment: SegmentId,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<MembersPage>;
+}
+
+export interface ChangePublisher {
+  /** Publishes changes in chunks; at-least-once, so consumers key on (runId, customerId). */
+  publish(runId: string, asOf: string, changes: readonly SegmentChange[]): Promise<number>;
+}

@@ -1,0 +1,280 @@
+// Segmentation runs against the emulators with the real adapters: archive objects in S3 (one written
+// late), identity resolved by the profiles consumer, the run rebuilding customers as of a date, the report
+// and member files in S3, assignments and runs in DynamoDB, changes on SQS; then a back-test, a re-delivered
+// request and a later run with transitions.
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityTable } from '../../lib/adapters/dynamodb/identityTable.js';
+import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
+import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
+import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
+import { createDynamoDb, createS3, createSqs } from '../../lib/aws/clients.js';
+import { customerIdOf, identityRules } from '../../lib/identity/graph.js';
+import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
+import { applyArchiveObject } from '../../lib/profiles/consume.js';
+import { runDepsFor } from '../../lib/runtime.js';
+import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
+import { buildRequest } from '../../lib/segmentation/requests.js';
+import { executeRun } from '../../lib/segmentation/run.js';
+import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
+import { makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
+import { testConfig } from '../support/provided.js';
+
+const tag = newId('seg').slice(4, 12);
+const bucket = `precis-it-seg-${tag}`;
+const changesQueue = `precis-it-seg-changes-${tag}`;
+const config = testConfig({ PRECIS_BUCKET_ARCHIVE: bucket, PRECIS_QUEUE_SEGMENT_CHANGES: changesQueue });
+const dynamo = createDynamoDb(config);
+const s3 = createS3(config);
+const sqs = createSqs(config);
+const deps = runDepsFor(config, { dynamodb: dynamo, s3, sqs });
+const DAY = 86_400_000;
+const AS_OF = '2025-01-01';
+const user = (i: number) => `seg-${tag}-u${i}`;
+
+interface Expected {
+  lastOrder: number;
+  orders: number;
+  monetary: number;
+}
+const expected = new Map<string, Expected>();
+
+function order(
+  userId: string | undefined,
+  at: number,
+  revenue: number,
+  extra: Partial<NormalizedEvent> = {},
+) {
+  const timestamp = new Date(at).toISOString();
+  return makeEvent('it', {
+    userId,
+    event: 'Order Completed',
+    properties: { order_id: newId('o'), revenue, currency: 'EUR' },
+    timestamp,
+    receivedAt: timestamp,
+    ...extra,
+  });
+}
+
+/** 60 buyers with 1-5 orders in 2024 and one in 2025, some refunds; 40 browsing prospects; one stitch. */
+function history(): { objects: NormalizedEvent[][]; late: NormalizedEvent[] } {
+  const before: NormalizedEvent[] = [];
+  const after: NormalizedEvent[] = [];
+  const base = Date.parse('2024-01-10T10:00:00Z');
+  for (let i = 0; i < 60; i++) {
+    const e: Expected = { lastOrder: 0, orders: 0, monetary: 0 };
+    for (let n = 0; n <= i % 5; n++) {
+      const at = base + (i * 3 + n * 40) * DAY;
+      before.push(order(user(i), at, 10 * (i + 1)));
+      e.orders++;
+      e.monetary += 10 * (i + 1);
+      e.lastOrder = Math.max(e.lastOrder, at);
+    }
+    if (i % 10 === 0) {
+      const at = base + (i * 3 + 1) * DAY;
+      before.push(
+        makeEvent('it', {
+          userId: user(i),
+          event: 'Order Refunded',
+          properties: { order_id: newId('o'), total: 5 },
+          timestamp: new Date(at).toISOString(),
+          receivedAt: new Date(at).toISOString(),
+        }),
+      );
+      e.monetary -= 5;
+    }
+    after.push(order(user(i), Date.parse('2025-02-01T10:00:00Z') + i * 60_000, 99));
+    expected.set(user(i), e);
+  }
+  for (let p = 0; p < 40; p++) {
+    const at = new Date(base + p * 5 * DAY).toISOString();
+    before.push(
+      makeEvent('it', {
+        type: 'page',
+        event: undefined,
+        userId: undefined,
+        anonymousId: `seg-${tag}-anon${p}`,
+        properties: {},
+        timestamp: at,
+        receivedAt: at,
+      }),
+    );
+  }
+  // An anonymous order, then the login that tells whose it was: it counts for the user.
+  const anon = `seg-${tag}-stitch-anon`;
+  const stitched = `seg-${tag}-stitched`;
+  const t0 = Date.parse('2024-11-01T09:00:00Z');
+  before.push(order(undefined, t0, 250, { anonymousId: anon }));
+  before.push(
+    makeEvent('it', {
+      type: 'identify',
+      event: undefined,
+      userId: stitched,
+      anonymousId: anon,
+      properties: undefined,
+      traits: {},
+      timestamp: new Date(t0 + 60_000).toISOString(),
+      receivedAt: new Date(t0 + 60_000).toISOString(),
+    }),
+  );
+  expected.set(stitched, { lastOrder: t0, orders: 1, monetary: 250 });
+  // Archived last, timestamped in 2024: a late arrival the run must still see.
+  const lateAt = Date.parse('2024-12-30T12:00:00Z');
+  const late = [order(user(1), lateAt, 7)];
+  const e1 = expected.get(user(1));
+  if (e1) {
+    e1.orders++;
+    e1.monetary += 7;
+    e1.lastOrder = lateAt;
+  }
+  const mixed = [...before, ...after];
+  const objects: NormalizedEvent[][] = [];
+  for (let i = 0; i < mixed.length; i += 60) objects.push(mixed.slice(i, i + 60));
+  return { objects, late };
+}
+
+const customerOf = (userId: string) => customerIdOf(`user:${userId}`);
+const request = (asOf: string | undefined, publish: boolean) =>
+  buildRequest({ asOf, publish }, 'test', { timezone: 'UTC', now: () => Date.parse('2025-06-01T08:00:00Z') });
+
+async function receiveChanges(): Promise<SegmentChangesMessage[]> {
+  const url = (await sqs.send(new CreateQueueCommand({ QueueName: changesQueue }))).QueueUrl ?? '';
+  const out: SegmentChangesMessage[] = [];
+  for (let empty = 0; empty < 2; ) {
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+    if (!got.Messages?.length) {
+      empty++;
+      continue;
+    }
+    for (const m of got.Messages) {
+      out.push(SegmentChangesMessage.parse(JSON.parse(m.Body ?? '')));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
+    }
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await sqs.send(new CreateQueueCommand({ QueueName: changesQueue }));
+  const { objects, late } = history();
+  const archive = archiveBucket(s3, bucket);
+  const keys: string[] = [];
+  const written = Date.parse('2025-05-01T00:00:00Z');
+  for (const [i, events] of [...objects, late].entries()) {
+    const at = written + i * 1000;
+    const key = archiveObjectKey('2025-05-01', at, `it-${i}`);
+    await archive.put(
+      key,
+      encodeArchiveObject(events.map((e) => toArchiveRecord(e, new Date(at).toISOString()))),
+    );
+    keys.push(key);
+  }
+  // The profiles consumer records the identity graph the run groups nodes by.
+  const profileDeps = {
+    archive: archiveReader(s3, bucket),
+    partials: profilesTable(dynamo, config.tables.profiles),
+    identity: {
+      store: identityTable(dynamo, config.tables.identity),
+      rules: identityRules(config.identifiers),
+      now: Date.now,
+      log: recordingLogger().log,
+    },
+    log: recordingLogger().log,
+  };
+  for (const key of keys) await applyArchiveObject(key, profileDeps);
+});
+
+afterAll(() => {
+  dynamo.destroy();
+  s3.destroy();
+  sqs.destroy();
+});
+
+describe('a live segmentation run', () => {
+  let runId = '';
+
+  it('rebuilds customers as of the date, scores RFM exactly and names segments', async () => {
+    const run = await executeRun(request(AS_OF, true), deps);
+    runId = run.runId;
+    expect(run.status).toBe('completed');
+    expect(run.published).toBe(true);
+    expect(run.summary?.buyers).toBe(61);
+    expect(run.summary?.prospects).toBe(40);
+    const asOf = Date.parse(`${AS_OF}T00:00:00Z`);
+    for (const [userId, e] of expected) {
+      const a = await deps.runs.getAssignment(customerOf(userId));
+      expect(a?.runId).toBe(run.runId);
+      expect(a?.rfm).toMatchObject({
+        recencyDays: Math.floor((asOf - e.lastOrder) / DAY),
+        frequency: e.orders,
+        monetary: e.monetary,
+      });
+      expect(a?.reasons.length).toBeGreaterThan(0);
+    }
+    const report = await deps.files.getReport(run.runId);
+    expect(report?.input.eventsAfterAsOf).toBe(60);
+    expect(report?.populations.buyers.selection?.validation.silhouette).toBeGreaterThan(0);
+    expect(report?.segments.reduce((n, s) => n + s.size, 0)).toBe(101);
+    expect(report?.transitions).toBeNull();
+  });
+
+  it('pages through every member of every segment exactly once', async () => {
+    const seen: string[] = [];
+    for (const segment of SEGMENT_IDS) {
+      let cursor: string | undefined;
+      do {
+        const page = await deps.files.membersPage(runId, segment, cursor, 7);
+        expect(page.members.length).toBeLessThanOrEqual(7);
+        for (const m of page.members) {
+          expect(m.segment).toBe(segment);
+          seen.push(m.customerId);
+        }
+        cursor = page.next;
+      } while (cursor !== undefined);
+    }
+    expect(seen).toHaveLength(101);
+    expect(new Set(seen).size).toBe(101);
+  });
+
+  it('publishes every customer as an entry on the first live run', async () => {
+    const messages = await receiveChanges();
+    const changes = messages.flatMap((m) => m.changes);
+    expect(new Set(messages.map((m) => m.runId))).toEqual(new Set([runId]));
+    expect(changes).toHaveLength(101);
+    expect(changes.every((c) => c.from === null && c.to !== null)).toBe(true);
+  });
+
+  it('does nothing again for a re-delivered request of a completed run', async () => {
+    const before = await deps.runs.getRun(runId);
+    const again = await executeRun({ ...request(AS_OF, true), runId }, deps);
+    expect(again).toEqual(before);
+    expect(await receiveChanges()).toEqual([]);
+  });
+
+  it('keeps a back-test from overwriting the published assignments', async () => {
+    const run = await executeRun(request('2024-07-01', true), deps);
+    expect(run.status).toBe('completed');
+    expect(run.published).toBe(false);
+    expect(run.note).toMatch(/later as-of/);
+    expect(await deps.runs.publishedRun()).toBe(runId);
+    expect((await deps.runs.getAssignment(customerOf(user(3))))?.runId).toBe(runId);
+    // Only events before 2024-07-01: fewer buyers, the 2024 Q3-Q4 orders left out.
+    expect(run.summary?.buyers).toBeLessThan(61);
+  });
+
+  it('reports transitions and publishes only the movers on the next live run', async () => {
+    const run = await executeRun(request('2025-03-01', true), deps);
+    expect(run.published).toBe(true);
+    const report = await deps.files.getReport(run.runId);
+    expect(report?.transitions?.previousRunId).toBe(runId);
+    const moved = report?.transitions?.moved ?? -1;
+    const changes = (await receiveChanges()).flatMap((m) => m.changes);
+    expect(changes).toHaveLength(moved);
+    expect(changes.every((c) => c.from !== c.to)).toBe(true);
+    const a = await deps.runs.getAssignment(customerOf(user(2)));
+    expect(a?.runId).toBe(run.runId);
+    expect(a?.rfm?.frequency).toBe((expected.get(user(2))?.orders ?? 0) + 1);
+  });
+});
