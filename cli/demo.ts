@@ -1,10 +1,14 @@
 // npm run demo: replays the real datasets (Online Retail orders, REES46 browsing) through the public HTTP
 // API of a running local stack, with the unmodified Segment SDK, and shows what was quarantined.
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
+import { waitUntilDrained } from '../lib/adapters/sqs/drained.js';
+import { createSqs } from '../lib/aws/clients.js';
 import { datasetsAvailable, defaultDataDir, demoEvents } from '../lib/datasets/index.js';
-import { STACK_FILE } from '../local/stack.js';
+import type { RunSummary } from '../lib/segmentation/model.js';
+import { type LocalStack, STACK_FILE } from '../local/stack.js';
 import { type SegmentTarget, segmentClient, sendWithSdk } from './segment.js';
 
 export async function replayDemo(target: SegmentTarget, options: { limit?: number } = {}): Promise<void> {
@@ -51,6 +55,33 @@ export async function replayDemo(target: SegmentTarget, options: { limit?: numbe
     `Replayed ${produced} events in ${seconds.toFixed(1)} s: ${delivered} delivered, ${failed} failed.`,
   );
   console.log('Events the data-quality rules held back are listed by GET /v1/quarantine (admin key).');
+}
+
+/**
+ * Once the replay is archived and profiled, asks for the nightly segmentation run (as an operator would,
+ * through the admin API) and waits for it, so the demo ends with named segments to look at.
+ */
+export async function segmentDemo(stack: LocalStack): Promise<void> {
+  const sqs = createSqs(stack.config);
+  await waitUntilDrained(sqs, [stack.config.queues.ingest, stack.config.queues.profiles]);
+  const call = async (path: string, key: string, body?: unknown) => {
+    const res = await fetch(`${stack.httpUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as { run?: { runId: string; status: string; summary?: RunSummary } };
+  };
+  const runId = (await call('/v1/segmentation/runs', stack.adminKey, {})).run?.runId;
+  if (!runId) throw new Error('the segmentation run was not accepted');
+  let run = (await call(`/v1/segmentation/runs/${runId}`, stack.readKey)).run;
+  while (run && run.status !== 'completed' && run.status !== 'failed') {
+    await sleep(2_000);
+    run = (await call(`/v1/segmentation/runs/${runId}`, stack.readKey)).run;
+  }
+  const sizes = Object.entries(run?.summary?.segments ?? {}).map(([s, n]) => `${s} ${n}`);
+  console.log(`Segmentation run ${runId}: ${run?.status}; ${sizes.join(', ')}.`);
+  console.log(`  Segments: curl -H 'authorization: Bearer ${stack.readKey}' ${stack.httpUrl}/v1/segments`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

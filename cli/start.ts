@@ -1,7 +1,7 @@
 // npm start: the whole system locally on emulators, until Ctrl-C. `--demo` also replays the demo data.
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '../local/stack.js';
-import { replayDemo } from './demo.js';
+import { replayDemo, segmentDemo } from './demo.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,5 +53,7 @@ Ctrl-C stops everything.
 
 if (values.demo) {
   await replayDemo({ httpUrl: stack.httpUrl, writeKey: stack.writeKey });
+  console.log('[precis] demo data sent; waiting for the archive and profiles to catch up...');
+  await segmentDemo(stack);
   console.log('[precis] demo data loaded; the stack keeps running.');
 }

@@ -6,9 +6,8 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { queueUrl } from '../../lib/adapters/sqs/queueUrl.js';
+import { waitUntilDrained } from '../../lib/adapters/sqs/drained.js';
 import { createSqs } from '../../lib/aws/clients.js';
 import { datasetPath, datasetsAvailable, demoEvents } from '../../lib/datasets/index.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
@@ -139,30 +138,11 @@ async function rees46Expected(): Promise<Map<string, Expected>> {
 /** Waits (bounded) until the given queues of the stack under test stay empty. */
 async function drained(queues: ('ingest' | 'profiles')[], timeoutMs = 600_000): Promise<void> {
   const config = testConfig();
-  const sqs = createSqs(config);
-  const urls = await Promise.all(queues.map((q) => queueUrl(sqs, config.queues[q])));
-  const deadline = Date.now() + timeoutMs;
-  let quiet = 0;
-  while (quiet < 4) {
-    if (Date.now() > deadline)
-      throw new Error(`queues ${queues.join(', ')} did not drain in ${timeoutMs / 1000} s`);
-    const depths = await Promise.all(
-      urls.map(async (QueueUrl) => {
-        const out = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        return (
-          Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-          Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-        );
-      }),
-    );
-    quiet = depths.every((d) => d === 0) ? quiet + 1 : 0;
-    await sleep(2_000);
-  }
+  await waitUntilDrained(
+    createSqs(config),
+    queues.map((q) => config.queues[q]),
+    { timeoutMs },
+  );
 }
 
 /** A fixed pseudo-random sample, so a failure can be reproduced. */
