@@ -79,15 +79,24 @@ export async function showRun(
   return { run, report: (report as unknown as Record<string, unknown>) ?? null };
 }
 
-/** The completed run a read refers to: the one named, else the published one. */
+/**
+ * The completed run a read refers to: the one named, else the published one — or, while a newly claimed
+ * live run is still writing, the latest completed live run before it.
+ */
 async function completedRun(runId: string | undefined, deps: SegmentationReadDeps): Promise<RunRecord> {
-  const id = runId ?? (await deps.runs.publishedRun());
-  if (id === undefined)
-    throw notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
-  const run = await deps.runs.getRun(id);
-  if (!run) throw notFound(`No segmentation run ${id}.`);
-  if (run.status !== 'completed') throw notFound(`Segmentation run ${id} is ${run.status}, not completed.`);
-  return run;
+  if (runId !== undefined) {
+    const run = await deps.runs.getRun(runId);
+    if (!run) throw notFound(`No segmentation run ${runId}.`);
+    if (run.status !== 'completed')
+      throw notFound(`Segmentation run ${runId} is ${run.status}, not completed.`);
+    return run;
+  }
+  const published = await deps.runs.publishedRun();
+  const run = published === undefined ? undefined : await deps.runs.getRun(published);
+  if (run?.status === 'completed') return run;
+  const earlier = (await deps.runs.listRuns()).find((r) => r.status === 'completed' && r.published);
+  if (!earlier) throw notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
+  return earlier;
 }
 
 export async function listSegments(

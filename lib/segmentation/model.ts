@@ -20,7 +20,7 @@ export const RunParameterFields = z.object({
     .default(42),
   selectionSample: z.number().int().min(100).max(1_000_000).default(50_000),
   silhouetteSample: z.number().int().min(100).max(20_000).default(3_000),
-  stabilitySeeds: z.number().int().min(0).max(10).default(3),
+  stabilitySeeds: z.number().int().min(1).max(10).default(3),
 });
 
 export const RunParameters = RunParameterFields.refine((p) => p.kMin <= p.kMax, {

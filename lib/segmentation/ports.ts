@@ -13,7 +13,9 @@ export interface RunStore {
   publishedRun(): Promise<string | undefined>;
   /** Moves the published pointer to this run unless a run with a later as-of holds it; false then. */
   claimPublished(runId: string, asOf: string): Promise<boolean>;
-  /** The per-customer assignment shown on the profile (idempotent: one item per customer, overwritten). */
+  /**
+   * Assignments shown on profiles, a chunk at a time (idempotent: one item per customer, overwritten).
+   */
   putAssignments(runId: string, asOf: string, assignments: readonly Assignment[]): Promise<void>;
   getAssignment(customerId: string): Promise<(Assignment & { runId: string; asOf: string }) | undefined>;
 }
@@ -28,8 +30,11 @@ export interface RunFiles {
   /** The run report as JSON; returns its key. */
   putReport(runId: string, report: RunReport): Promise<string>;
   getReport(runId: string): Promise<RunReport | undefined>;
-  /** Every assignment of the run (gzip NDJSON) and, per segment, members as NDJSON (API) and CSV (export). */
-  putAssignments(runId: string, assignments: readonly Assignment[]): Promise<string>;
+  /**
+   * Collects a run's assignments chunk by chunk, then writes every assignment (gzip NDJSON) and, per
+   * segment, the members as NDJSON (API) and CSV (export); `finish` returns the run's prefix.
+   */
+  assignmentWriter(runId: string): AssignmentWriter;
   /** customerId -> segment of a past run, for transitions; undefined if the run wrote none. */
   segmentsOf(runId: string): Promise<Map<string, SegmentId> | undefined>;
   membersPage(
@@ -38,6 +43,11 @@ export interface RunFiles {
     cursor: string | undefined,
     limit: number,
   ): Promise<MembersPage>;
+}
+
+export interface AssignmentWriter {
+  add(chunk: readonly Assignment[]): void;
+  finish(): Promise<string>;
 }
 
 export interface ChangePublisher {

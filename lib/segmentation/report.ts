@@ -2,10 +2,11 @@
 // chosen and why, validation metrics, per-segment sizes, centroids, RFM and behavior statistics with
 // reasons, the RFM labelling, and the transitions since the previous run.
 import type { FeatureName } from './features.js';
-import type { Assignment, RunParameters } from './model.js';
+import type { RunParameters } from './model.js';
 import type { Reason } from './naming.js';
 import type { ClusterReport, PopulationResult } from './population.js';
-import { RFM_SEGMENTS, type RfmSegment } from './rfm.js';
+import type { RfmSegment } from './rfm.js';
+import type { Segmentation } from './segment.js';
 import { SEGMENT_IDS, SEGMENTS, type SegmentId } from './segments.js';
 import type { Transitions } from './transitions.js';
 
@@ -63,51 +64,33 @@ export function populationReport(p: PopulationResult): PopulationReport {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export function segmentReports(
-  populations: readonly PopulationResult[],
-  assignments: readonly Assignment[],
-  medians: (segment: SegmentId, features: readonly FeatureName[]) => Record<string, number>,
-): SegmentReport[] {
-  const total = assignments.length;
+export function segmentReports(result: Segmentation): SegmentReport[] {
+  const populations = [result.buyers, result.prospects];
   const out: SegmentReport[] = [];
   for (const id of SEGMENT_IDS) {
-    const members = assignments.filter((a) => a.segment === id);
-    if (members.length === 0) continue;
+    const stats = result.stats.get(id);
+    if (!stats || stats.size === 0) continue;
     const definition = SEGMENTS[id];
     const population = populations.find((p) => p.clusters.some((c) => c.segment === id));
     const clusters = population?.clusters.filter((c) => c.segment === id) ?? [];
     const drivers = clusters[0]?.drivers ?? [];
-    const segmentMedians = medians(id, population?.described ?? []);
-    const scored = members.filter((a) => a.rfm !== undefined);
-    const mean = (pick: (a: Assignment) => number) =>
-      round2(scored.reduce((sum, a) => sum + pick(a), 0) / Math.max(1, scored.length));
+    const medians = result.medians(id, population?.described ?? []);
+    const mean = (sum: number) => round2(sum / Math.max(1, stats.buyers));
     const report: SegmentReport = {
       id,
       title: definition.title,
       population: definition.population,
       rule: definition.rule,
-      size: members.length,
-      share: round2((members.length / Math.max(1, total)) * 100) / 100,
+      size: stats.size,
+      share: Math.round((stats.size / Math.max(1, result.size)) * 10_000) / 10_000,
       clusters: clusters.map((c) => c.cluster),
-      medians: segmentMedians,
-      reasons: population
-        ? population.profile.reasons(segmentMedians as Record<FeatureName, number>, drivers)
-        : [],
+      medians,
+      reasons: population ? population.profile.reasons(medians as Record<FeatureName, number>, drivers) : [],
     };
-    if (scored.length > 0) {
-      report.rfmScores = {
-        r: mean((a) => a.rfm?.r ?? 0),
-        f: mean((a) => a.rfm?.f ?? 0),
-        m: mean((a) => a.rfm?.m ?? 0),
-      };
+    if (stats.buyers > 0) {
+      report.rfmScores = { r: mean(stats.rfmSums.r), f: mean(stats.rfmSums.f), m: mean(stats.rfmSums.m) };
     }
     out.push(report);
   }
   return out;
-}
-
-export function rfmSegmentCounts(assignments: readonly Assignment[]): Record<RfmSegment, number> {
-  const counts = Object.fromEntries(RFM_SEGMENTS.map((s) => [s, 0])) as Record<RfmSegment, number>;
-  for (const a of assignments) if (a.rfm) counts[a.rfm.segment]++;
-  return counts;
 }

@@ -6,9 +6,9 @@ import { featuresOf } from './features.js';
 import { type HistoryDeps, historyAsOf } from './history.js';
 import type { RunRecord, RunRequest, RunSummary } from './model.js';
 import type { ChangePublisher, RunFiles, RunStore } from './ports.js';
-import { populationReport, type RunReport, rfmSegmentCounts, segmentReports } from './report.js';
+import { populationReport, type RunReport, segmentReports } from './report.js';
 import { segmentCustomers } from './segment.js';
-import { transitionsBetween } from './transitions.js';
+import { TransitionCounter } from './transitions.js';
 
 export interface RunDeps {
   readonly history: HistoryDeps;
@@ -66,6 +66,9 @@ export async function executeRun(request: RunRequest, deps: RunDeps): Promise<Ru
   }
 }
 
+/** Assignments built, written and diffed per chunk: see segment.ts for why. */
+const CHUNK = 10_000;
+
 async function compute(
   run: RunRecord,
   request: RunRequest,
@@ -81,19 +84,44 @@ async function compute(
   };
   const asOf = Date.parse(run.asOf);
   const history = await stage('history', () => historyAsOf(asOf, deps.history));
+  const input = {
+    objects: history.objects,
+    events: history.events,
+    eventsAfterAsOf: history.later,
+    customers: history.customers.size,
+  };
   const features = await stage('features', () =>
     [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf)),
   );
+  // The aggregates are the largest thing in memory; from here on the features are enough.
+  history.customers.clear();
   const result = await stage('segmentation', () => segmentCustomers(features, run.parameters));
 
+  // Transitions for the report: against the latest completed run before this one (live or back-test).
   const previous = (await deps.runs.listRuns()).find(
     (r) => r.status === 'completed' && r.asOf < run.asOf && r.runId !== run.runId,
   );
   const previousSegments = previous ? await deps.files.segmentsOf(previous.runId) : undefined;
   const diff =
-    previous && previousSegments
-      ? transitionsBetween(previous.runId, previousSegments, result.assignments)
-      : undefined;
+    previous && previousSegments ? new TransitionCounter(previous.runId, previousSegments) : undefined;
+  const live = request.publish ? await stage('claim', () => claim(run, deps)) : undefined;
+
+  const writer = deps.files.assignmentWriter(run.runId);
+  let changes = 0;
+  await stage('assignments', async () => {
+    for (const chunk of result.chunks(CHUNK)) {
+      writer.add(chunk);
+      diff?.add(chunk);
+      if (live) {
+        await deps.runs.putAssignments(run.runId, run.asOf, chunk);
+        changes += await deps.changes.publish(run.runId, run.asOf, live.add(chunk));
+      }
+    }
+    diff?.exits();
+    if (live) changes += await deps.changes.publish(run.runId, run.asOf, live.exits());
+  });
+  const exportPrefix = await stage('files', () => writer.finish());
+  if (live) deps.log.info('segment changes published', { runId: run.runId, messages: changes });
 
   const report: RunReport = {
     runId: run.runId,
@@ -101,29 +129,16 @@ async function compute(
     parameters: run.parameters,
     codeVersion: run.codeVersion,
     generatedAt: new Date(now()).toISOString(),
-    input: {
-      objects: history.objects,
-      events: history.events,
-      eventsAfterAsOf: history.later,
-      customers: features.length,
-    },
+    input,
     stagesMs: stages,
     populations: { buyers: populationReport(result.buyers), prospects: populationReport(result.prospects) },
-    segments: segmentReports([result.buyers, result.prospects], result.assignments, result.medians),
-    rfmSegments: rfmSegmentCounts(result.assignments),
-    transitions: diff?.transitions ?? null,
+    segments: segmentReports(result),
+    rfmSegments: result.rfmLabels,
+    transitions: diff?.transitions() ?? null,
   };
-  const exportPrefix = await stage('files', () => deps.files.putAssignments(run.runId, result.assignments));
   const reportKey = await deps.files.putReport(run.runId, report);
-
-  let published = false;
-  let note: string | undefined;
-  if (request.publish) {
-    published = await stage('publish', () => publish(run, result.assignments, deps));
-    if (!published) note = 'A run with a later as-of time is published; this one was kept as a back-test.';
-  }
   const summary: RunSummary = {
-    customers: features.length,
+    customers: result.size,
     buyers: result.buyers.size,
     prospects: result.prospects.size,
     segments: Object.fromEntries(report.segments.map((s) => [s.id, s.size])),
@@ -132,39 +147,36 @@ async function compute(
       buyers: round3(result.buyers.selection?.validation.silhouette),
       prospects: round3(result.prospects.selection?.validation.silhouette),
     },
-    moved: diff?.transitions.moved ?? null,
+    moved: diff?.transitions().moved ?? null,
   };
   const done: RunRecord = {
     ...run,
     status: 'completed',
-    published,
+    published: live !== undefined,
     finishedAt: new Date(now()).toISOString(),
     summary,
     reportKey,
     exportPrefix,
   };
-  if (note) done.note = note;
+  if (request.publish && !live) {
+    done.note = 'A run with a later as-of time is published; this one was kept as a back-test.';
+  }
   return done;
 }
 
 /**
- * Writes assignments to profiles and publishes entry/exit events against the previously published run.
- * Claiming the pointer first means two live runs never both publish over each other out of order.
+ * Claims the published pointer for a live run and returns the counter of its changes against the run
+ * published before, or undefined when a run with a later as-of holds the pointer (this one is then a
+ * back-test). The previous run is stored on the run record first, so a retry after a crash diffs
+ * against the same run, and two live runs never publish over each other out of order.
  */
-async function publish(run: RunRecord, assignments: RunReportAssignments, deps: RunDeps): Promise<boolean> {
-  // Remembered on the run before the pointer moves, so a retry after a crash diffs against the same run.
+async function claim(run: RunRecord, deps: RunDeps): Promise<TransitionCounter | undefined> {
   const before = run.publishedOver ?? (await deps.runs.publishedRun()) ?? '';
   if (run.publishedOver === undefined) await deps.runs.putRun({ ...run, publishedOver: before });
-  if (!(await deps.runs.claimPublished(run.runId, run.asOf))) return false;
-  await deps.runs.putAssignments(run.runId, run.asOf, assignments);
+  if (!(await deps.runs.claimPublished(run.runId, run.asOf))) return undefined;
   const previous = before && before !== run.runId ? await deps.files.segmentsOf(before) : undefined;
-  const { changes } = transitionsBetween(before, previous ?? new Map(), assignments);
-  const sent = await deps.changes.publish(run.runId, run.asOf, changes);
-  deps.log.info('segment changes published', { runId: run.runId, changes: changes.length, messages: sent });
-  return true;
+  return new TransitionCounter(before, previous ?? new Map());
 }
 
 const round3 = (x: number | undefined): number | null =>
   x === undefined ? null : Math.round(x * 1000) / 1000;
-
-type RunReportAssignments = Parameters<typeof transitionsBetween>[2];

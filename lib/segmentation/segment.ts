@@ -1,5 +1,9 @@
-// The pure heart of a run: customer features in, assignments and per-population results out. No I/O, so
-// the benchmark and the tests run exactly what the Lambda runs.
+// The pure heart of a run: customer features in, clusters and named segments out. No I/O, so the
+// benchmark and the tests run exactly what the Lambda runs.
+//
+// Assignments are built on demand, chunk by chunk: with a million customers, their reason texts alone
+// would take a gigabyte of heap if all were built at once, and a Lambda has three. What is kept per
+// customer is compact (cluster label, distance, features); counts and RFM statistics come from it.
 import {
   BUYER_FEATURES,
   type CustomerFeatures,
@@ -10,25 +14,40 @@ import {
 import type { Assignment, RunParameters } from './model.js';
 import { medianValues, nameBuyerCluster, nameProspectCluster } from './naming.js';
 import { clusterPopulation, type PopulationResult } from './population.js';
-import { RfmScorer, rfmSegment } from './rfm.js';
+import { RFM_SEGMENTS, RfmScorer, type RfmScores, type RfmSegment, rfmSegment } from './rfm.js';
 import type { SegmentId } from './segments.js';
 
+export interface SegmentStats {
+  readonly size: number;
+  /** Sums of the RFM scores of the segment's buyers, and how many they are. */
+  readonly rfmSums: RfmScores;
+  readonly buyers: number;
+}
+
 export interface Segmentation {
-  readonly assignments: Assignment[];
+  /** Customers, buyers first, each population in customer id order. */
+  readonly size: number;
   readonly buyers: PopulationResult;
   readonly prospects: PopulationResult;
+  /** Customer i's assignment, with its reasons, built now. */
+  assignment(i: number): Assignment;
+  /** Every assignment in order, in chunks, each built as its chunk is read. */
+  chunks(size: number): Generator<Assignment[]>;
+  segmentAt(i: number): SegmentId;
+  readonly stats: ReadonlyMap<SegmentId, SegmentStats>;
+  readonly rfmLabels: Record<RfmSegment, number>;
   /** Median member of a segment over the given features (for the report). */
-  readonly medians: (segment: SegmentId, features: readonly FeatureName[]) => Record<string, number>;
+  medians(segment: SegmentId, features: readonly FeatureName[]): Record<string, number>;
   readonly timings: Record<string, number>;
 }
 
+const byId = (a: CustomerFeatures, b: CustomerFeatures) =>
+  a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0;
+
 export function segmentCustomers(all: readonly CustomerFeatures[], parameters: RunParameters): Segmentation {
   // Sorted by id: the clustering sees the same order on every run, whatever order the customers came in.
-  const sorted = [...all].sort((a, b) =>
-    a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0,
-  );
-  const buyerList = sorted.filter((c) => c.buyer);
-  const prospectList = sorted.filter((c) => !c.buyer);
+  const buyerList = all.filter((c) => c.buyer).sort(byId);
+  const prospectList = all.filter((c) => !c.buyer).sort(byId);
   const started = performance.now();
   const scorer = new RfmScorer(buyerList.map(rfmValuesOf));
   const rfmMs = Math.round(performance.now() - started);
@@ -36,55 +55,93 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     nameBuyerCluster(median, population),
   );
   const prospects = clusterPopulation(prospectList, PROSPECT_FEATURES, parameters, nameProspectCluster);
-  const assignStart = performance.now();
-  const assignments: Assignment[] = [
-    ...assign(buyerList, buyers, 'buyers', scorer),
-    ...assign(prospectList, prospects, 'prospects', undefined),
-  ];
-  const bySegment = new Map<SegmentId, CustomerFeatures[]>();
-  const featuresOf = new Map(sorted.map((c) => [c.customerId, c]));
-  for (const a of assignments) {
-    const member = featuresOf.get(a.customerId);
-    if (!member) continue;
-    const list = bySegment.get(a.segment);
-    if (list) list.push(member);
-    else bySegment.set(a.segment, [member]);
-  }
-  return {
-    assignments,
-    buyers,
-    prospects,
-    medians: (segment, features) => medianValues(bySegment.get(segment) ?? [], features),
-    timings: { rfm: rfmMs, assignments: Math.round(performance.now() - assignStart) },
-  };
-}
+  const nb = buyerList.length;
+  const size = nb + prospectList.length;
 
-function assign(
-  members: readonly CustomerFeatures[],
-  result: PopulationResult,
-  population: 'buyers' | 'prospects',
-  scorer: RfmScorer | undefined,
-): Assignment[] {
-  return members.map((member, i) => {
-    const cluster = result.labels[i] ?? 0;
+  const locate = (i: number) =>
+    i < nb
+      ? { member: buyerList[i], result: buyers, at: i, population: 'buyers' as const }
+      : { member: prospectList[i - nb], result: prospects, at: i - nb, population: 'prospects' as const };
+
+  const segmentAt = (i: number): SegmentId => {
+    const { result, at } = locate(i);
+    const report = result.clusters[result.labels[at] ?? 0];
+    if (!report) throw new Error(`customer ${i} has no cluster`);
+    return report.segment;
+  };
+
+  const assignment = (i: number): Assignment => {
+    const { member, result, at, population } = locate(i);
+    if (!member) throw new RangeError(`no customer ${i}`);
+    const cluster = result.labels[at] ?? 0;
     const report = result.clusters[cluster];
     if (!report) throw new Error(`customer ${member.customerId} has no cluster ${cluster}`);
-    const drivers = result.clusters[cluster]?.drivers ?? [];
-    const reasons = result.profile.reasons(member.values, drivers);
-    const assignment: Assignment = {
+    const reasons = result.profile.reasons(member.values, report.drivers);
+    const out: Assignment = {
       customerId: member.customerId,
       segment: report.segment,
       population,
       cluster,
-      distance: Math.round((result.distances[i] ?? 0) * 10_000) / 10_000,
+      distance: Math.round((result.distances[at] ?? 0) * 10_000) / 10_000,
       reasons: reasons.map((r) => r.text),
       reasonCodes: reasons.map((r) => r.code),
     };
-    if (scorer) {
+    if (population === 'buyers') {
       const values = rfmValuesOf(member);
       const scores = scorer.score(values);
-      assignment.rfm = { ...values, ...scores, segment: rfmSegment(scores) };
+      out.rfm = { ...values, ...scores, segment: rfmSegment(scores) };
     }
-    return assignment;
+    return out;
+  };
+
+  const statsStart = performance.now();
+  const { stats, rfmLabels, members } = statistics(buyerList, prospectList, segmentAt, scorer);
+  return {
+    size,
+    buyers,
+    prospects,
+    assignment,
+    *chunks(chunkSize) {
+      for (let i = 0; i < size; i += chunkSize) {
+        const chunk: Assignment[] = [];
+        for (let j = i; j < Math.min(size, i + chunkSize); j++) chunk.push(assignment(j));
+        yield chunk;
+      }
+    },
+    segmentAt,
+    stats,
+    rfmLabels,
+    medians: (segment, features) => medianValues(members.get(segment) ?? [], features),
+    timings: { rfm: rfmMs, statistics: Math.round(performance.now() - statsStart) },
+  };
+}
+
+/** Segment sizes, RFM score sums and label counts, and the members of each segment, in one pass. */
+function statistics(
+  buyerList: readonly CustomerFeatures[],
+  prospectList: readonly CustomerFeatures[],
+  segmentAt: (i: number) => SegmentId,
+  scorer: RfmScorer,
+) {
+  const stats = new Map<SegmentId, { size: number; rfmSums: RfmScores; buyers: number }>();
+  const rfmLabels = Object.fromEntries(RFM_SEGMENTS.map((s) => [s, 0])) as Record<RfmSegment, number>;
+  const members = new Map<SegmentId, CustomerFeatures[]>();
+  [...buyerList, ...prospectList].forEach((member, i) => {
+    const segment = segmentAt(i);
+    const s = stats.get(segment) ?? { size: 0, rfmSums: { r: 0, f: 0, m: 0 }, buyers: 0 };
+    s.size++;
+    if (member.buyer) {
+      const scores = scorer.score(rfmValuesOf(member));
+      s.rfmSums.r += scores.r;
+      s.rfmSums.f += scores.f;
+      s.rfmSums.m += scores.m;
+      s.buyers++;
+      rfmLabels[rfmSegment(scores)]++;
+    }
+    stats.set(segment, s);
+    const list = members.get(segment);
+    if (list) list.push(member);
+    else members.set(segment, [member]);
   });
+  return { stats, rfmLabels, members };
 }

@@ -1,5 +1,6 @@
-// Who moved between segments since the previous run, and why: a from × to matrix (with "(none)" for
-// customers who were not in the previous run or are not in this one) and the changes to publish.
+// Who moved between segments since a previous run, and why: a from × to matrix (with "(none)" for
+// customers who were not in the previous run or are not in this one) and the changes to publish. Fed
+// chunk by chunk, so a million customers never need their assignments in memory at once.
 import type { Assignment, SegmentChange } from './model.js';
 import type { SegmentId } from './segments.js';
 
@@ -13,38 +14,54 @@ export interface Transitions {
   readonly stayed: number;
 }
 
-export function transitionsBetween(
-  previousRunId: string,
-  previous: ReadonlyMap<string, SegmentId>,
-  current: readonly Assignment[],
-): { transitions: Transitions; changes: SegmentChange[] } {
-  const matrix: Record<string, Record<string, number>> = {};
-  const count = (from: string, to: string) => {
-    const row = matrix[from] ?? {};
-    row[to] = (row[to] ?? 0) + 1;
-    matrix[from] = row;
-  };
-  const changes: SegmentChange[] = [];
-  const seen = new Set<string>();
-  let moved = 0;
-  let stayed = 0;
-  for (const a of current) {
-    seen.add(a.customerId);
-    const before = previous.get(a.customerId);
-    count(before ?? NONE, a.segment);
-    if (before === a.segment) {
-      stayed++;
-      continue;
+export class TransitionCounter {
+  private readonly matrix: Record<string, Record<string, number>> = {};
+  private readonly seen = new Set<string>();
+  private moved = 0;
+  private stayed = 0;
+
+  constructor(
+    private readonly previousRunId: string,
+    private readonly previous: ReadonlyMap<string, SegmentId>,
+  ) {}
+
+  /** Counts a chunk of this run's assignments; returns the changes among them (entries and moves). */
+  add(chunk: readonly Assignment[]): SegmentChange[] {
+    const changes: SegmentChange[] = [];
+    for (const a of chunk) {
+      this.seen.add(a.customerId);
+      const before = this.previous.get(a.customerId);
+      this.count(before ?? NONE, a.segment);
+      if (before === a.segment) {
+        this.stayed++;
+        continue;
+      }
+      this.moved++;
+      changes.push({ customerId: a.customerId, from: before ?? null, to: a.segment, reasons: a.reasons });
     }
-    moved++;
-    changes.push({ customerId: a.customerId, from: before ?? null, to: a.segment, reasons: a.reasons });
+    return changes;
   }
-  for (const [customerId, before] of previous) {
-    if (seen.has(customerId)) continue;
-    // Gone from the population (erased, or merged into another customer): an exit without an entry.
-    moved++;
-    count(before, NONE);
-    changes.push({ customerId, from: before, to: null, reasons: ['no longer a customer of its own'] });
+
+  /** After the last chunk: the exits of customers of the previous run who are not in this one. */
+  exits(): SegmentChange[] {
+    const changes: SegmentChange[] = [];
+    for (const [customerId, before] of this.previous) {
+      if (this.seen.has(customerId)) continue;
+      // Gone from the population (erased, or merged into another customer): an exit without an entry.
+      this.moved++;
+      this.count(before, NONE);
+      changes.push({ customerId, from: before, to: null, reasons: ['no longer a customer of its own'] });
+    }
+    return changes;
   }
-  return { transitions: { previousRunId, matrix, moved, stayed }, changes };
+
+  transitions(): Transitions {
+    return { previousRunId: this.previousRunId, matrix: this.matrix, moved: this.moved, stayed: this.stayed };
+  }
+
+  private count(from: string, to: string): void {
+    const row = this.matrix[from] ?? {};
+    row[to] = (row[to] ?? 0) + 1;
+    this.matrix[from] = row;
+  }
 }

@@ -3,8 +3,8 @@ import { seededRandom } from '../../lib/clustering/random.js';
 import { type CustomerFeatures, FEATURES, type FeatureValues } from '../../lib/segmentation/features.js';
 import { RunParameters } from '../../lib/segmentation/model.js';
 import { latestMidnight, midnightIn } from '../../lib/segmentation/requests.js';
-import { segmentCustomers } from '../../lib/segmentation/segment.js';
-import { NONE, transitionsBetween } from '../../lib/segmentation/transitions.js';
+import { type Segmentation, segmentCustomers } from '../../lib/segmentation/segment.js';
+import { NONE, TransitionCounter } from '../../lib/segmentation/transitions.js';
 
 const parameters = RunParameters.parse({ asOf: '2026-11-22T00:00:00.000Z', kMin: 2, kMax: 6 });
 
@@ -59,15 +59,20 @@ function population(): CustomerFeatures[] {
   return out;
 }
 
+/** Every assignment, built chunk by chunk as the runner reads them. */
+const assignmentsOf = (s: Segmentation) => [...s.chunks(97)].flat();
+
 describe('segmentCustomers', () => {
   const all = population();
   const result = segmentCustomers(all, parameters);
-  const segmentOf = (id: string) => result.assignments.find((a) => a.customerId === id)?.segment;
+  const assignments = assignmentsOf(result);
+  const segmentOf = (id: string) => assignments.find((a) => a.customerId === id)?.segment;
 
   it('assigns every customer once, buyers with RFM, prospects apart from buyers', () => {
-    expect(result.assignments).toHaveLength(all.length);
-    expect(new Set(result.assignments.map((a) => a.customerId)).size).toBe(all.length);
-    for (const a of result.assignments) {
+    expect(assignments).toHaveLength(all.length);
+    expect(new Set(assignments.map((a) => a.customerId)).size).toBe(all.length);
+    expect(assignments.map((_, i) => result.segmentAt(i))).toEqual(assignments.map((a) => a.segment));
+    for (const a of assignments) {
       expect(a.population === 'buyers').toBe(a.rfm !== undefined);
       if (a.customerId.startsWith('cus_p')) expect(a.population).toBe('prospects');
     }
@@ -79,7 +84,7 @@ describe('segmentCustomers', () => {
     expect(['dormant', 'churn-risk']).toContain(segmentOf('cus_lost1'));
     expect(segmentOf('cus_lost1')).toBe('dormant');
     expect(['growth-potential', 'loyal']).toContain(segmentOf('cus_mid1'));
-    const lost = result.assignments.find((a) => a.customerId === 'cus_lost1');
+    const lost = assignments.find((a) => a.customerId === 'cus_lost1');
     expect(lost?.reasons[0]).toMatch(/^recency \d+(\.\d)?x the median/);
     expect(lost?.reasonCodes[0]).toBe('recencyDays:high');
     const hv = result.buyers.clusters.find((c) => c.segment === 'high-value');
@@ -99,7 +104,19 @@ describe('segmentCustomers', () => {
 
   it('is deterministic and independent of input order', () => {
     const again = segmentCustomers([...all].reverse(), parameters);
-    expect(again.assignments).toEqual(result.assignments);
+    expect(assignmentsOf(again)).toEqual(assignments);
+  });
+
+  it('keeps per-segment statistics equal to the assignments', () => {
+    for (const [segment, stats] of result.stats) {
+      const members = assignments.filter((a) => a.segment === segment);
+      expect(stats.size).toBe(members.length);
+      const buyers = members.filter((a) => a.rfm);
+      expect(stats.buyers).toBe(buyers.length);
+      expect(stats.rfmSums.r).toBe(buyers.reduce((n, a) => n + (a.rfm?.r ?? 0), 0));
+    }
+    const labels = Object.values(result.rfmLabels).reduce((n, c) => n + c, 0);
+    expect(labels).toBe(assignments.filter((a) => a.rfm).length);
   });
 
   it('does not cluster a population too small to, yet still names it', () => {
@@ -109,7 +126,8 @@ describe('segmentCustomers', () => {
     );
     expect(few.buyers.k).toBe(1);
     expect(few.buyers.selection).toBeNull();
-    expect(few.assignments.every((a) => a.segment === few.assignments[0]?.segment)).toBe(true);
+    const fewAssignments = assignmentsOf(few);
+    expect(fewAssignments.every((a) => a.segment === fewAssignments[0]?.segment)).toBe(true);
   });
 });
 
@@ -132,7 +150,13 @@ describe('transitions', () => {
       reasons: ['why'],
       reasonCodes: [],
     }));
-    const { transitions, changes } = transitionsBetween('seg_prev', previous, current);
+    const counter = new TransitionCounter('seg_prev', previous);
+    const changes = [
+      ...counter.add(current.slice(0, 2)),
+      ...counter.add(current.slice(2)),
+      ...counter.exits(),
+    ];
+    const transitions = counter.transitions();
     expect(transitions.matrix).toEqual({
       loyal: { loyal: 1 },
       dormant: { 'churn-risk': 1 },

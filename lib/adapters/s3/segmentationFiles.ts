@@ -3,57 +3,19 @@
 //   assignments.ndjson.gz           every customer's assignment (transitions of the next run read it)
 //   members/<segment>.ndjson        members for the paginated API (uncompressed: pages are byte ranges)
 //   members/<segment>.csv           the same members for spreadsheets and marketing tools
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RunFilesBuilder } from '../../segmentation/exports.js';
 import { Assignment } from '../../segmentation/model.js';
 import type { MembersPage, RunFiles } from '../../segmentation/ports.js';
 import type { RunReport } from '../../segmentation/report.js';
-import { SEGMENT_IDS, type SegmentId } from '../../segmentation/segments.js';
+import type { SegmentId } from '../../segmentation/segments.js';
 
 export const SEGMENTATION_PREFIX = 'segmentation/';
+const SegmentOfRow = Assignment.pick({ customerId: true, segment: true });
 const prefixOf = (runId: string) => `${SEGMENTATION_PREFIX}${runId}/`;
 /** Bytes read per range request of a members page, doubled until the page is complete. */
 const PAGE_READ_BYTES = 64 * 1024;
-
-const CSV_COLUMNS = [
-  'customerId',
-  'segment',
-  'population',
-  'cluster',
-  'distance',
-  'recencyDays',
-  'frequency',
-  'monetary',
-  'r',
-  'f',
-  'm',
-  'rfmSegment',
-  'reasons',
-] as const;
-
-const csvCell = (value: unknown): string => {
-  const text = value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
-
-export function toCsvRow(a: Assignment): string {
-  const cells = [
-    a.customerId,
-    a.segment,
-    a.population,
-    a.cluster,
-    a.distance,
-    a.rfm?.recencyDays,
-    a.rfm?.frequency,
-    a.rfm?.monetary,
-    a.rfm?.r,
-    a.rfm?.f,
-    a.rfm?.m,
-    a.rfm?.segment,
-    a.reasons.join('; '),
-  ];
-  return cells.map(csvCell).join(',');
-}
 
 function isMissing(error: unknown): boolean {
   return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
@@ -103,30 +65,33 @@ export function segmentationFiles(client: S3Client, bucket: string): RunFiles {
       return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as RunReport) : undefined;
     },
 
-    async putAssignments(runId, assignments) {
-      const prefix = prefixOf(runId);
-      const all = assignments.map((a) => JSON.stringify(a)).join('\n');
-      await put(`${prefix}assignments.ndjson.gz`, gzipSync(all), 'application/gzip');
-      await Promise.all(
-        SEGMENT_IDS.map(async (segment) => {
-          const members = assignments.filter((a) => a.segment === segment);
-          const ndjson = members.map((a) => `${JSON.stringify(a)}\n`).join('');
-          const csv = [CSV_COLUMNS.join(','), ...members.map(toCsvRow)].join('\n');
-          await put(`${prefix}members/${segment}.ndjson`, ndjson, 'application/x-ndjson');
-          await put(`${prefix}members/${segment}.csv`, `${csv}\n`, 'text/csv');
-        }),
-      );
-      return prefix;
+    assignmentWriter(runId) {
+      const builder = new RunFilesBuilder();
+      return {
+        add: (chunk) => builder.add(chunk),
+        async finish() {
+          const prefix = prefixOf(runId);
+          // One file at a time: a million customers' files are hundreds of MB.
+          for (const file of builder.files()) await put(`${prefix}${file.name}`, file.body, file.contentType);
+          return prefix;
+        },
+      };
     },
 
     async segmentsOf(runId) {
       const body = await read(`${prefixOf(runId)}assignments.ndjson.gz`);
       if (!body) return undefined;
+      // Line by line out of the Buffer: a million lines as one string would pass V8's string limit.
+      const text = gunzipSync(body);
       const segments = new Map<string, SegmentId>();
-      for (const line of gunzipSync(body).toString('utf8').split('\n')) {
-        if (!line) continue;
-        const a = Assignment.parse(JSON.parse(line));
-        segments.set(a.customerId, a.segment);
+      for (let start = 0; start < text.length; ) {
+        const newline = text.indexOf(10, start);
+        const end = newline === -1 ? text.length : newline;
+        if (end > start) {
+          const row = SegmentOfRow.parse(JSON.parse(text.toString('utf8', start, end)));
+          segments.set(row.customerId, row.segment);
+        }
+        start = end + 1;
       }
       return segments;
     },
