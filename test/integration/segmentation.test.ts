@@ -2,9 +2,13 @@
 // late), identity resolved by the profiles consumer, the run rebuilding customers as of a date, the report
 // and member files in S3, assignments and runs in DynamoDB, changes on SQS; then a back-test, a re-delivered
 // request and a later run with transitions.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { identityTable } from '../../lib/adapters/dynamodb/identityTable.js';
 import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
@@ -13,12 +17,14 @@ import { createDynamoDb, createS3, createSqs } from '../../lib/aws/clients.js';
 import { customerIdOf, identityRules } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { applyArchiveObject } from '../../lib/profiles/consume.js';
+import { projectRoot } from '../../lib/projectRoot.js';
 import { runDepsFor } from '../../lib/runtime.js';
 import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
 import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
 import { makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
+import { lambdaContext } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
 
 const tag = newId('seg').slice(4, 12);
@@ -190,6 +196,33 @@ afterAll(() => {
   dynamo.destroy();
   s3.destroy();
   sqs.destroy();
+});
+
+describe('the runner function', () => {
+  it('runs a queued request from the sample event and reports a malformed one as a failed record', async () => {
+    const event = JSON.parse(
+      await readFile(join(projectRoot(), 'events', 'sqs', 'segmentation-run.json'), 'utf8'),
+    ) as SQSEvent;
+    const [record] = event.Records;
+    if (!record) throw new Error('the sample has no record');
+    const runId = `seg_20250101T000000Z_${tag}`;
+    record.body = JSON.stringify({ ...JSON.parse(record.body), runId });
+    event.Records.push({ ...record, messageId: 'poison', body: '{"runId":"not a run"}' });
+    for (const [key, value] of Object.entries(inject('stackEnv'))) vi.stubEnv(key, value);
+    vi.stubEnv('PRECIS_BUCKET_ARCHIVE', bucket);
+    vi.stubEnv('PRECIS_QUEUE_SEGMENT_CHANGES', changesQueue);
+    vi.stubEnv('PRECIS_LOG_LEVEL', 'SILENT');
+    // A fresh module graph: the handler reads its configuration from the environment, once, as in Lambda.
+    vi.resetModules();
+    const { handler } = await import('../../functions/queue/segmentation.js');
+    const out = await handler(event, lambdaContext('precis-test-segmentation', 900_000));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+    const run = await deps.runs.getRun(runId);
+    expect(run?.status).toBe('completed');
+    expect(run?.published).toBe(false);
+    expect(run?.summary?.buyers).toBe(61);
+    vi.unstubAllEnvs();
+  });
 });
 
 describe('a live segmentation run', () => {
