@@ -33,6 +33,7 @@ import {
 } from './maps.js';
 import {
   AFFINITY_MAX,
+  CANCELLED_IDS_MAX,
   CART_MAX,
   type CartLine,
   DEVICES_MAX,
@@ -113,6 +114,7 @@ export function mergeAggregates(a: CustomerAggregates, b: CustomerAggregates): C
     refundCount: a.refundCount + b.refundCount - refunds.duplicates,
     refundIds: keepTop(refunds.merged, REFUND_IDS_MAX, atOf),
     cancellations: a.cancellations + b.cancellations,
+    cancelledIds: keepTop(mergeLatest(a.cancelledIds, b.cancelledIds, earlier), CANCELLED_IDS_MAX, atOf),
     firstOrderAt: minIso(a.firstOrderAt, b.firstOrderAt),
     lastOrderAt: maxIso(a.lastOrderAt, b.lastOrderAt),
     currency: later(a.currency, b.currency),
@@ -133,6 +135,7 @@ export function mergeAggregates(a: CustomerAggregates, b: CustomerAggregates): C
 }
 
 const atOf = (value: { at: string }): string => value.at;
+const earlier = <V extends { at: string }>(x: V, y: V): V => (y.at < x.at ? y : x);
 
 function sumFixed<T extends Record<string, number>>(a: T, b: T): T {
   const out: Record<string, number> = { ...a };

@@ -24,6 +24,7 @@ export const SESSION_GAP_MS = 30 * 60 * 1000;
 export const CART_MAX = 100;
 export const ORDER_IDS_MAX = 300;
 export const REFUND_IDS_MAX = 100;
+export const CANCELLED_IDS_MAX = 100;
 /** Ten years of distinct order days. */
 export const ORDER_DAYS_MAX = 3_660;
 export const TRAITS_MAX = 64;
@@ -194,6 +195,11 @@ export const PartialProfile = z.object({
   refundIds: z.record(z.string(), RefundRef),
   /** `Order Cancelled` events. */
   cancellations: Count,
+  /**
+   * The CANCELLED_IDS_MAX latest cancelled order ids -> the earliest cancellation: segmentation takes a
+   * cancelled order out of frequency and monetary value. (Defaulted: items written before it existed.)
+   */
+  cancelledIds: z.record(z.string(), z.object({ at: Iso })).default({}),
   firstOrderAt: Iso.optional(),
   lastOrderAt: Iso.optional(),
   /** Currency of the latest event that named one. */
@@ -276,6 +282,7 @@ export function emptyPartial(node: NodeKey): PartialProfile {
     refundCount: 0,
     refundIds: {},
     cancellations: 0,
+    cancelledIds: {},
     categoryAffinity: {},
     brandAffinity: {},
     hours: new Array<number>(24).fill(0),

@@ -22,6 +22,7 @@ import {
 import {
   AFFINITY_MAX,
   AFFINITY_WEIGHTS,
+  CANCELLED_IDS_MAX,
   CART_MAX,
   type CartLine,
   DEVICES_MAX,
@@ -168,6 +169,7 @@ class Draft {
     if (this.owns('cart')) p.cart = keepTop(p.cart, CART_MAX, atOf);
     if (this.owns('orderIds')) p.orderIds = keepTop(p.orderIds, ORDER_IDS_MAX, atOf);
     if (this.owns('refundIds')) p.refundIds = keepTop(p.refundIds, REFUND_IDS_MAX, atOf);
+    if (this.owns('cancelledIds')) p.cancelledIds = keepTop(p.cancelledIds, CANCELLED_IDS_MAX, atOf);
     if (this.owns('traits')) p.traits = keepTop(p.traits, TRAITS_MAX, atOf);
     if (this.owns('identifiers')) p.identifiers = keepTop(p.identifiers, IDENTIFIERS_MAX, atOf);
     p.version += 1;
@@ -482,7 +484,7 @@ function applyTrack(d: Draft, e: NormalizedEvent, t: number, iso: string, sessio
       applyRefund(d, props ?? {}, iso);
       return;
     case 'Order Cancelled':
-      p.cancellations += 1;
+      applyCancellation(d, props ?? {}, iso);
       return;
     // Not e-commerce spec names, but what many trackers send for views as track calls.
     case 'Page Viewed':
@@ -656,6 +658,15 @@ function applyRefund(d: Draft, props: Json, iso: string): void {
 }
 
 /** `<order_id> <amount in thousandths>`: the order id is what precedes the last space. */
+/** Counts the event; remembers the order id with its earliest cancellation (a re-sent copy changes nothing). */
+function applyCancellation(d: Draft, props: Json, iso: string): void {
+  d.p.cancellations += 1;
+  const orderId = keyOf(props.order_id, ID_MAX_CHARS);
+  if (orderId === undefined) return;
+  const seen = get(d.p.cancelledIds, orderId);
+  if (seen === undefined || iso < seen.at) d.own('cancelledIds')[orderId] = { at: iso };
+}
+
 export const refundKey = (orderId: string, milli: number): string => `${orderId} ${milli}`;
 
 function isObject(value: unknown): value is Json {

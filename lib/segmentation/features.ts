@@ -87,34 +87,44 @@ const daysBetween = (iso: string | undefined, asOf: number): number =>
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
- * Paid orders: orders with a positive revenue. A zero-revenue order (a free replacement, a sample) is not a
- * purchase for RFM. Only the latest 300 order ids keep their revenue (profiles/partial.ts), so for a
- * customer with more orders than that, older zero-revenue orders still count.
+ * Orders as RFM sees them. A paid order has a positive revenue: a zero-revenue order (a free replacement,
+ * a sample) is not a purchase. A cancelled order (an `Order Cancelled` with its order_id) is not one
+ * either: it leaves frequency, and its revenue, less what was already refunded of it, leaves monetary
+ * value. Only the latest 300 orders keep their revenue and the latest 100 cancellations their id
+ * (profiles/partial.ts), so for customers with more, older free or cancelled orders still count.
  */
-function paidOrders(agg: CustomerAggregates): number {
-  let free = 0;
-  for (const order of Object.values(agg.orderIds)) if (order.revenue === 0) free++;
-  return Math.max(0, agg.orders - free);
-}
-
-/** The latest paid order: recency is measured from a purchase, not from a free replacement. */
-function lastPaidOrderAt(agg: CustomerAggregates): string | undefined {
-  let latest: string | undefined;
-  for (const order of Object.values(agg.orderIds)) {
-    if (order.revenue > 0 && (latest === undefined || order.at > latest)) latest = order.at;
+function orderFacts(agg: CustomerAggregates) {
+  const refunded = new Map<string, number>();
+  for (const [key, refund] of Object.entries(agg.refundIds)) {
+    const orderId = key.slice(0, key.lastIndexOf(' '));
+    refunded.set(orderId, (refunded.get(orderId) ?? 0) + refund.amount);
   }
-  return latest ?? agg.lastOrderAt;
+  let unpaid = 0;
+  let cancelledRevenue = 0;
+  let lastPaid: string | undefined;
+  for (const [orderId, order] of Object.entries(agg.orderIds)) {
+    const cancelled = Object.hasOwn(agg.cancelledIds, orderId);
+    if (order.revenue === 0 || cancelled) unpaid++;
+    if (cancelled) cancelledRevenue += Math.max(0, order.revenue - (refunded.get(orderId) ?? 0));
+    else if (order.revenue > 0 && (lastPaid === undefined || order.at > lastPaid)) lastPaid = order.at;
+  }
+  const frequency = Math.max(0, agg.orders - unpaid);
+  return {
+    frequency,
+    monetary: round3(Math.max(0, agg.revenue - agg.refunds - cancelledRevenue)),
+    // Older paid orders past the 300 kept: the latest order time is then the best known.
+    lastPaidOrderAt: lastPaid ?? (frequency > 0 ? agg.lastOrderAt : undefined),
+  };
 }
 
 export function featuresOf(customerId: string, agg: CustomerAggregates, asOf: number): CustomerFeatures {
-  const frequency = paidOrders(agg);
-  const monetary = round3(Math.max(0, agg.revenue - agg.refunds));
+  const { frequency, monetary, lastPaidOrderAt } = orderFacts(agg);
   const channelTotal = Object.values(agg.channels).reduce((sum, n) => sum + n, 0);
   const values: FeatureValues = {
-    recencyDays: frequency > 0 ? daysBetween(lastPaidOrderAt(agg), asOf) : 0,
+    recencyDays: frequency > 0 ? daysBetween(lastPaidOrderAt, asOf) : 0,
     frequency,
     monetary,
-    averageOrderValue: frequency > 0 ? round3(agg.revenue / frequency) : 0,
+    averageOrderValue: frequency > 0 ? round3(monetary / frequency) : 0,
     visitRecencyDays: daysBetween(agg.lastSeen, asOf),
     sessions: agg.sessions,
     productViews: agg.productViews,
