@@ -12,11 +12,16 @@ export interface Transitions {
   readonly matrix: Record<string, Record<string, number>>;
   readonly moved: number;
   readonly stayed: number;
+  /** "why": per move `from -> to`, the first EXAMPLES customers who made it, with their reasons now. */
+  readonly examples: Record<string, { customerId: string; reasons: string[] }[]>;
 }
+
+const EXAMPLES = 5;
 
 export class TransitionCounter {
   private readonly matrix: Record<string, Record<string, number>> = {};
   private readonly seen = new Set<string>();
+  private readonly examples: Transitions['examples'] = {};
   private moved = 0;
   private stayed = 0;
 
@@ -37,6 +42,7 @@ export class TransitionCounter {
         continue;
       }
       this.moved++;
+      this.example(`${before ?? NONE} -> ${a.segment}`, a.customerId, a.reasons);
       changes.push({ customerId: a.customerId, from: before ?? null, to: a.segment, reasons: a.reasons });
     }
     return changes;
@@ -50,13 +56,27 @@ export class TransitionCounter {
       // Gone from the population (erased, or merged into another customer): an exit without an entry.
       this.moved++;
       this.count(before, NONE);
-      changes.push({ customerId, from: before, to: null, reasons: ['no longer a customer of its own'] });
+      const reasons = ['no longer a customer of its own'];
+      this.example(`${before} -> ${NONE}`, customerId, reasons);
+      changes.push({ customerId, from: before, to: null, reasons });
     }
     return changes;
   }
 
   transitions(): Transitions {
-    return { previousRunId: this.previousRunId, matrix: this.matrix, moved: this.moved, stayed: this.stayed };
+    return {
+      previousRunId: this.previousRunId,
+      matrix: this.matrix,
+      moved: this.moved,
+      stayed: this.stayed,
+      examples: this.examples,
+    };
+  }
+
+  private example(move: string, customerId: string, reasons: string[]): void {
+    const list = this.examples[move] ?? [];
+    if (list.length < EXAMPLES) list.push({ customerId, reasons });
+    this.examples[move] = list;
   }
 
   private count(from: string, to: string): void {

@@ -164,6 +164,11 @@ describe('transitions', () => {
       new: { [NONE]: 1 },
     });
     expect(transitions.moved).toBe(3);
+    expect(transitions.examples).toEqual({
+      'dormant -> churn-risk': [{ customerId: 'b', reasons: ['why'] }],
+      [`${NONE} -> new`]: [{ customerId: 'fresh', reasons: ['why'] }],
+      [`new -> ${NONE}`]: [{ customerId: 'gone', reasons: ['no longer a customer of its own'] }],
+    });
     expect(transitions.stayed).toBe(1);
     expect(changes.map((c) => [c.customerId, c.from, c.to])).toEqual([
       ['b', 'dormant', 'churn-risk'],
