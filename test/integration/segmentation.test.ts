@@ -141,8 +141,8 @@ function history(): { objects: NormalizedEvent[][]; late: NormalizedEvent[] } {
 }
 
 const customerOf = (userId: string) => customerIdOf(`user:${userId}`);
-const request = (asOf: string | undefined, publish: boolean) =>
-  buildRequest({ asOf, publish }, 'test', { timezone: 'UTC', now: () => Date.parse('2025-06-01T08:00:00Z') });
+const request = (asOf: string | undefined, publish: boolean, requestedAt = '2025-06-01T08:00:00Z') =>
+  buildRequest({ asOf, publish }, 'test', { timezone: 'UTC', now: () => Date.parse(requestedAt) });
 
 async function receiveChanges(): Promise<SegmentChangesMessage[]> {
   const url = (await sqs.send(new CreateQueueCommand({ QueueName: changesQueue }))).QueueUrl ?? '';
@@ -284,6 +284,23 @@ describe('a live segmentation run', () => {
     const again = await executeRun({ ...request(AS_OF, true), runId }, deps);
     expect(again).toEqual(before);
     expect(await receiveChanges()).toEqual([]);
+  });
+
+  it('reproduces a run: the same as-of and parameters give the same segments, scores and reasons', async () => {
+    // Asked earlier than the live run, so that the live run stays the latest of that as-of time.
+    const again = await executeRun(request(AS_OF, false, '2025-05-31T09:00:00Z'), deps);
+    expect(again.runId).not.toBe(runId);
+    const [first, second] = await Promise.all([
+      deps.files.getReport(runId),
+      deps.files.getReport(again.runId),
+    ]);
+    expect(second?.segments).toEqual(first?.segments);
+    expect(second?.populations.buyers.selection).toEqual(first?.populations.buyers.selection);
+    const members = async (id: string) =>
+      (await Promise.all(SEGMENT_IDS.map((s) => deps.files.membersPage(id, s, undefined, 500)))).flatMap(
+        (p) => p.members,
+      );
+    expect(await members(again.runId)).toEqual(await members(runId));
   });
 
   it('keeps a back-test from overwriting the published assignments', async () => {

@@ -14,6 +14,7 @@ const ASSIGNMENT = 'assignment';
 /** Parallel BatchWriteItem calls when writing a run's assignments. */
 const WRITERS = 8;
 
+const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 const StoredAssignment = Assignment.extend({ runId: RunRecord.shape.runId, asOf: RunRecord.shape.asOf });
 
 export function segmentsTable(client: DynamoDBDocumentClient, table: string): RunStore {
@@ -45,7 +46,11 @@ export function segmentsTable(client: DynamoDBDocumentClient, table: string): Ru
         start = out.LastEvaluatedKey;
       } while (start);
       return runs.sort((a, b) =>
-        a.asOf !== b.asOf ? (a.asOf < b.asOf ? 1 : -1) : a.requestedAt < b.requestedAt ? 1 : -1,
+        a.asOf !== b.asOf
+          ? compare(b.asOf, a.asOf)
+          : a.requestedAt !== b.requestedAt
+            ? compare(b.requestedAt, a.requestedAt)
+            : compare(b.runId, a.runId),
       );
     },
 
