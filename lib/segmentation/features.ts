@@ -44,36 +44,17 @@ export const BUYER_FEATURES: readonly FeatureName[] = [
   'storeShare',
 ];
 
+const RFM_FEATURES: readonly FeatureName[] = ['recencyDays', 'frequency', 'monetary'];
+
 /** What clusters prospects (no paid order): behavior only, so they never land in buyer clusters. */
-export const PROSPECT_FEATURES: readonly FeatureName[] = [
-  'visitRecencyDays',
-  'sessions',
-  'productViews',
-  'cartAdds',
-  'abandonmentRate',
-  'shares',
-  'tenureDays',
-  'categoryBreadth',
-  'avgDwellSeconds',
-  'appShare',
-  'storeShare',
-];
+export const PROSPECT_FEATURES: readonly FeatureName[] = BUYER_FEATURES.filter(
+  (f) => !RFM_FEATURES.includes(f),
+);
 
 /** Skewed counts, amounts and durations: log1p before robust scaling. Shares and rates stay linear. */
-export const LOGGED_FEATURES: ReadonlySet<FeatureName> = new Set([
-  'recencyDays',
-  'frequency',
-  'monetary',
-  'averageOrderValue',
-  'visitRecencyDays',
-  'sessions',
-  'productViews',
-  'cartAdds',
-  'shares',
-  'tenureDays',
-  'categoryBreadth',
-  'avgDwellSeconds',
-]);
+export const LOGGED_FEATURES: ReadonlySet<FeatureName> = new Set(
+  FEATURES.filter((f) => !['abandonmentRate', 'appShare', 'storeShare'].includes(f)),
+);
 
 export interface CustomerFeatures {
   readonly customerId: string;

@@ -43,3 +43,25 @@ export function fourBlobs(seed = 7, scale = 1): { points: number[][]; truth: num
     seed,
   );
 }
+
+/**
+ * A small fixed dataset (15 points in 3-D: four groups and an outlier) on which scikit-learn 1.2.1 reference
+ * values were computed once with /usr/bin/python3; the tests that use it say which.
+ */
+export const SKLEARN_POINTS: number[][] = [
+  [0.0, 0.0, 1.0],
+  [0.5, 0.2, 0.8],
+  [0.3, -0.4, 1.2],
+  [-0.2, 0.1, 0.9],
+  [0.1, 0.6, 1.1],
+  [4.0, 4.2, 0.0],
+  [4.5, 3.8, -0.3],
+  [3.7, 4.4, 0.2],
+  [4.2, 3.9, 0.4],
+  [0.0, 5.0, 3.0],
+  [0.4, 5.5, 2.6],
+  [-0.3, 4.7, 3.3],
+  [0.2, 5.2, 2.9],
+  [1.5, 2.5, 2.0],
+  [8.0, 0.0, 0.0],
+];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assignNearest, fitKMeans, SEED_SAMPLE } from '../../lib/clustering/kmeans.js';
 import { adjustedRandIndex } from '../../lib/clustering/metrics.js';
 import { seededRandom } from '../../lib/clustering/random.js';
-import { fourBlobs, gaussian } from './clustering.fixtures.js';
+import { fourBlobs, gaussian, SKLEARN_POINTS } from './clustering.fixtures.js';
 
 /** Naive per-cluster means of the labelled points. */
 function means(points: number[][], labels: ArrayLike<number>, k: number): number[][] {
@@ -127,23 +127,7 @@ describe('fitKMeans', () => {
     // KMeans(4, n_init=10, random_state=0).fit(X) with scikit-learn 1.2.1 (/usr/bin/python3):
     // inertia_ = 9.779166666666665, labels_ = [2 2 2 2 2 1 1 1 1 0 0 0 0 2 3]. One k-means++ start can
     // stop in a local optimum (as one of scikit-learn's can), hence the 10 starts.
-    const X = [
-      [0.0, 0.0, 1.0],
-      [0.5, 0.2, 0.8],
-      [0.3, -0.4, 1.2],
-      [-0.2, 0.1, 0.9],
-      [0.1, 0.6, 1.1],
-      [4.0, 4.2, 0.0],
-      [4.5, 3.8, -0.3],
-      [3.7, 4.4, 0.2],
-      [4.2, 3.9, 0.4],
-      [0.0, 5.0, 3.0],
-      [0.4, 5.5, 2.6],
-      [-0.3, 4.7, 3.3],
-      [0.2, 5.2, 2.9],
-      [1.5, 2.5, 2.0],
-      [8.0, 0.0, 0.0],
-    ];
+    const X = SKLEARN_POINTS;
     const sklearnLabels = [2, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 2, 3];
     const fits = Array.from({ length: 10 }, (_, seed) => fitKMeans(X, 4, { seed }));
     const fit = fits.reduce((best, f) => (f.inertia < best.inertia ? f : best));

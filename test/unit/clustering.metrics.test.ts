@@ -8,7 +8,7 @@ import {
   silhouette,
 } from '../../lib/clustering/metrics.js';
 import { sampleIndices, seededRandom } from '../../lib/clustering/random.js';
-import { gaussian } from './clustering.fixtures.js';
+import { gaussian, SKLEARN_POINTS } from './clustering.fixtures.js';
 
 const distance = (a: readonly number[], b: readonly number[]) =>
   Math.sqrt(a.reduce((s, x, j) => s + (x - (b[j] ?? 0)) ** 2, 0));
@@ -116,23 +116,7 @@ function overlapping(seed: number, n: number): { points: number[][]; labels: num
 
 // scikit-learn 1.2.1 (/usr/bin/python3) on this dataset and labeling: silhouette_score(X, labels),
 // davies_bouldin_score(X, labels), calinski_harabasz_score(X, labels).
-const X = [
-  [0.0, 0.0, 1.0],
-  [0.5, 0.2, 0.8],
-  [0.3, -0.4, 1.2],
-  [-0.2, 0.1, 0.9],
-  [0.1, 0.6, 1.1],
-  [4.0, 4.2, 0.0],
-  [4.5, 3.8, -0.3],
-  [3.7, 4.4, 0.2],
-  [4.2, 3.9, 0.4],
-  [0.0, 5.0, 3.0],
-  [0.4, 5.5, 2.6],
-  [-0.3, 4.7, 3.3],
-  [0.2, 5.2, 2.9],
-  [1.5, 2.5, 2.0],
-  [8.0, 0.0, 0.0],
-];
+const X = SKLEARN_POINTS;
 const LABELS = [0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3];
 
 describe('scikit-learn reference values', () => {
