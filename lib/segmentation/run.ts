@@ -56,8 +56,10 @@ export async function executeRun(request: RunRequest, deps: RunDeps): Promise<Ru
     return done;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // The stored record, not `running`: it may have gained `publishedOver`, which a retry needs.
+    const latest = (await deps.runs.getRun(running.runId)) ?? running;
     await deps.runs.putRun({
-      ...running,
+      ...latest,
       status: 'failed',
       error: message,
       finishedAt: new Date(now()).toISOString(),
@@ -70,11 +72,12 @@ export async function executeRun(request: RunRequest, deps: RunDeps): Promise<Ru
 const CHUNK = 10_000;
 
 async function compute(
-  run: RunRecord,
+  started: RunRecord,
   request: RunRequest,
   deps: RunDeps,
   now: () => number,
 ): Promise<RunRecord> {
+  let run = started;
   const stages: Record<string, number> = {};
   const stage = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const start = now();
@@ -104,7 +107,11 @@ async function compute(
   const previousSegments = previous ? await deps.files.segmentsOf(previous.runId) : undefined;
   const diff =
     previous && previousSegments ? new TransitionCounter(previous.runId, previousSegments) : undefined;
-  const live = request.publish ? await stage('claim', () => claim(run, deps)) : undefined;
+  let live: TransitionCounter | undefined;
+  if (request.publish) {
+    run = { ...run, publishedOver: run.publishedOver ?? (await deps.runs.publishedRun()) ?? '' };
+    live = await stage('claim', () => claim(run, deps));
+  }
 
   const writer = deps.files.assignmentWriter(run.runId);
   let changes = 0;
@@ -171,8 +178,8 @@ async function compute(
  * against the same run, and two live runs never publish over each other out of order.
  */
 async function claim(run: RunRecord, deps: RunDeps): Promise<TransitionCounter | undefined> {
-  const before = run.publishedOver ?? (await deps.runs.publishedRun()) ?? '';
-  if (run.publishedOver === undefined) await deps.runs.putRun({ ...run, publishedOver: before });
+  const before = run.publishedOver ?? '';
+  await deps.runs.putRun(run);
   if (!(await deps.runs.claimPublished(run.runId, run.asOf))) return undefined;
   const previous = before && before !== run.runId ? await deps.files.segmentsOf(before) : undefined;
   return new TransitionCounter(before, previous ?? new Map());

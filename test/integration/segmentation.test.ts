@@ -327,4 +327,33 @@ describe('a live segmentation run', () => {
     expect(a?.runId).toBe(run.runId);
     expect(a?.rfm?.frequency).toBe((expected.get(user(2))?.orders ?? 0) + 1);
   });
+  it('retries a live run that died while publishing against the run it started from, not from scratch', async () => {
+    const before = await deps.runs.publishedRun();
+    let calls = 0;
+    const failing = {
+      ...deps,
+      changes: {
+        publish: async (...args: Parameters<typeof deps.changes.publish>) => {
+          calls++;
+          if (calls === 1) throw new Error('SQS unavailable');
+          return deps.changes.publish(...args);
+        },
+      },
+    };
+    const req = request('2025-04-01', true);
+    await expect(executeRun(req, failing)).rejects.toThrow('SQS unavailable');
+    const failed = await deps.runs.getRun(req.runId);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.publishedOver).toBe(before);
+    // The pointer already names the new run; the retry must still diff against the one before it.
+    expect(await deps.runs.publishedRun()).toBe(req.runId);
+    const run = await executeRun(req, deps);
+    expect(run.status).toBe('completed');
+    expect(run.attempts).toBe(2);
+    const changes = (await receiveChanges()).flatMap((m) => m.changes);
+    expect(changes.every((c) => c.from !== null)).toBe(true);
+    const report = await deps.files.getReport(run.runId);
+    expect(report?.transitions?.previousRunId).toBe(before);
+    expect(changes).toHaveLength(report?.transitions?.moved ?? -1);
+  });
 });
