@@ -1,5 +1,6 @@
-// The nightly quarantine report as serverless-offline runs it (the schedule's function, invoked through
-// its Lambda API with the rule's input): its counts agree with what GET /v1/quarantine lists.
+// The scheduled functions as serverless-offline runs them (invoked through its Lambda API with the rule's
+// input): the nightly quarantine report agrees with what GET /v1/quarantine lists; the segmentation
+// schedule asks for one nightly run per day, however often it fires, and the runner completes it.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -86,5 +87,43 @@ describe('scheduled quarantine report', () => {
     expect(report.byReason.negative_amount).toBeGreaterThanOrEqual(1);
     const sources = Object.values(report.bySource).reduce((n, s) => n + s.total, 0);
     expect(sources).toBe(report.total);
+  });
+});
+
+async function invokeSchedule(name: string, input: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${inject('lambdaUrl')}/2015-03-31/functions/precis-local-${name}/invocations`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+  });
+  expect(res.headers.get('x-amz-function-error')).toBeNull();
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('scheduled segmentation', () => {
+  it("is scheduled hourly by serverless-offline from serverless.yml's cron rule", async () => {
+    const log = await readFile(inject('offlineLog'), 'utf8');
+    expect(log).toMatch(/Scheduling \[segmentationSchedule\] cron: \[5 \* \* \* \?\]/);
+  });
+
+  it('asks for one nightly run per day, however often it fires, and the runner completes it', async () => {
+    // A day older than any other test's live run, so publishing it never hides theirs.
+    const first = await invokeSchedule('segmentationSchedule', { asOf: '2011-06-01' });
+    const second = await invokeSchedule('segmentationSchedule', { asOf: '2011-06-01' });
+    expect(first.runId).toBe('seg_20110601T000000Z_nightly');
+    expect(second.runId).toBe(first.runId);
+    const read = { authorization: `Bearer ${inject('readKey')}` };
+    let run: { status: string; requestedBy?: string; publish?: boolean } = { status: 'queued' };
+    for (const deadline = Date.now() + 120_000; run.status !== 'completed' && run.status !== 'failed'; ) {
+      if (Date.now() > deadline) throw new Error(`run ${String(first.runId)} still ${run.status}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const res = await fetch(`${inject('httpUrl')}/v1/segmentation/runs/${String(first.runId)}`, {
+        headers: read,
+      });
+      run = ((await res.json()) as { run: typeof run }).run;
+    }
+    expect(run).toMatchObject({ status: 'completed', requestedBy: 'schedule', publish: true });
+    const list = await fetch(`${inject('httpUrl')}/v1/segmentation/runs`, { headers: read });
+    const runs = ((await list.json()) as { runs: { runId: string }[] }).runs;
+    expect(runs.filter((r) => r.runId === first.runId)).toHaveLength(1);
   });
 });
