@@ -31,7 +31,9 @@ import { projectRoot } from '../lib/projectRoot.js';
 import { RunFilesBuilder } from '../lib/segmentation/exports.js';
 import {
   type CustomerFeatures,
+  type FeatureName,
   type FeatureValues,
+  LOGGED_FEATURES,
   FEATURES as RUN_FEATURES,
 } from '../lib/segmentation/features.js';
 import { RunParameters } from '../lib/segmentation/model.js';
@@ -64,6 +66,7 @@ const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 // ---------------------------------------------------------------------------------------------------
 // A synthetic population: a few latent customer types, each with its own distributions.
 
+/** The run's features the generator draws (no channel shares: synthetic customers are web only), in draw order. */
 const FEATURES = [
   'recencyDays',
   'frequency',
@@ -77,9 +80,9 @@ const FEATURES = [
   'shares',
   'tenureDays',
   'categoryBreadth',
-] as const;
-/** Everything but the rate is a count, an amount or a duration: skewed, so log1p'd. */
-const LOGGED: ReadonlySet<string> = new Set(FEATURES.filter((f) => f !== 'abandonmentRate'));
+] as const satisfies readonly FeatureName[];
+/** The run's own choice of log1p'd features (lib/segmentation/features.ts). */
+const LOGGED: ReadonlySet<string> = LOGGED_FEATURES;
 
 interface CustomerType {
   name: string;

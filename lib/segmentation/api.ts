@@ -5,7 +5,7 @@ import { notFound } from '../errors.js';
 import { Assignment, RunRecord } from './model.js';
 import type { RunFiles, RunStore } from './ports.js';
 import type { RunReport } from './report.js';
-import { SEGMENT_IDS, SEGMENTS, type SegmentId } from './segments.js';
+import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export interface SegmentationReadDeps {
   readonly runs: RunStore;
@@ -132,5 +132,3 @@ export async function segmentMembers(
   if (page.next !== undefined) out.nextCursor = page.next;
   return out;
 }
-
-export const segmentTitle = (id: SegmentId): string => SEGMENTS[id].title;

@@ -26,23 +26,9 @@ export const FEATURES = [
 export type FeatureName = (typeof FEATURES)[number];
 export type FeatureValues = Record<FeatureName, number>;
 
-/** What clusters buyers: RFM and behavior. Constant features are dropped by the scaling. */
-export const BUYER_FEATURES: readonly FeatureName[] = [
-  'recencyDays',
-  'frequency',
-  'monetary',
-  'visitRecencyDays',
-  'sessions',
-  'productViews',
-  'cartAdds',
-  'abandonmentRate',
-  'shares',
-  'tenureDays',
-  'categoryBreadth',
-  'avgDwellSeconds',
-  'appShare',
-  'storeShare',
-];
+/** What clusters buyers: RFM and behavior (not average order value: it is M / F). Constant features are
+ * dropped by the scaling. */
+export const BUYER_FEATURES: readonly FeatureName[] = FEATURES.filter((f) => f !== 'averageOrderValue');
 
 const RFM_FEATURES: readonly FeatureName[] = ['recencyDays', 'frequency', 'monetary'];
 

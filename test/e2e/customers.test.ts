@@ -2,17 +2,13 @@
 // any of its identifiers, counts the anonymous browsing too, shows personal traits masked (revealed to
 // admins only), and an unmerge gives back the two separate profiles.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { customerIdOf } from '../../lib/identity/graph.js';
+import { callApi, waitForCustomer } from '../support/stackApi.js';
 
 const url = (path: string) => `${inject('httpUrl')}${path}`;
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-async function get(path: string, key = inject('readKey')) {
-  const res = await fetch(url(path), { headers: bearer(key) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const get = (path: string, key = inject('readKey')) => callApi(path, { key });
 
 type Profile = {
   customerId: string;
@@ -21,23 +17,6 @@ type Profile = {
 };
 const aggregatesOf = (body: Record<string, unknown>) =>
   (body.profile as { aggregates: Record<string, unknown> }).aggregates;
-
-/** Polls a customer until `ready` holds (the pipeline is asynchronous), failing after a bound. */
-async function waitForCustomer(
-  id: string,
-  ready: (p: Profile) => boolean,
-  timeoutMs = 60_000,
-): Promise<Profile> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const res = await get(`/v1/customers/${encodeURIComponent(id)}`);
-    last = res.body;
-    if (res.status === 200 && ready(res.body as unknown as Profile)) return res.body as unknown as Profile;
-    await sleep(500);
-  }
-  throw new Error(`customer ${id} not ready within ${timeoutMs} ms; last answer: ${JSON.stringify(last)}`);
-}
 
 describe('customer API', () => {
   it('stitches, merges, masks, reveals to admins, and unmerges', async () => {
@@ -83,7 +62,7 @@ describe('customer API', () => {
     expect(res.status).toBe(200);
 
     // The anonymous product view counts for the customer once the identify stitched the two.
-    const merged = await waitForCustomer(
+    const merged = await waitForCustomer<Profile>(
       user,
       (p) => p.profile.orders === 1 && p.profile.aggregates.productViews === 1,
     );
@@ -132,19 +111,16 @@ describe('customer API', () => {
     expect(merge?.edges.map((e) => e.messageId)).toContain(`${run}-3`);
 
     // Undo the stitch: the browsing goes back to the anonymous visitor.
-    const denied = await fetch(url(`/v1/customers/${user}/unmerge`), {
-      method: 'POST',
-      headers: { ...bearer(inject('readKey')), 'content-type': 'application/json' },
-      body: JSON.stringify({ mergeId: merge?.id }),
-    });
-    expect(denied.status).toBe(403);
-    const undone = await fetch(url(`/v1/customers/${user}/unmerge`), {
-      method: 'POST',
-      headers: { ...bearer(inject('adminKey')), 'content-type': 'application/json' },
-      body: JSON.stringify({ mergeId: merge?.id }),
-    });
+    const unmerge = (key: string) =>
+      callApi<{ customers: string[] }>(`/v1/customers/${user}/unmerge`, {
+        method: 'POST',
+        key,
+        body: { mergeId: merge?.id },
+      });
+    expect((await unmerge(inject('readKey'))).status).toBe(403);
+    const undone = await unmerge(inject('adminKey'));
     expect(undone.status).toBe(200);
-    expect(((await undone.json()) as { customers: string[] }).customers.sort()).toEqual(
+    expect(undone.body.customers.sort()).toEqual(
       [customerIdOf(`anon:${anon}`), customerIdOf(`user:${user}`)].sort(),
     );
     const visitor = await get(`/v1/customers/${anon}`);

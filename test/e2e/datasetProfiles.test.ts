@@ -12,6 +12,7 @@ import { createSqs } from '../../lib/aws/clients.js';
 import { datasetPath, datasetsAvailable, demoEvents } from '../../lib/datasets/index.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
 import { testConfig } from '../support/provided.js';
+import { callApi, waitForRun } from '../support/stackApi.js';
 
 interface Expected {
   orders: number;
@@ -307,29 +308,10 @@ async function retailRfm(
   return out;
 }
 
-async function api(path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
-  const res = await fetch(`${inject('httpUrl')}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${init.key ?? inject('readKey')}`, 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 interface Member {
   customerId: string;
   segment: string;
   rfm?: { recencyDays: number; frequency: number; monetary: number; r: number; f: number; m: number };
-}
-
-async function completed(runId: string): Promise<{ status: string; summary?: { buyers: number } }> {
-  let run: { status: string; summary?: { buyers: number } } = { status: 'queued' };
-  for (const deadline = Date.now() + 300_000; run.status !== 'completed' && run.status !== 'failed'; ) {
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status}`);
-    await sleep(2_000);
-    run = (await api(`/v1/segmentation/runs/${runId}`)).body.run as typeof run;
-  }
-  return run;
 }
 
 /** Every member of every segment of the published run, through the paginated API. */
@@ -338,7 +320,7 @@ async function allMembers(segmentIds: readonly string[]): Promise<Map<string, Me
   for (const id of segmentIds) {
     let cursor: string | undefined;
     do {
-      const page = (await api(`/v1/segments/${id}/members?limit=500${cursor ? `&cursor=${cursor}` : ''}`))
+      const page = (await callApi(`/v1/segments/${id}/members?limit=500${cursor ? `&cursor=${cursor}` : ''}`))
         .body as { members: Member[]; nextCursor?: string };
       for (const m of page.members) members.set(m.customerId, m);
       cursor = page.nextCursor;
@@ -351,17 +333,17 @@ describe.skipIf(!datasetsAvailable())('nightly segmentation of the replayed data
   it('gives every Online Retail customer the R, F and M computed from the raw file', async () => {
     const asOf = '2011-12-10T00:00:00.000Z';
     const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);
-    const started = await api('/v1/segmentation/runs', {
+    const started = await callApi('/v1/segmentation/runs', {
       method: 'POST',
       key: inject('adminKey'),
       body: { asOf: '2011-12-10', publish: true },
     });
     expect(started.status).toBe(202);
     const runId = (started.body.run as { runId: string }).runId;
-    const run = await completed(runId);
+    const run = await waitForRun(runId);
     expect(run.status).toBe('completed');
 
-    const segments = (await api('/v1/segments')).body as {
+    const segments = (await callApi('/v1/segments')).body as {
       runId: string;
       segments: { id: string; size: number }[];
     };
@@ -382,7 +364,7 @@ describe.skipIf(!datasetsAvailable())('nightly segmentation of the replayed data
     expect(run.summary?.buyers).toBeGreaterThanOrEqual(expected.size);
 
     // The assignment is on the profile, found by any identifier.
-    const profile = await api('/v1/customers/17850');
+    const profile = await callApi('/v1/customers/17850');
     const segment = profile.body.segment as Member & { runId: string };
     expect(segment.runId).toBe(runId);
     expect(segment.rfm).toMatchObject({ frequency: expected.get('17850')?.frequency });

@@ -16,6 +16,7 @@ import { projectRoot } from '../../lib/projectRoot.js';
 import { queueDepth } from '../support/archiveQueues.js';
 import { archivedWithPrefix } from '../support/archiveWait.js';
 import { testConfig } from '../support/provided.js';
+import { callApi, waitForCustomer } from '../support/stackApi.js';
 
 const config = testConfig();
 const s3 = createS3(config);
@@ -45,29 +46,7 @@ type Profile = {
   profile: { orders: number; revenue: number; traits: Record<string, unknown> } & Record<string, unknown>;
 };
 
-async function customer(id: string): Promise<{ status: number; body: Profile }> {
-  const res = await fetch(url(`/v1/customers/${encodeURIComponent(id)}`), {
-    headers: { authorization: `Bearer ${inject('readKey')}` },
-  });
-  return { status: res.status, body: (await res.json()) as Profile };
-}
-
-/** Polls a customer until `ready` holds (the pipeline is asynchronous), failing after a bound. */
-async function waitForCustomer(
-  id: string,
-  ready: (p: Profile) => boolean,
-  timeoutMs = 60_000,
-): Promise<Profile> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const res = await customer(id);
-    last = res.body;
-    if (res.status === 200 && ready(res.body)) return res.body;
-    await sleep(500);
-  }
-  throw new Error(`customer ${id} not ready within ${timeoutMs} ms; last answer: ${JSON.stringify(last)}`);
-}
+const customer = (id: string) => callApi<Profile>(`/v1/customers/${encodeURIComponent(id)}`);
 
 async function archiveKeys(): Promise<number> {
   let n = 0;
@@ -142,7 +121,7 @@ describe('POST /v1/imports', () => {
 
     // o1: 20×2 + 4.25×2 = 48.5; o2: 15.5; o4: 30 (refunded in full).
     const expected = { orders: 3, revenue: 94, refunds: 30, netRevenue: 64 };
-    const profile = await waitForCustomer(jane, (p) => p.profile.orders === 3);
+    const profile = await waitForCustomer<Profile>(jane, (p) => p.profile.orders === 3);
     expect(profile.profile).toMatchObject(expected);
     expect(profile.profile.traits).toMatchObject({
       email: 'j***@example.com',
@@ -151,7 +130,7 @@ describe('POST /v1/imports', () => {
     });
     expect(profile.profile.traits.firstName).not.toBe('Jane');
     // Bob has no customer id: his e-mail ties his order to him.
-    const bob = await waitForCustomer(bobEmail, (p) => p.profile.orders === 1);
+    const bob = await waitForCustomer<Profile>(bobEmail, (p) => p.profile.orders === 1);
     expect(bob.profile).toMatchObject({
       orders: 1,
       revenue: 12,
@@ -222,7 +201,7 @@ describe('the S3 drop', () => {
     const left = await s3.send(new ListObjectsV2Command({ Bucket: config.buckets.archive, Prefix: key }));
     expect(left.Contents ?? []).toEqual([]);
     // A: 9.99×3 + 0.03 = 30; B: 100.
-    const profile = await waitForCustomer(user, (p) => p.profile.orders === 2);
+    const profile = await waitForCustomer<Profile>(user, (p) => p.profile.orders === 2);
     expect(profile.profile).toMatchObject({
       orders: 2,
       revenue: 130,
@@ -281,7 +260,7 @@ describe('npm run import', () => {
     expect(ok.stdout).toContain('Imported customers from customers.csv: 5 rows in 3 requests');
     expect(ok.stdout).toContain('events 4, accepted 4, rejected 0 (quarantined), rows skipped 1, errors 1');
     expect(ok.stdout).toMatch(/row 3 {2}user_id {2}required: /);
-    await waitForCustomer(`d-${run}`, (p) => p.profile.traits.plan === 'bronze');
+    await waitForCustomer<Profile>(`d-${run}`, (p) => p.profile.traits.plan === 'bronze');
 
     // Orders: an order's lines far apart and chunks of 2 rows; it still counts whole, once.
     const orders = join(dir, 'orders.ndjson');
@@ -294,7 +273,7 @@ describe('npm run import', () => {
     const ordered = await cli(orders, '--type', 'orders', '--chunk-rows', '2');
     expect(ordered.code).toBe(0);
     expect(ordered.stdout).toContain('events 3, accepted 3');
-    const a = await waitForCustomer(`a-${run}`, (p) => p.profile.orders === 3);
+    const a = await waitForCustomer<Profile>(`a-${run}`, (p) => p.profile.orders === 3);
     expect(a.profile.revenue).toBe(18.5);
 
     const bad = join(dir, 'bad.csv');

@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { createS3 } from '../../lib/aws/clients.js';
 import { QuarantineReport } from '../../lib/quarantine/report.js';
 import { testConfig } from '../support/provided.js';
+import { callApi, waitForRun } from '../support/stackApi.js';
 
 const admin = () => ({ authorization: `Bearer ${inject('adminKey')}` });
 
@@ -111,19 +112,9 @@ describe('scheduled segmentation', () => {
     const second = await invokeSchedule('segmentationSchedule', { asOf: '2011-06-01' });
     expect(first.runId).toBe('seg_20110601T000000Z_nightly');
     expect(second.runId).toBe(first.runId);
-    const read = { authorization: `Bearer ${inject('readKey')}` };
-    let run: { status: string; requestedBy?: string; publish?: boolean } = { status: 'queued' };
-    for (const deadline = Date.now() + 120_000; run.status !== 'completed' && run.status !== 'failed'; ) {
-      if (Date.now() > deadline) throw new Error(`run ${String(first.runId)} still ${run.status}`);
-      await new Promise((r) => setTimeout(r, 1_000));
-      const res = await fetch(`${inject('httpUrl')}/v1/segmentation/runs/${String(first.runId)}`, {
-        headers: read,
-      });
-      run = ((await res.json()) as { run: typeof run }).run;
-    }
+    const run = await waitForRun(String(first.runId), 120_000);
     expect(run).toMatchObject({ status: 'completed', requestedBy: 'schedule', publish: true });
-    const list = await fetch(`${inject('httpUrl')}/v1/segmentation/runs`, { headers: read });
-    const runs = ((await list.json()) as { runs: { runId: string }[] }).runs;
+    const { runs } = (await callApi<{ runs: { runId: string }[] }>('/v1/segmentation/runs')).body;
     expect(runs.filter((r) => r.runId === first.runId)).toHaveLength(1);
   });
 });
