@@ -2,6 +2,7 @@
 // that fails, is reported as a failed record, so SQS retries it and finally moves it to the DLQ.
 import type { QueueRecord } from '../queue/record.js';
 import { RunRequest } from './model.js';
+import { failureDetails } from './ports.js';
 import { executeRun, type RunDeps } from './run.js';
 
 export async function runQueuedRequests(
@@ -23,7 +24,7 @@ export async function runQueuedRequests(
       const run = await executeRun(request, deps);
       runs.push(`${run.runId}:${run.status}`);
     } catch (error) {
-      deps.log.error('segmentation run failed', { runId: request.runId, error: String(error) });
+      deps.log.error('segmentation run failed', { runId: request.runId, ...failureDetails(error) });
       failedRecordIds.push(record.id);
     }
   }

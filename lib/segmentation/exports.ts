@@ -79,7 +79,12 @@ export class RunFilesBuilder {
   files(): RunFile[] {
     const header = Buffer.from(`${CSV_COLUMNS.join(',')}\n`);
     return [
-      { name: 'assignments.ndjson.gz', body: Buffer.concat(this.all), contentType: 'application/gzip' },
+      {
+        name: 'assignments.ndjson.gz',
+        // No chunk (a run over no customer) is still one gzip member: zero bytes are not a gzip file.
+        body: this.all.length === 0 ? gzipSync(Buffer.alloc(0)) : Buffer.concat(this.all),
+        contentType: 'application/gzip',
+      },
       ...SEGMENT_IDS.flatMap((segment) => [
         {
           name: `members/${segment}.ndjson`,

@@ -16,6 +16,7 @@ import { objectTime } from '../profiles/consume.js';
 import { type CustomerAggregates, mergePartials } from '../profiles/merge.js';
 import { emptyPartial, type PartialProfile } from '../profiles/partial.js';
 import { applyObject } from '../profiles/reduce.js';
+import { ObjectError } from './ports.js';
 
 export interface ArchiveSource {
   /** The archive's object keys, in ascending key order. */
@@ -82,7 +83,10 @@ async function* prefetched(
 ): AsyncGenerator<{ key: string; records: ArchiveRecord[] }> {
   const queue: { key: string; records: Promise<ArchiveRecord[]> }[] = [];
   for await (const key of archive.keys()) {
-    const records = archive.records(key);
+    // The key goes with any failure, into the run's error and the log.
+    const records = archive.records(key).catch((error: unknown) => {
+      throw new ObjectError(key, error);
+    });
     records.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
     queue.push({ key, records });
     if (queue.length > depth) {

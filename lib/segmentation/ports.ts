@@ -35,7 +35,10 @@ export interface RunFiles {
    * segment, the members as NDJSON (API) and CSV (export); `finish` returns the run's prefix.
    */
   assignmentWriter(runId: string): AssignmentWriter;
-  /** customerId -> segment of a past run, for transitions; undefined if the run wrote none. */
+  /**
+   * customerId -> segment of a past run, for transitions; undefined if the run wrote none. Throws
+   * DamagedObjectError if the file does not decode.
+   */
   segmentsOf(runId: string): Promise<Map<string, SegmentId> | undefined>;
   membersPage(
     runId: string,
@@ -48,6 +51,40 @@ export interface RunFiles {
 export interface AssignmentWriter {
   add(chunk: readonly Assignment[]): void;
   finish(): Promise<string>;
+}
+
+/** A stored object that could not be read or decoded; its key goes into the run's error and the log. */
+export class ObjectError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`${key}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ObjectError';
+  }
+}
+
+/**
+ * An object that exists but does not decode (truncated, not gzip, rows of another shape): unlike an
+ * outage, retrying will not help, so a reader that can do without it (transitions) goes on without it.
+ */
+export class DamagedObjectError extends ObjectError {
+  constructor(key: string, cause: unknown) {
+    super(key, cause);
+    this.name = 'DamagedObjectError';
+  }
+}
+
+/** What the log needs of a failure: the message, the stack (with the cause's) and the object key. */
+export function failureDetails(error: unknown): { error: string; stack?: string; objectKey?: string } {
+  if (!(error instanceof Error)) return { error: String(error) };
+  const cause =
+    error.cause instanceof Error ? `\ncaused by: ${error.cause.stack ?? error.cause.message}` : '';
+  return {
+    error: error.message,
+    stack: `${error.stack ?? error.message}${cause}`,
+    ...(error instanceof ObjectError ? { objectKey: error.key } : {}),
+  };
 }
 
 export interface ChangePublisher {

@@ -5,9 +5,16 @@ import type { Logger } from '../log.js';
 import { featuresOf } from './features.js';
 import { type HistoryDeps, historyAsOf } from './history.js';
 import type { RunRecord, RunRequest, RunSummary } from './model.js';
-import type { ChangePublisher, RunFiles, RunStore } from './ports.js';
+import {
+  type ChangePublisher,
+  DamagedObjectError,
+  failureDetails,
+  type RunFiles,
+  type RunStore,
+} from './ports.js';
 import { populationReport, type RunReport, segmentReports } from './report.js';
 import { segmentCustomers } from './segment.js';
+import type { SegmentId } from './segments.js';
 import { TransitionCounter } from './transitions.js';
 
 export interface RunDeps {
@@ -104,7 +111,7 @@ async function compute(
   const previous = (await deps.runs.listRuns()).find(
     (r) => r.status === 'completed' && r.asOf < run.asOf && r.runId !== run.runId,
   );
-  const previousSegments = previous ? await deps.files.segmentsOf(previous.runId) : undefined;
+  const previousSegments = previous ? await segmentsOfPrevious(previous.runId, deps) : undefined;
   const diff =
     previous && previousSegments ? new TransitionCounter(previous.runId, previousSegments) : undefined;
   let live: TransitionCounter | undefined;
@@ -181,8 +188,30 @@ async function claim(run: RunRecord, deps: RunDeps): Promise<TransitionCounter |
   const before = run.publishedOver ?? '';
   await deps.runs.putRun(run);
   if (!(await deps.runs.claimPublished(run.runId, run.asOf))) return undefined;
-  const previous = before && before !== run.runId ? await deps.files.segmentsOf(before) : undefined;
+  const previous = before && before !== run.runId ? await segmentsOfPrevious(before, deps) : undefined;
   return new TransitionCounter(before, previous ?? new Map());
+}
+
+/**
+ * The segments of a previous run, or undefined if its file is damaged: one bad object must not stop every
+ * later run. The report then has no transitions, and a live run publishes every customer as an entry (as
+ * the first live run does); consumers key on (runId, customerId), so that is safe to act on. An outage is
+ * not damage: it fails the run, which is retried.
+ */
+async function segmentsOfPrevious(
+  previousRunId: string,
+  deps: RunDeps,
+): Promise<Map<string, SegmentId> | undefined> {
+  try {
+    return await deps.files.segmentsOf(previousRunId);
+  } catch (error) {
+    if (!(error instanceof DamagedObjectError)) throw error;
+    deps.log.warn('previous run unreadable: transitions skipped', {
+      previousRunId,
+      ...failureDetails(error),
+    });
+    return undefined;
+  }
 }
 
 const round3 = (x: number | undefined): number | null =>

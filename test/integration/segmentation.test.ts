@@ -5,7 +5,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -13,12 +20,13 @@ import { identityTable } from '../../lib/adapters/dynamodb/identityTable.js';
 import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
-import { createDynamoDb, createS3, createSqs } from '../../lib/aws/clients.js';
+import { createDynamoDb, createDynamoDbClient, createS3, createSqs } from '../../lib/aws/clients.js';
 import { customerIdOf, identityRules } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { applyArchiveObject } from '../../lib/profiles/consume.js';
 import { projectRoot } from '../../lib/projectRoot.js';
 import { runDepsFor } from '../../lib/runtime.js';
+import { runQueuedRequests } from '../../lib/segmentation/consume.js';
 import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
@@ -355,5 +363,118 @@ describe('a live segmentation run', () => {
     const report = await deps.files.getReport(run.runId);
     expect(report?.transitions?.previousRunId).toBe(before);
     expect(changes).toHaveLength(report?.transitions?.moved ?? -1);
+  });
+});
+
+describe('runs after an empty or damaged run', () => {
+  // Its own bucket (an empty archive) and segments table: the runs, the published pointer and the archive
+  // here are this block's alone, as on a fresh deployment.
+  const fresh = `precis-it-seg-fresh-${tag}`;
+  const freshConfig = testConfig({
+    PRECIS_BUCKET_ARCHIVE: fresh,
+    PRECIS_TABLE_SEGMENTS: fresh,
+    PRECIS_QUEUE_SEGMENT_CHANGES: changesQueue,
+  });
+  const raw = createDynamoDbClient(freshConfig);
+  const logged = recordingLogger();
+  const freshDeps = { ...runDepsFor(freshConfig, { dynamodb: dynamo, s3, sqs }), log: logged.log };
+  const assignmentsKey = (runId: string) => `segmentation/${runId}/assignments.ndjson.gz`;
+
+  beforeAll(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: fresh }));
+    await raw.send(
+      new CreateTableCommand({
+        TableName: fresh,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await raw.send(new DeleteTableCommand({ TableName: fresh })).catch(() => {});
+    raw.destroy();
+  });
+
+  const archiveOrder = async (userId: string, at: string) => {
+    const e = order(userId, Date.parse(at), 42);
+    const key = archiveObjectKey(at.slice(0, 10), Date.parse(at), `it-${newId('w').slice(2, 10)}`);
+    await archiveBucket(s3, fresh).put(key, encodeArchiveObject([toArchiveRecord(e, at)]));
+  };
+
+  it('writes a valid empty assignments file for a run over no customer, and the next runs complete', async () => {
+    const empty = await executeRun(request('2011-12-10', true), freshDeps);
+    expect(empty).toMatchObject({ status: 'completed', published: true });
+    expect(empty.summary?.customers).toBe(0);
+    const object = await s3.send(new GetObjectCommand({ Bucket: fresh, Key: assignmentsKey(empty.runId) }));
+    expect(gunzipSync(await (object.Body?.transformToByteArray() ?? new Uint8Array())).length).toBe(0);
+
+    await archiveOrder(`seg-${tag}-first`, '2011-12-10T09:00:00.000Z');
+    // A back-test diffs against the empty run; a live run claims over it.
+    const backTest = await executeRun(request('2011-12-11', false), freshDeps);
+    expect(backTest.status).toBe('completed');
+    expect((await freshDeps.files.getReport(backTest.runId))?.transitions).toMatchObject({
+      previousRunId: empty.runId,
+      moved: 1,
+    });
+    const live = await executeRun(request('2011-12-11', true), freshDeps);
+    expect(live).toMatchObject({ status: 'completed', published: true });
+    expect(live.summary?.customers).toBe(1);
+    const changes = (await receiveChanges()).flatMap((m) => m.changes);
+    expect(changes).toEqual([expect.objectContaining({ from: null, to: expect.any(String) })]);
+  });
+
+  it('completes a run whose previous run is damaged, without transitions, and logs the key and stack', async () => {
+    const previous = await executeRun(request('2011-12-12', true), freshDeps);
+    expect(previous.status).toBe('completed');
+    await receiveChanges();
+    for (const body of [Buffer.alloc(0), Buffer.from('not gzip at all'), gzipSync('{"customerId":')]) {
+      await s3.send(new PutObjectCommand({ Bucket: fresh, Key: assignmentsKey(previous.runId), Body: body }));
+      logged.entries.length = 0;
+      const backTest = await executeRun(request('2011-12-13', false), freshDeps);
+      expect(backTest.status).toBe('completed');
+      expect((await freshDeps.files.getReport(backTest.runId))?.transitions).toBeNull();
+      const warning = logged.entries.find((e) => e.level === 'warn');
+      expect(warning?.message).toMatch(/previous run/);
+      expect(warning?.extra[0]).toMatchObject({
+        previousRunId: previous.runId,
+        objectKey: assignmentsKey(previous.runId),
+        stack: expect.stringContaining('Error'),
+      });
+    }
+    // A live run over the damaged published run: every customer is published as an entry.
+    const live = await executeRun(request('2011-12-13', true), freshDeps);
+    expect(live).toMatchObject({ status: 'completed', published: true });
+    const changes = (await receiveChanges()).flatMap((m) => m.changes);
+    expect(changes).toEqual([expect.objectContaining({ from: null })]);
+  });
+
+  it('records the object key on a run that fails reading the archive, and logs the stack', async () => {
+    const key = archiveObjectKey('2011-12-14', Date.parse('2011-12-14T00:00:00Z'), 'it-damaged');
+    await s3.send(new PutObjectCommand({ Bucket: fresh, Key: key, Body: Buffer.from('not gzip') }));
+    try {
+      const req = request('2011-12-15', false);
+      const records = [{ id: 'm1', body: JSON.stringify(req) }];
+      logged.entries.length = 0;
+      const out = await runQueuedRequests(records, freshDeps);
+      expect(out.failedRecordIds).toEqual(['m1']);
+      const failed = await freshDeps.runs.getRun(req.runId);
+      expect(failed?.status).toBe('failed');
+      expect(failed?.error).toContain(key);
+      const error = logged.entries.find((e) => e.level === 'error');
+      expect(error?.extra[0]).toMatchObject({
+        runId: req.runId,
+        objectKey: key,
+        stack: expect.stringContaining('Error'),
+      });
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: fresh, Key: key }));
+    }
   });
 });

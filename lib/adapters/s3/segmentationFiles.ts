@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RunFilesBuilder } from '../../segmentation/exports.js';
 import { Assignment } from '../../segmentation/model.js';
-import type { MembersPage, RunFiles } from '../../segmentation/ports.js';
+import { DamagedObjectError, type MembersPage, type RunFiles } from '../../segmentation/ports.js';
 import type { RunReport } from '../../segmentation/report.js';
 import type { SegmentId } from '../../segmentation/segments.js';
 
@@ -19,6 +19,15 @@ const PAGE_READ_BYTES = 64 * 1024;
 
 function isMissing(error: unknown): boolean {
   return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
+}
+
+/** Decoding errors (gzip, JSON, schema) of an object that was read: damage, named by its key. */
+function decoded<T>(key: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw new DamagedObjectError(key, error);
+  }
 }
 
 export function segmentationFiles(client: S3Client, bucket: string): RunFiles {
@@ -61,8 +70,11 @@ export function segmentationFiles(client: S3Client, bucket: string): RunFiles {
     },
 
     async getReport(runId) {
-      const body = await read(`${prefixOf(runId)}report.json`);
-      return body ? (JSON.parse(Buffer.from(body).toString('utf8')) as RunReport) : undefined;
+      const key = `${prefixOf(runId)}report.json`;
+      const body = await read(key);
+      return body
+        ? decoded(key, () => JSON.parse(Buffer.from(body).toString('utf8')) as RunReport)
+        : undefined;
     },
 
     assignmentWriter(runId) {
@@ -79,21 +91,24 @@ export function segmentationFiles(client: S3Client, bucket: string): RunFiles {
     },
 
     async segmentsOf(runId) {
-      const body = await read(`${prefixOf(runId)}assignments.ndjson.gz`);
+      const key = `${prefixOf(runId)}assignments.ndjson.gz`;
+      const body = await read(key);
       if (!body) return undefined;
-      // Line by line out of the Buffer: a million lines as one string would pass V8's string limit.
-      const text = gunzipSync(body);
-      const segments = new Map<string, SegmentId>();
-      for (let start = 0; start < text.length; ) {
-        const newline = text.indexOf(10, start);
-        const end = newline === -1 ? text.length : newline;
-        if (end > start) {
-          const row = SegmentOfRow.parse(JSON.parse(text.toString('utf8', start, end)));
-          segments.set(row.customerId, row.segment);
+      return decoded(key, () => {
+        // Line by line out of the Buffer: a million lines as one string would pass V8's string limit.
+        const text = gunzipSync(body);
+        const segments = new Map<string, SegmentId>();
+        for (let start = 0; start < text.length; ) {
+          const newline = text.indexOf(10, start);
+          const end = newline === -1 ? text.length : newline;
+          if (end > start) {
+            const row = SegmentOfRow.parse(JSON.parse(text.toString('utf8', start, end)));
+            segments.set(row.customerId, row.segment);
+          }
+          start = end + 1;
         }
-        start = end + 1;
-      }
-      return segments;
+        return segments;
+      });
     },
 
     async membersPage(runId, segment, cursor, limit): Promise<MembersPage> {
