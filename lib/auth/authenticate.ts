@@ -1,8 +1,10 @@
 // Resolves the credentials of a request to an API key: HTTP Basic with the key as user name (as
 // Segment's write keys), a Bearer token, or — for ingestion only, as Segment allows — `writeKey` in the
-// body. Lookups are cached briefly per container, so a revocation takes effect within the cache TTL.
+// body. Lookups are cached briefly per container (least recently used keys forgotten first), so a
+// revocation takes effect within the cache TTL.
 import { forbidden, unauthorized } from '../errors.js';
 import { type ApiKeyRecord, type ApiKeyStore, allows, hashKey, type Role } from './apiKeys.js';
+import { LruCache } from './lruCache.js';
 
 export interface Credentials {
   readonly authorization?: string | undefined;
@@ -28,18 +30,30 @@ export interface Authenticator {
   authenticate(credentials: Credentials, required: Role): Promise<ApiKeyRecord>;
 }
 
+/** Keys remembered per container, known and unknown each: far more than a deployment has. */
+const CACHE_ENTRIES = 1_000;
+
 export function authenticator(
   store: Pick<ApiKeyStore, 'findByHash'>,
   cacheMs: number,
   now = Date.now,
 ): Authenticator {
-  const cache = new Map<string, { record: ApiKeyRecord | undefined; until: number }>();
-  const lookup = async (keyHash: string) => {
-    const hit = cache.get(keyHash);
+  // Unknown keys have a cache of their own, so a caller trying many keys cannot evict the known ones
+  // (and make every legitimate request hit the table); both forget the least recently used first.
+  const known = new LruCache<string, { record: ApiKeyRecord; until: number }>(CACHE_ENTRIES);
+  const unknown = new LruCache<string, number>(CACHE_ENTRIES);
+  const lookup = async (keyHash: string): Promise<ApiKeyRecord | undefined> => {
+    const hit = known.get(keyHash);
     if (hit && hit.until > now()) return hit.record;
+    if ((unknown.get(keyHash) ?? 0) > now()) return undefined;
     const record = await store.findByHash(keyHash);
-    if (cache.size > 1000) cache.clear();
-    cache.set(keyHash, { record, until: now() + cacheMs });
+    if (record) {
+      known.set(keyHash, { record, until: now() + cacheMs });
+      unknown.delete(keyHash);
+    } else {
+      unknown.set(keyHash, now() + cacheMs);
+      known.delete(keyHash);
+    }
     return record;
   };
   return {

@@ -10,6 +10,7 @@ import {
   hashKey,
 } from '../../lib/auth/apiKeys.js';
 import { authenticator, keyFromCredentials } from '../../lib/auth/authenticate.js';
+import { LruCache } from '../../lib/auth/lruCache.js';
 import { HttpError } from '../../lib/errors.js';
 
 const basic = (userPass: string, scheme = 'Basic') => `${scheme} ${Buffer.from(userPass).toString('base64')}`;
@@ -186,6 +187,81 @@ describe('authenticator', () => {
     await auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write');
     await auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write');
     expect(store.lookups).toBe(2);
+  });
+});
+
+describe('authenticator cache', () => {
+  /** `n` write keys in one store, with an authenticator over it. */
+  async function keys(n: number) {
+    const store = new MemoryKeyStore();
+    const time = clock();
+    const created = [];
+    for (let i = 0; i < n; i++) {
+      created.push(await createApiKey({ role: 'write', sourceId: `s${i}`, name: `k${i}` }, store, time.now));
+    }
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+    return {
+      store,
+      time,
+      keys: created.map((c) => c.key),
+      auth: authenticator(store, 60_000, time.now),
+      bearer,
+    };
+  }
+
+  it('forgets the least recently used key when full, not every key', async () => {
+    const { store, auth, keys: k, bearer } = await keys(1_002);
+    for (const key of k.slice(0, 1_000)) await auth.authenticate(bearer(key), 'write');
+    await auth.authenticate(bearer(k[0] ?? ''), 'write'); // now the most recently used
+    await auth.authenticate(bearer(k[1_000] ?? ''), 'write');
+    await auth.authenticate(bearer(k[1_001] ?? ''), 'write');
+    expect(store.lookups).toBe(1_002);
+    // k[1] and k[2] were the least recently used: gone. k[0] and k[3..] are still served from the cache.
+    for (const i of [0, 3, 500, 999, 1_000, 1_001]) await auth.authenticate(bearer(k[i] ?? ''), 'write');
+    expect(store.lookups).toBe(1_002);
+    await auth.authenticate(bearer(k[1] ?? ''), 'write');
+    expect(store.lookups).toBe(1_003);
+  });
+
+  it('never lets unknown keys evict known ones, and bounds what it remembers of them', async () => {
+    const { store, auth, keys: k, bearer } = await keys(2);
+    for (const key of k) await auth.authenticate(bearer(key), 'write');
+    for (let i = 0; i < 5_000; i++) {
+      const error = await rejectionOf(auth.authenticate(bearer(`wk_guess_${i}`), 'write'));
+      expect(error.status).toBe(401);
+    }
+    const before = store.lookups;
+    for (const key of k) await auth.authenticate(bearer(key), 'write');
+    expect(store.lookups).toBe(before);
+    // A recent unknown key is remembered (no second lookup within the TTL); the oldest was forgotten.
+    await rejectionOf(auth.authenticate(bearer('wk_guess_4999'), 'write'));
+    expect(store.lookups).toBe(before);
+    await rejectionOf(auth.authenticate(bearer('wk_guess_0'), 'write'));
+    expect(store.lookups).toBe(before + 1);
+  });
+
+  it('sees a key created after it was tried once the negative entry expires', async () => {
+    const { store, time, auth, bearer } = await keys(0);
+    const secret = 'made-later';
+    await rejectionOf(auth.authenticate(bearer(`wk_${secret}`), 'write'));
+    await createApiKey({ role: 'write', sourceId: 'late', name: 'late' }, store, time.now, secret);
+    time.advance(60_001);
+    expect((await auth.authenticate(bearer(`wk_${secret}`), 'write')).sourceId).toBe('late');
+  });
+});
+
+describe('LruCache', () => {
+  it('keeps at most its capacity, dropping the least recently read or written entry', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3);
+    expect([cache.get('a'), cache.get('b'), cache.get('c'), cache.size]).toEqual([1, undefined, 3, 2]);
+    cache.set('a', 10);
+    cache.set('d', 4);
+    expect([cache.get('a'), cache.get('c'), cache.get('d')]).toEqual([10, undefined, 4]);
+    expect(() => new LruCache(0)).toThrow(RangeError);
   });
 });
 
