@@ -1,6 +1,6 @@
 // Creates the tables, queues and buckets of serverless.yml's resources on the emulators. Idempotent.
-// Properties the emulators do not implement (TTL, SSE, point-in-time recovery) are skipped: they
-// change nothing a local run can observe.
+// Queues get every attribute the stack deploys. Table properties the emulator does not implement (TTL,
+// SSE, point-in-time recovery) are skipped: they change nothing a local run can observe.
 import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -71,11 +71,34 @@ async function createTable(client: DynamoDBClient, p: Record<string, unknown>): 
   return name;
 }
 
+/**
+ * Every property of AWS::SQS::Queue that is a queue attribute, so that a laptop's queues behave as the
+ * deployed ones (a visibility timeout shorter than the consumer's timeout sends slow batches to the DLQ).
+ */
+const QUEUE_ATTRIBUTES = new Set([
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'DelaySeconds',
+  'FifoQueue',
+  'FifoThroughputLimit',
+  'KmsDataKeyReusePeriodSeconds',
+  'KmsMasterKeyId',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'RedriveAllowPolicy',
+  'RedrivePolicy',
+  'SqsManagedSseEnabled',
+  'VisibilityTimeout',
+]);
+/** Properties that are not attributes: the name, and tags (meaningless on an emulator). */
+const QUEUE_OTHER = new Set(['QueueName', 'Tags']);
+
 /** Queues referenced by another queue's RedrivePolicy are created first (the emulator checks them). */
 async function createQueues(def: ServiceDefinition, client: SQSClient, region: string) {
   const queues = resourcesOfType(def, 'AWS::SQS::Queue');
   const nameOf = new Map(queues.map(([id, r]) => [id, String(r.Properties.QueueName)]));
-  const arnOf = (id: string) => `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${nameOf.get(id)}`;
+  const resolve = intrinsics(nameOf, region);
   const isTarget = (id: string) =>
     queues.some(
       ([, r]) =>
@@ -84,31 +107,55 @@ async function createQueues(def: ServiceDefinition, client: SQSClient, region: s
   const ordered = [...queues].sort(([a], [b]) => Number(isTarget(b)) - Number(isTarget(a)));
   const urls: Record<string, string> = {};
   for (const [id, r] of ordered) {
-    const p = r.Properties;
-    const attributes: Record<string, string> = {};
-    for (const key of [
-      'VisibilityTimeout',
-      'MessageRetentionPeriod',
-      'DelaySeconds',
-      'ReceiveMessageWaitTimeSeconds',
-    ]) {
-      if (p[key] !== undefined) attributes[key] = String(p[key]);
-    }
-    const redrive = p.RedrivePolicy as
-      | { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown }
-      | undefined;
-    if (redrive) {
-      const target = getAttTarget(redrive.deadLetterTargetArn);
-      if (!target) throw new Error(`queue ${id}: deadLetterTargetArn must be !GetAtt <Queue>.Arn`);
-      attributes.RedrivePolicy = JSON.stringify({
-        deadLetterTargetArn: arnOf(target),
-        maxReceiveCount: Number(redrive.maxReceiveCount),
-      });
-    }
     const out = await client.send(
-      new CreateQueueCommand({ QueueName: nameOf.get(id), Attributes: attributes }),
+      new CreateQueueCommand({
+        QueueName: nameOf.get(id),
+        Attributes: queueAttributes(id, r.Properties, resolve),
+      }),
     );
     urls[String(nameOf.get(id))] = String(out.QueueUrl);
   }
   return urls;
+}
+
+/** A queue's CloudFormation properties as SQS attributes (strings; policies as JSON). */
+function queueAttributes(
+  id: string,
+  properties: Record<string, unknown>,
+  resolve: (value: unknown) => unknown,
+): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (QUEUE_OTHER.has(key)) continue;
+    // A property added to serverless.yml must not be dropped here without anyone noticing.
+    if (!QUEUE_ATTRIBUTES.has(key))
+      throw new Error(`queue ${id}: property ${key} is not provisioned locally`);
+    const resolved = resolve(value);
+    attributes[key] = typeof resolved === 'object' ? JSON.stringify(resolved) : String(resolved);
+  }
+  return attributes;
+}
+
+/**
+ * Resolves the intrinsics a queue's properties may use, as CloudFormation would on the emulator:
+ * `!GetAtt <Queue>.Arn` and `!GetAtt <Queue>.QueueName`, inside objects and arrays too.
+ */
+function intrinsics(nameOf: ReadonlyMap<string, string>, region: string): (value: unknown) => unknown {
+  const unresolvable = (value: unknown) => new Error(`cannot resolve ${JSON.stringify(value)} locally`);
+  const getAtt = (value: unknown, [target, attribute]: unknown[]) => {
+    const name = nameOf.get(String(target));
+    if (name !== undefined && attribute === 'Arn') return `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${name}`;
+    if (name !== undefined && attribute === 'QueueName') return name;
+    throw unresolvable(value);
+  };
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value);
+    const target = (value as Record<string, unknown>)['Fn::GetAtt'];
+    if (Array.isArray(target)) return getAtt(value, target);
+    if (entries.some(([k]) => k.startsWith('Fn::') || k === 'Ref')) throw unresolvable(value);
+    return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v)]));
+  };
+  return resolve;
 }

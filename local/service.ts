@@ -40,6 +40,21 @@ export type ServiceDefinition = z.infer<typeof ServiceDefinition> & { stage: str
 
 /** Resolves serverless.yml for a stage; cached by the file's hash (osls takes a few seconds). */
 export async function loadServiceDefinition(stage: string): Promise<ServiceDefinition> {
+  return { ...ServiceDefinition.parse(await printService(stage)), stage };
+}
+
+const ServiceResources = z.object({ resources: ServiceDefinition.shape.resources });
+export type ServiceResources = z.infer<typeof ServiceResources>;
+
+/**
+ * Only the resources of a stage: a cloud stage's environment holds CloudFormation intrinsics that the
+ * local definition's schema rejects, and tests compare the local resources with the deployed ones.
+ */
+export async function loadServiceResources(stage: string): Promise<ServiceResources> {
+  return ServiceResources.parse(await printService(stage));
+}
+
+async function printService(stage: string): Promise<unknown> {
   const yaml = await readFile(join(PROJECT_ROOT, 'serverless.yml'), 'utf8');
   const hash = createHash('sha256').update(stage).update(yaml).digest('hex').slice(0, 16);
   const cacheFile = join(PROJECT_ROOT, '.local', `service-${stage}-${hash}.json`);
@@ -60,10 +75,10 @@ export async function loadServiceDefinition(stage: string): Promise<ServiceDefin
     await mkdir(dirname(cacheFile), { recursive: true });
     await writeFile(cacheFile, printed);
   }
-  return { ...ServiceDefinition.parse(JSON.parse(printed)), stage };
+  return JSON.parse(printed);
 }
 
-export function resourcesOfType(def: ServiceDefinition, type: string): [string, Resource][] {
+export function resourcesOfType(def: ServiceResources, type: string): [string, Resource][] {
   return Object.entries(def.resources.Resources).filter(([, r]) => r.Type === type);
 }
 

@@ -1,6 +1,6 @@
 // The emulators hold what serverless.yml declares (the global setup provisions them from it): tables
-// with their key schemas and GSIs, queues with their settings and redrive policies, buckets; and the
-// configuration of the stage names exactly those resources.
+// with their key schemas and GSIs, queues with the attributes the cloud stage deploys and their redrive
+// policies, buckets; and the configuration of the stage names exactly those resources.
 import { DescribeTableCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
@@ -10,8 +10,11 @@ import { provision } from '../../local/provision.js';
 import {
   getAttTarget,
   loadServiceDefinition,
+  loadServiceResources,
+  queueTriggers,
   resourcesOfType,
   type ServiceDefinition,
+  type ServiceResources,
 } from '../../local/service.js';
 import { queueAttributes } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
@@ -27,9 +30,10 @@ afterAll(() => {
 });
 
 let def: ServiceDefinition;
+let cloud: ServiceResources;
 beforeAll(async () => {
-  def = await loadServiceDefinition('local');
-});
+  [def, cloud] = await Promise.all([loadServiceDefinition('local'), loadServiceResources('prod')]);
+}, 60_000);
 
 interface DeclaredIndex {
   IndexName: string;
@@ -87,41 +91,57 @@ describe('provisioning from serverless.yml', () => {
     expect(names.sort()).toEqual(Object.values(config.tables).sort());
   });
 
-  it('creates every queue with its settings, and the redrive policy pointing at the declared DLQ', async () => {
-    const queues = resourcesOfType(def, 'AWS::SQS::Queue');
+  it('creates every queue with the attributes the cloud stage deploys, redrive policy included', async () => {
+    // The deployed stage, not the local one: a laptop's queues must behave as AWS's do (a visibility
+    // timeout shorter than the consumer's timeout sends healthy but slow batches to the DLQ).
+    const deployed = resourcesOfType(cloud, 'AWS::SQS::Queue');
+    const local = new Map(resourcesOfType(def, 'AWS::SQS::Queue'));
+    expect(deployed.length).toBeGreaterThan(0);
+    expect([...local.keys()].sort()).toEqual(deployed.map(([id]) => id).sort());
     const urlOf = async (name: string) => {
       const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
       if (!out.QueueUrl) throw new Error(`queue ${name} has no URL`);
       return out.QueueUrl;
     };
-    const nameOf = new Map(queues.map(([id, r]) => [id, String(r.Properties.QueueName)]));
+    const localName = (id: string) => String(local.get(id)?.Properties.QueueName);
     let redriven = 0;
-    for (const [id, resource] of queues) {
-      const p = resource.Properties;
-      const attributes = await queueAttributes(sqs, await urlOf(String(p.QueueName)));
-      for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds']) {
-        if (p[key] !== undefined) expect(attributes[key], `${id} ${key}`).toBe(String(p[key]));
+    for (const [id, resource] of deployed) {
+      const { QueueName: _name, RedrivePolicy: declared, ...settings } = resource.Properties;
+      const attributes = await queueAttributes(sqs, await urlOf(localName(id)));
+      expect(Object.keys(settings).length, id).toBeGreaterThan(0);
+      for (const [key, value] of Object.entries(settings)) {
+        expect(attributes[key], `${id} ${key}`).toBe(String(value));
       }
-      const declared = p.RedrivePolicy as
-        | { deadLetterTargetArn: unknown; maxReceiveCount: number }
-        | undefined;
       if (!declared) {
         expect(attributes.RedrivePolicy, `${id} has no redrive policy`).toBeUndefined();
         continue;
       }
       redriven++;
-      const dlqName = nameOf.get(getAttTarget(declared.deadLetterTargetArn) ?? '');
-      expect(dlqName, `${id} DLQ is a declared queue`).toBeDefined();
-      const dlq = await queueAttributes(sqs, await urlOf(dlqName ?? ''));
-      expect(JSON.parse(attributes.RedrivePolicy ?? '{}')).toEqual({
+      const redrive = declared as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+      const dlqId = getAttTarget(redrive.deadLetterTargetArn) ?? '';
+      expect(local.has(dlqId), `${id} DLQ is a declared queue`).toBe(true);
+      const dlq = await queueAttributes(sqs, await urlOf(localName(dlqId)));
+      expect(JSON.parse(attributes.RedrivePolicy ?? '{}'), `${id} RedrivePolicy`).toEqual({
         deadLetterTargetArn: dlq.QueueArn,
-        maxReceiveCount: declared.maxReceiveCount,
+        maxReceiveCount: redrive.maxReceiveCount,
       });
     }
     expect(redriven).toBeGreaterThan(0);
     // The ingest queue the configuration names is one of them, and it has a DLQ.
-    const ingest = queues.find(([, r]) => r.Properties.QueueName === config.queues.ingest);
-    expect(ingest?.[1].Properties.RedrivePolicy).toBeDefined();
+    const ingest = [...local.values()].find((r) => r.Properties.QueueName === config.queues.ingest);
+    expect(ingest?.Properties.RedrivePolicy).toBeDefined();
+  });
+
+  it("keeps each local queue's visibility timeout at 6x its consumer's timeout, as in the cloud", async () => {
+    const triggers = queueTriggers(def);
+    expect(triggers.length).toBeGreaterThan(0);
+    for (const trigger of triggers) {
+      const url = await sqs.send(new GetQueueUrlCommand({ QueueName: trigger.queueName }));
+      const attributes = await queueAttributes(sqs, String(url.QueueUrl));
+      expect(Number(attributes.VisibilityTimeout), trigger.queueName).toBeGreaterThanOrEqual(
+        6 * trigger.timeoutSeconds,
+      );
+    }
   });
 
   it('provisions again without error or change (the local stack runs it on every start)', async () => {
