@@ -38,7 +38,13 @@ runCli(async () => {
   });
   if (!body.success)
     throw badRequest(body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const request = buildRequest(body.data, 'cli', { timezone: config.businessTimezone, now: Date.now });
+  const built = buildRequest(body.data, 'cli', {
+    timezone: config.businessTimezone,
+    now: Date.now,
+    minAsOf: config.quality.minTimestampMs,
+  });
+  if (!built.ok) throw badRequest(built.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  const request = built.value;
   const deps = runDepsFor(config, {
     dynamodb: createDynamoDb(config),
     s3: createS3(config),

@@ -206,5 +206,6 @@ export const runRequestDeps = once(
     codeVersion: config().codeVersion,
     timezone: config().businessTimezone,
     now: Date.now,
+    minAsOf: config().quality.minTimestampMs,
   }),
 );

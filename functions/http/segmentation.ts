@@ -2,7 +2,7 @@
 import { badRequest } from '../../lib/errors.js';
 import { withHttp } from '../../lib/http/withHttp.js';
 import { toFieldIssues } from '../../lib/ingest/spec.js';
-import { auth, runRequestDeps, segmentFiles, segmentRuns } from '../../lib/runtime.js';
+import { runRequestDeps, segmentFiles, segmentRuns } from '../../lib/runtime.js';
 import {
   listSegments,
   MembersQuery,
@@ -18,43 +18,33 @@ import { buildRequest, RunRequestBody, requestRun } from '../../lib/segmentation
 const readDeps = () => ({ runs: segmentRuns(), files: segmentFiles() });
 
 export const startRun = withHttp(
-  { auth: 'admin', authenticator: auth, maxBodyBytes: 8 * 1024, optionalBody: true },
+  { auth: 'admin', maxBodyBytes: 8 * 1024, optionalBody: true },
   async ({ body, key }) => {
     const parsed = RunRequestBody.safeParse(body ?? {});
     if (!parsed.success)
       throw badRequest('Invalid segmentation run request.', toFieldIssues(parsed.error, body));
     const deps = runRequestDeps();
-    const run = await requestRun(buildRequest(parsed.data, `key:${key.keyId}`, deps), deps);
+    const built = buildRequest(parsed.data, `key:${key.keyId}`, deps);
+    if (!built.ok) throw badRequest('Invalid segmentation run request.', built.issues);
+    const run = await requestRun(built.value, deps);
     return { status: 202, body: { run }, headers: { location: `/v1/segmentation/runs/${run.runId}` } };
   },
 );
 
-export const listRuns = withHttp(
-  { auth: 'read', authenticator: auth, query: RunListQuery },
-  async ({ query }) => {
-    const runs = await segmentRuns().listRuns();
-    return { body: { runs: runs.slice(0, query.limit) } };
-  },
-);
-
-export const getRun = withHttp({ auth: 'read', authenticator: auth }, async ({ params }) => {
-  const id = RunIdParam.safeParse(params);
-  if (!id.success) throw badRequest('Invalid run id.', toFieldIssues(id.error, params));
-  return { body: await showRun(id.data.id, readDeps()) };
+export const listRuns = withHttp({ auth: 'read', query: RunListQuery }, async ({ query }) => {
+  const runs = await segmentRuns().listRuns();
+  return { body: { runs: runs.slice(0, query.limit) } };
 });
 
-export const segments = withHttp(
-  { auth: 'read', authenticator: auth, query: SegmentsQuery },
-  async ({ query }) => ({
-    body: await listSegments(query.runId, readDeps()),
-  }),
-);
+export const getRun = withHttp({ auth: 'read', path: RunIdParam }, async ({ path }) => ({
+  body: await showRun(path.id, readDeps()),
+}));
+
+export const segments = withHttp({ auth: 'read', query: SegmentsQuery }, async ({ query }) => ({
+  body: await listSegments(query.runId, readDeps()),
+}));
 
 export const members = withHttp(
-  { auth: 'read', authenticator: auth, query: MembersQuery },
-  async ({ params, query }) => {
-    const segment = SegmentParam.safeParse(params);
-    if (!segment.success) throw badRequest('Unknown segment.', toFieldIssues(segment.error, params));
-    return { body: await segmentMembers(segment.data.id, query, readDeps()) };
-  },
+  { auth: 'read', path: SegmentParam, query: MembersQuery },
+  async ({ path, query }) => ({ body: await segmentMembers(path.id, query, readDeps()) }),
 );

@@ -149,8 +149,16 @@ function history(): { objects: NormalizedEvent[][]; late: NormalizedEvent[] } {
 }
 
 const customerOf = (userId: string) => customerIdOf(`user:${userId}`);
-const request = (asOf: string | undefined, publish: boolean, requestedAt = '2025-06-01T08:00:00Z') =>
-  buildRequest({ asOf, publish }, 'test', { timezone: 'UTC', now: () => Date.parse(requestedAt) });
+function request(asOf: string | undefined, publish: boolean, requestedAt = '2025-06-01T08:00:00Z') {
+  const window = {
+    timezone: 'UTC',
+    now: () => Date.parse(requestedAt),
+    minAsOf: config.quality.minTimestampMs,
+  };
+  const built = buildRequest({ asOf, publish }, 'test', window);
+  if (!built.ok) throw new Error(JSON.stringify(built.issues));
+  return built.value;
+}
 
 async function receiveChanges(): Promise<SegmentChangesMessage[]> {
   const url = (await sqs.send(new CreateQueueCommand({ QueueName: changesQueue }))).QueueUrl ?? '';

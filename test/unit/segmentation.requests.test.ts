@@ -1,0 +1,141 @@
+// Asking for a segmentation run: which as-of times are accepted (real dates, inside a documented window),
+// and when the schedule's nightly run is not needed.
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../lib/segmentation/model.js';
+import type { RunStore } from '../../lib/segmentation/ports.js';
+import {
+  buildRequest,
+  type RequestDeps,
+  RunRequestBody,
+  requestRun,
+} from '../../lib/segmentation/requests.js';
+import { queuedRun } from '../../lib/segmentation/run.js';
+
+const NOW = Date.parse('2026-12-06T15:30:00Z');
+const FLOOR = Date.parse('1990-01-01T00:00:00Z');
+const deps = { timezone: 'UTC', now: () => NOW, minAsOf: FLOOR };
+
+/** The issues of a body, whether the schema or the window rejects it. */
+function issuesOf(body: unknown, timezone = 'UTC') {
+  const parsed = RunRequestBody.safeParse(body);
+  if (!parsed.success)
+    return parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const built = buildRequest(parsed.data, 'test', { ...deps, timezone });
+  return built.ok ? [] : built.issues.map((i) => ({ path: i.path, code: i.code, message: i.message }));
+}
+
+describe('the as-of time of a requested run', () => {
+  it('must be a real calendar date', () => {
+    for (const asOf of ['2024-02-30', '2023-02-29', '2024-04-31', '2024-13-01', '2024-00-10']) {
+      expect(issuesOf({ asOf }), asOf).toEqual([
+        { path: 'asOf', message: expect.stringMatching(/real date/) },
+      ]);
+    }
+    expect(issuesOf({ asOf: '2024-02-30T10:00:00Z' })).toEqual([
+      { path: 'asOf', message: expect.stringMatching(/real date/) },
+    ]);
+    expect(issuesOf({ asOf: '2024-02-29' })).toEqual([]);
+  });
+
+  it('is not after the coming midnight in the business time zone', () => {
+    for (const asOf of ['9999-12-31', '2026-12-08', '2026-12-07T00:00:01Z', '9999-12-31T00:00:00Z']) {
+      expect(issuesOf({ asOf }), asOf).toEqual([
+        {
+          path: 'asOf',
+          code: 'as_of_too_late',
+          message: expect.stringContaining('2026-12-07T00:00:00.000Z'),
+        },
+      ]);
+    }
+    // "As of tomorrow": everything up to the end of today.
+    expect(issuesOf({ asOf: '2026-12-07' })).toEqual([]);
+    expect(issuesOf({ asOf: '2026-12-06T15:29:00Z' })).toEqual([]);
+    // 15:30 UTC is already the 7th in Tokyo: its coming midnight starts the 8th there.
+    expect(issuesOf({ asOf: '2026-12-08' }, 'Asia/Tokyo')).toEqual([]);
+  });
+
+  it('is not before the ingestion floor, and year 1 stays year 1', () => {
+    expect(issuesOf({ asOf: '0001-01-01' })).toEqual([
+      {
+        path: 'asOf',
+        code: 'as_of_too_early',
+        message: expect.stringMatching(/^0001-01-01T00:00:00.000Z is before 1990-01-01T00:00:00.000Z/),
+      },
+    ]);
+    expect(issuesOf({ asOf: '1989-12-31' })[0]?.code).toBe('as_of_too_early');
+    expect(issuesOf({ asOf: '1990-01-01' })).toEqual([]);
+  });
+
+  it('defaults to a live run as of the latest midnight; only the schedule asks for the nightly id', () => {
+    const built = buildRequest({}, 'test', deps);
+    expect(built.ok && built.value).toMatchObject({
+      runId: expect.stringMatching(/^seg_20261206T000000Z_[0-9a-f]{8}$/),
+      publish: true,
+      parameters: { asOf: '2026-12-06T00:00:00.000Z' },
+    });
+    const nightly = buildRequest({ publish: true }, 'schedule', deps, { nightly: true });
+    expect(nightly.ok && nightly.value.runId).toBe('seg_20261206T000000Z_nightly');
+  });
+});
+
+/** The few RunStore calls requestRun makes, over a map. */
+function memoryRuns(published?: RunRecord): RunStore & { stored: Map<string, RunRecord> } {
+  const stored = new Map<string, RunRecord>(published ? [[published.runId, published]] : []);
+  const unused = () => {
+    throw new Error('not used by requestRun');
+  };
+  return {
+    stored,
+    getRun: async (id) => stored.get(id),
+    putRun: async (run) => {
+      stored.set(run.runId, run);
+    },
+    publishedRun: async () => published?.runId,
+    listRuns: unused,
+    claimPublished: unused,
+    putAssignments: unused,
+    getAssignment: unused,
+  };
+}
+
+describe('the nightly run', () => {
+  const requestDeps = (runs: RunStore, queued: string[]): RequestDeps => ({
+    ...deps,
+    runs,
+    queue: { enqueue: async (r) => void queued.push(r.runId) },
+    codeVersion: 'test',
+  });
+  const nightly = () => {
+    const built = buildRequest({ publish: true }, 'schedule', deps, { nightly: true });
+    if (!built.ok) throw new Error('rejected');
+    return built.value;
+  };
+  const liveRun = (runId: string, asOf: string): RunRecord => {
+    const built = buildRequest({ asOf, publish: true }, 'test', deps);
+    if (!built.ok) throw new Error('rejected');
+    return {
+      ...queuedRun({ ...built.value, runId }, 'test'),
+      status: 'completed',
+      published: true,
+      attempts: 1,
+    };
+  };
+
+  it('is not queued when a live run as of that midnight or later is published', async () => {
+    const queued: string[] = [];
+    const published = liveRun('seg_20261206T000000Z_demo', '2026-12-06');
+    const run = await requestRun(nightly(), requestDeps(memoryRuns(published), queued), {
+      skipIfPublished: true,
+    });
+    expect(run.runId).toBe(published.runId);
+    expect(queued).toEqual([]);
+  });
+
+  it('is queued when only an older run is published', async () => {
+    const queued: string[] = [];
+    const runs = memoryRuns(liveRun('seg_20111210T000000Z_test', '2011-12-10'));
+    const run = await requestRun(nightly(), requestDeps(runs, queued), { skipIfPublished: true });
+    expect(run).toMatchObject({ runId: 'seg_20261206T000000Z_nightly', status: 'queued' });
+    expect(queued).toEqual(['seg_20261206T000000Z_nightly']);
+  });
+});
