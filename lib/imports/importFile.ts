@@ -12,7 +12,6 @@
 // read before the fault are imported (a fixed file re-imports them as duplicates), orders are not (an
 // order cut short would count with the wrong lines, and its messageId would keep the fix out).
 import { randomUUID } from 'node:crypto';
-import { HttpError } from '../errors.js';
 import { type IngestDeps, ingest } from '../ingest/ingest.js';
 import type { IngestResponse, SpecEventInput } from '../ingest/spec.js';
 import { identifierHash } from '../pii/hmac.js';
@@ -232,18 +231,12 @@ class BatchSender {
       bodyBytes: Buffer.byteLength(JSON.stringify(body)),
       sourceId: this.sourceId,
     };
-    let response: IngestResponse;
-    try {
-      response = await ingest(request, this.deps.ingest);
-    } catch (error) {
-      // Every event of the batch rejected: the answer is in the error (a 400 for a live client).
-      if (
-        !(error instanceof HttpError && error.code === 'invalid_events' && isIngestResponse(error.details))
-      ) {
-        throw error;
-      }
-      response = error.details;
+    const outcome = await ingest(request, this.deps.ingest);
+    // A batch built here is always a batch: an invalid request is a bug, not a row's fault.
+    if (!outcome.ok && outcome.reason === 'invalid') {
+      throw new Error(`import batch refused by ingest: ${outcome.message}`);
     }
+    const response: IngestResponse = outcome.ok ? outcome.value : outcome.response;
     this.tally.accepted += response.accepted;
     this.tally.rejected += response.rejected.length;
     for (const rejection of response.rejected) {
@@ -260,9 +253,6 @@ class BatchSender {
     }
   }
 }
-
-const isIngestResponse = (v: unknown): v is IngestResponse =>
-  v !== null && typeof v === 'object' && Array.isArray((v as IngestResponse).rejected);
 
 /** The row an issue of an event points at: the line of `properties.products[i]`, else the event's row. */
 function rowOf(origin: EventOrigin, path: string): number {

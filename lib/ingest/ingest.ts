@@ -1,8 +1,10 @@
 // The ingest use case behind POST /v1/*: route the request, protect PII (lib/pii: accepted events get
 // their PII traits encrypted and identifiers hashed, quarantined payloads are sealed whole), make
 // accepted events durable on the queue and rejected ones durable in the quarantine, and only then answer.
+// What a client must be told (a body that is not events, every event rejected) is a value of the
+// outcome; the HTTP edge turns it into a status. Only storage failures throw.
 import type { QualityConfig } from '../config.js';
-import { HttpError, unavailable } from '../errors.js';
+import { unavailable } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mayHoldPii } from '../pii/protect.js';
 import {
@@ -13,7 +15,7 @@ import {
 } from '../quarantine/model.js';
 import type { NormalizedEvent } from './normalized.js';
 import { type IngestRoute, routeRequest } from './route.js';
-import type { IngestResponse, Rejection } from './spec.js';
+import type { FieldIssue, IngestResponse, Rejection } from './spec.js';
 
 /** Where accepted events go; resolves only once they are durable. */
 export interface EventSink {
@@ -37,19 +39,51 @@ export interface IngestRequest {
   readonly body: unknown;
   readonly bodyBytes: number;
   readonly sourceId: string;
+  /**
+   * When the request reached the service (epoch ms): API Gateway's `requestContext.timeEpoch` at the
+   * HTTP edge. Time spent before the handler ran (a cold start, a queue of requests) is not client clock
+   * skew, so the correction must start from here; `deps.now()` stands in only for callers with no
+   * request (imports).
+   */
+  readonly receivedAt?: number;
 }
 
-export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
-  const receivedAt = deps.now();
+export type IngestOutcome =
+  /** Every event is accounted for: accepted (on the queue) or rejected (in the quarantine). */
+  | { readonly ok: true; readonly value: IngestResponse }
+  /** Every event was rejected and quarantined: nothing was accepted. */
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid_events';
+      readonly message: string;
+      readonly response: IngestResponse;
+    }
+  /** The body is not one event or a batch of them: nothing was stored. */
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid';
+      readonly message: string;
+      readonly issues: FieldIssue[];
+    };
+
+export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<IngestOutcome> {
+  const receivedAt = req.receivedAt ?? deps.now();
   const routed = routeRequest(
     req.route,
     req.body,
     { sourceId: req.sourceId, receivedAt },
     { quality: deps.quality, bodyBytes: req.bodyBytes },
   );
-  const entries = routed.rejected.map((r) =>
-    quarantineEntryOf({ ...r, sourceId: req.sourceId, receivedAt, sentAt: routed.sentAt }, receivedAt),
-  );
+  if (!routed.ok) return { ok: false, reason: 'invalid', message: routed.message, issues: routed.issues };
+  const quarantinedAt = deps.now();
+  const entries = routed.rejected.map((r) => {
+    const entry = quarantineEntryOf(
+      { ...r, sourceId: req.sourceId, receivedAt, sentAt: routed.sentAt },
+      quarantinedAt,
+    );
+    // A cut copy replayed as stored would be accepted without what was cut: only a correction may replay.
+    return r.cut ? { ...entry, replayable: false } : entry;
+  });
   try {
     await Promise.all([
       routed.accepted.length > 0 ? enqueueProtected(routed.accepted, deps) : undefined,
@@ -78,9 +112,9 @@ export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<Inge
   }
   const response: IngestResponse = { success: true, accepted: routed.accepted.length, rejected };
   if (routed.accepted.length === 0 && rejected.length > 0) {
-    throw new HttpError(400, 'invalid_events', describe(rejected), response);
+    return { ok: false, reason: 'invalid_events', message: describe(rejected), response };
   }
-  return response;
+  return { ok: true, value: response };
 }
 
 /** Most events (behavior without traits, device or external ids) skip protection without a promise. */

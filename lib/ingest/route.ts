@@ -1,7 +1,8 @@
 // The pure hot path of ingestion: a parsed request body becomes accepted NormalizedEvents and rejected
 // events with their reasons. No I/O here, so it runs the same in Lambda, the replay CLI and benchmarks.
+// A body that cannot be split into events at all is an outcome too (`ok: false`), not an exception.
 import type { QualityConfig } from '../config.js';
-import { badRequest } from '../errors.js';
+import { cutAtDepth, MAX_EVENT_DEPTH, tooDeepAt } from './depth.js';
 import { normalizeEvent, type RequestContext } from './normalize.js';
 import type { NormalizedEvent } from './normalized.js';
 import { checkQuality } from './quality.js';
@@ -9,6 +10,7 @@ import {
   BatchBody,
   type EventType,
   type FieldIssue,
+  formatPath,
   isoDateTimeMs,
   MAX_EVENT_BYTES,
   SpecEvent,
@@ -20,16 +22,29 @@ export type IngestRoute = EventType | 'batch';
 
 export interface RejectedEvent {
   readonly index: number;
+  /** The event as sent; for an event nested too deep, a copy cut at the limit (see `cut`). */
   readonly raw: unknown;
   readonly messageId?: string;
   readonly issues: FieldIssue[];
+  /** `raw` is not the event as sent but a copy cut at MAX_EVENT_DEPTH: it cannot be replayed as stored. */
+  readonly cut?: true;
 }
 
 export interface RoutedRequest {
+  readonly ok: true;
   readonly accepted: NormalizedEvent[];
   readonly rejected: RejectedEvent[];
   /** The batch-level sentAt, kept with quarantined events so a replay corrects clocks the same way. */
   readonly sentAt?: string;
+}
+
+/** A body that is not one event or a batch of them: nothing accepted, nothing to quarantine. */
+export interface InvalidRequest {
+  readonly ok: false;
+  readonly message: string;
+  readonly issues: FieldIssue[];
+  readonly accepted: readonly [];
+  readonly rejected: readonly [];
 }
 
 export interface RouteOptions {
@@ -43,8 +58,10 @@ export function routeRequest(
   body: unknown,
   ctx: Omit<RequestContext, 'sentAt'>,
   options: RouteOptions,
-): RoutedRequest {
-  const { events, sentAt } = eventsOf(route, body);
+): RoutedRequest | InvalidRequest {
+  const split = eventsOf(route, body);
+  if (!split.ok) return split;
+  const { events, sentAt } = split;
   // Shared by every event of the request: parsed and formatted once.
   const requestCtx: RequestContext = {
     ...ctx,
@@ -55,24 +72,60 @@ export function routeRequest(
   const checkSize = options.bodyBytes > MAX_EVENT_BYTES;
   const accepted: NormalizedEvent[] = [];
   const rejected: RejectedEvent[] = [];
-  events.forEach((raw, index) => {
-    const result = prepareEvent(raw, requestCtx, options.quality, checkSize);
+  events.forEach((sent, index) => {
+    // Depth is checked on the event as sent: the batch-level fields it inherits were checked once.
+    const deep = nestingIssue(sent);
+    const raw = withBatchDefaults(sent, split);
+    if (deep) {
+      rejected.push({
+        index,
+        raw: cutAtDepth(raw, MAX_EVENT_DEPTH),
+        messageId: messageIdOf(raw),
+        issues: [deep],
+        cut: true,
+      });
+      return;
+    }
+    const result = prepareNested(raw, requestCtx, options.quality, checkSize);
     if (result.ok) accepted.push(result.event);
     else rejected.push({ index, raw, messageId: result.messageId, issues: result.issues });
   });
-  return { accepted, rejected, sentAt };
+  return { ok: true, accepted, rejected, sentAt };
 }
 
 export type Prepared =
   | { readonly ok: true; readonly event: NormalizedEvent }
   | { readonly ok: false; readonly issues: FieldIssue[]; readonly messageId?: string };
 
-/** One event through validation, normalization and the quality rules. Never throws. */
+/** One event through the nesting limit, validation, normalization and the quality rules. Never throws. */
 export function prepareEvent(
   raw: unknown,
   ctx: RequestContext,
   quality: QualityConfig,
   checkSize = true,
+): Prepared {
+  const deep = nestingIssue(raw);
+  if (deep) return { ok: false, messageId: messageIdOf(raw), issues: [deep] };
+  return prepareNested(raw, ctx, quality, checkSize);
+}
+
+/** The nesting limit as a FieldIssue naming the first container past it. */
+function nestingIssue(raw: unknown): FieldIssue | undefined {
+  const at = tooDeepAt(raw, MAX_EVENT_DEPTH);
+  if (at === undefined) return undefined;
+  return {
+    path: formatPath(at),
+    code: 'too_deep',
+    message: `nests objects or arrays more than ${MAX_EVENT_DEPTH} levels deep (the event itself is level 1)`,
+  };
+}
+
+/** prepareEvent for an event known to nest within MAX_EVENT_DEPTH: from here on, recursion is safe. */
+function prepareNested(
+  raw: unknown,
+  ctx: RequestContext,
+  quality: QualityConfig,
+  checkSize: boolean,
 ): Prepared {
   if (checkSize) {
     // Segment measures the event as sent; re-serializing it is the one exact measure we have.
@@ -100,40 +153,58 @@ export function prepareEvent(
   return issues.length === 0 ? { ok: true, event } : { ok: false, issues, messageId: event.messageId };
 }
 
-/** Splits a request body into raw events, applying Segment's batch-level context and integrations. */
-function eventsOf(route: IngestRoute, body: unknown): { events: unknown[]; sentAt?: string } {
+interface SplitRequest {
+  readonly ok: true;
+  /** The events as sent, before the batch-level defaults below are applied. */
+  readonly events: unknown[];
+  readonly sentAt?: string;
+  readonly context?: Record<string, unknown>;
+  readonly integrations?: Record<string, unknown>;
+}
+
+/** Splits a request body into raw events and Segment's batch-level sentAt, context and integrations. */
+function eventsOf(route: IngestRoute, body: unknown): SplitRequest | InvalidRequest {
+  const invalid = (message: string, issues: FieldIssue[]): InvalidRequest => ({
+    ok: false,
+    message,
+    issues,
+    accepted: [],
+    rejected: [],
+  });
   if (route !== 'batch') {
     if (!isObject(body)) {
-      throw badRequest('The request body must be a JSON object (one event).', [
+      return invalid('The request body must be a JSON object (one event).', [
         { path: '(root)', code: 'invalid_type', message: 'must be a JSON object (one event)' },
       ]);
     }
     // The route names the call, as in Segment: a `type` in the body is overridden. A body writeKey is
     // a credential, not part of the event: it must not reach the quarantine's stored payload.
     const { writeKey: _credential, ...event } = body;
-    return { events: [{ ...event, type: route }] };
+    return { ok: true, events: [{ ...event, type: route }] };
   }
   const parsed = BatchBody.safeParse(body);
   if (!parsed.success) {
-    throw badRequest('The request body is not a valid batch.', toFieldIssues(parsed.error, body));
+    return invalid('The request body is not a valid batch.', toFieldIssues(parsed.error, body));
   }
   const { batch, context, integrations, sentAt } = parsed.data;
-  if (!context && !integrations) return { events: batch, sentAt };
-  const events = batch.map((e) =>
-    isObject(e)
-      ? {
-          ...e,
-          context: withDefaults(context, e.context),
-          integrations: withDefaults(integrations, e.integrations),
-        }
-      : e,
-  );
-  return { events, sentAt };
+  // Every event inherits these: checked once here rather than once per event.
+  const deep = nestingIssue({ context, integrations });
+  if (deep) return invalid(`The batch-level ${deep.path} is nested too deep.`, [deep]);
+  return { ok: true, events: batch, sentAt, context, integrations };
+}
+
+/** Batch-level fields fill in what an event lacks; a malformed event value is kept for validation to report. */
+function withBatchDefaults(event: unknown, { context, integrations }: SplitRequest): unknown {
+  if ((!context && !integrations) || !isObject(event)) return event;
+  return {
+    ...event,
+    context: withDefaults(context, event.context),
+    integrations: withDefaults(integrations, event.integrations),
+  };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
-/** Batch-level fields fill in what an event lacks; a malformed event value is kept for validation to report. */
 const withDefaults = (defaults: Record<string, unknown> | undefined, value: unknown) =>
   defaults && (value === undefined || isObject(value)) ? { ...defaults, ...value } : value;
 

@@ -227,7 +227,7 @@ describe('SQS faults under the ingest edge', () => {
       const sourceId = newId('src');
 
       const response = await ingest(batchRequest(sourceId, batch), deps);
-      expect(response).toEqual({ success: true, accepted: batch.length, rejected: [] });
+      expect(response).toEqual({ ok: true, value: { success: true, accepted: batch.length, rejected: [] } });
 
       const [first, retry, ...others] = scripted.mock
         .commandCalls(SendMessageBatchCommand)
@@ -259,7 +259,7 @@ describe('SQS faults under the ingest edge', () => {
     const { deps } = depsFor(sqs, queue.name);
     const batch = [trackEvent(), trackEvent(), trackEvent()];
     const response = await ingest(batchRequest(newId('src'), batch), deps);
-    expect(response.accepted).toBe(3);
+    expect(response.ok && response.value.accepted).toBe(3);
     const messages = await receiveMessages(sqs, queue.url, 1);
     expect(messages).toHaveLength(1);
     const parsed = parseEnvelope(messages[0]?.Body ?? '');

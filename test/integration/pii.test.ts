@@ -159,7 +159,9 @@ describe('the ingest edge with PII', () => {
       context: { traits: { email } },
     };
 
-    const response = await ingest(batch(sourceId, [identify, absurd]), deps);
+    const ingested = await ingest(batch(sourceId, [identify, absurd]), deps);
+    if (!ingested.ok) throw new Error(`expected one event accepted: ${ingested.message}`);
+    const response = ingested.value;
     expect(response.accepted).toBe(1);
     const quarantineId = response.rejected[0]?.quarantineId ?? '';
 

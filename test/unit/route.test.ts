@@ -1,17 +1,21 @@
 // Request routing: Segment's batch-level defaults, the per-event size limit, the route naming the call,
-// and bodies that cannot be routed at all (a 400 whose details name the path).
+// and bodies that cannot be routed at all (an `ok: false` outcome whose issues name the path).
 import { describe, expect, it } from 'vitest';
-import type { HttpError } from '../../lib/errors.js';
-import { type IngestRoute, routeRequest } from '../../lib/ingest/route.js';
+import { type IngestRoute, type InvalidRequest, routeRequest } from '../../lib/ingest/route.js';
 import { MAX_EVENT_BYTES } from '../../lib/ingest/spec.js';
-import { defaultQuality, httpErrorOf, pathsAndCodes, RECEIVED_AT, requestContext } from './factories.js';
+import { defaultQuality, pathsAndCodes, RECEIVED_AT, requestContext } from './factories.js';
 
 const quality = defaultQuality();
 const bytesOf = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
 const route = (r: IngestRoute, body: unknown) =>
   routeRequest(r, body, requestContext(), { quality, bodyBytes: bytesOf(body) });
 
-const detailsOf = (error: HttpError) => pathsAndCodes(error.details as { path: string; code: string }[]);
+/** The outcome of a body that cannot be routed; fails the test when it was routed. */
+function invalidOf(r: IngestRoute, body: unknown): InvalidRequest {
+  const routed = route(r, body);
+  if (routed.ok) throw new Error('expected the request to be refused, but it was routed');
+  return routed;
+}
 
 /** A track event padded so that its JSON is exactly `bytes` long. */
 function eventOfSize(bytes: number, messageId: string) {
@@ -62,7 +66,7 @@ describe('batch-level context and integrations', () => {
     const sentAt = new Date(RECEIVED_AT - 2_000).toISOString();
     const timestamp = new Date(RECEIVED_AT - 62_000).toISOString();
     const routed = route('batch', { sentAt, batch: [{ type: 'identify', userId: 'u1', timestamp }] });
-    expect(routed.sentAt).toBe(sentAt);
+    expect(routed.ok && routed.sentAt).toBe(sentAt);
     expect(routed.accepted[0]?.timestamp).toBe(new Date(RECEIVED_AT - 60_000).toISOString());
   });
 });
@@ -126,10 +130,10 @@ describe('single-event routes', () => {
     ['a string', 'track'],
     ['a number', 42],
     ['absent', undefined],
-  ])('answer a body that is %s with a 400 naming the root', (_what, body) => {
-    const error = httpErrorOf(() => route('identify', body));
-    expect(error.status).toBe(400);
-    expect(detailsOf(error)).toEqual([['(root)', 'invalid_type']]);
+  ])('refuse a body that is %s, naming the root', (_what, body) => {
+    const invalid = invalidOf('identify', body);
+    expect(invalid.message).toBe('The request body must be a JSON object (one event).');
+    expect(pathsAndCodes(invalid.issues)).toEqual([['(root)', 'invalid_type']]);
   });
 });
 
@@ -147,11 +151,10 @@ describe('invalid batch bodies', () => {
     ],
     ['an array body', [{ type: 'track' }], [['(root)', 'invalid_type']]],
     ['a null body', null, [['(root)', 'invalid_type']]],
-  ])('answer %s with a 400 whose details name the path', (_what, body, expected) => {
-    const error = httpErrorOf(() => route('batch', body));
-    expect(error.status).toBe(400);
-    expect(error.code).toBe('bad_request');
-    expect(detailsOf(error)).toEqual(expected);
+  ])('refuse %s with issues that name the path', (_what, body, expected) => {
+    const invalid = invalidOf('batch', body);
+    expect(invalid.message).toBe('The request body is not a valid batch.');
+    expect(pathsAndCodes(invalid.issues)).toEqual(expected);
   });
 
   it('keep non-object batch entries as rejected events instead of failing the request', () => {
