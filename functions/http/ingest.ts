@@ -2,6 +2,7 @@
 // one-letter paths analytics.js (the browser SDK) posts to: /v1/t|i|p|s|g|a, and /v1/b when batching.
 
 import { badRequest, HttpError } from '../../lib/errors.js';
+import { withBrowserCors } from '../../lib/http/cors.js';
 import { withHttp } from '../../lib/http/withHttp.js';
 import { type IngestOutcome, ingest } from '../../lib/ingest/ingest.js';
 import type { IngestRoute } from '../../lib/ingest/route.js';
@@ -26,7 +27,7 @@ const ROUTES: Record<string, IngestRoute> = {
   b: 'batch',
 };
 
-export const handler = withHttp(
+const ingestRoute = withHttp(
   { auth: 'write', authenticator: auth, maxBodyBytes: MAX_REQUEST_BYTES, bodyWriteKey: true },
   async ({ event, body, bodyBytes, key }) => {
     const call = event.rawPath.replace(/\/+$/, '').split('/').pop() ?? '';
@@ -42,6 +43,9 @@ export const handler = withHttp(
     };
   },
 );
+
+/** Browsers call these routes (analytics.js): open to any origin, preflights answered here. */
+export const handler = withBrowserCors(ingestRoute);
 
 /** The outcome as HTTP: 200 when any event was accepted, else a 400 that says why. */
 function answer(outcome: IngestOutcome) {

@@ -1,6 +1,6 @@
 // `osls package` must produce a deployable stack: this packages the service offline (no AWS account)
-// and checks the generated CloudFormation: resources, DLQ redrive, timeouts, runtime and least-privilege
-// IAM per function.
+// and checks the generated CloudFormation: resources, DLQ redrive, timeouts, runtime, least-privilege
+// IAM per function, throttling, alarms, encryption, deletion protection and CORS.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,15 @@ interface Statement {
   Resource: unknown;
 }
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<
+    string,
+    {
+      Type: string;
+      Properties: Record<string, unknown>;
+      DeletionPolicy?: string;
+      UpdateReplacePolicy?: string;
+    }
+  >;
 }
 
 let template: Template;
@@ -236,5 +244,117 @@ describe('osls package (stage prod)', () => {
         reader,
       ).toEqual([]);
     }
+  });
+
+  it('gives the public openapi function a role of its own that may only write its logs', () => {
+    const role = JSON.stringify(resource('OpenapiLambdaFunction').Properties.Role);
+    const others = ofType('AWS::Lambda::Function').filter(([id]) => id !== 'OpenapiLambdaFunction');
+    expect(others.map(([, fn]) => JSON.stringify(fn.Properties.Role))).not.toContain(role);
+    expect([...grants('Openapi').keys()].filter((a) => !a.startsWith('logs:'))).toEqual([]);
+  });
+
+  it('throttles every route of the HTTP API by default', () => {
+    const settings = resource('HttpApiStage').Properties.DefaultRouteSettings as Record<string, unknown>;
+    expect(Number(settings?.ThrottlingBurstLimit)).toBeGreaterThan(0);
+    expect(Number(settings?.ThrottlingRateLimit)).toBeGreaterThan(0);
+  });
+
+  const alarms = (): Record<string, unknown>[] =>
+    ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const notifiesAlerts = (a: Record<string, unknown>) =>
+    referencedIds(a.AlarmActions).length > 0 &&
+    referencedIds(a.AlarmActions).every((id) => id === 'AlertsTopic');
+
+  it("alarms on each function's errors and on the API's 5xx answers, to the alerts topic", () => {
+    for (const [id] of ofType('AWS::Lambda::Function')) {
+      const alarm = alarms().find(
+        (a) =>
+          a.Namespace === 'AWS/Lambda' &&
+          a.MetricName === 'Errors' &&
+          referencedIds(a.Dimensions).includes(id),
+      );
+      expect(alarm, `errors alarm of ${id}`).toBeDefined();
+      expect(notifiesAlerts(alarm ?? {}), id).toBe(true);
+    }
+    const api = alarms().find((a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx');
+    expect(api, '5xx alarm').toBeDefined();
+    expect(referencedIds(api?.Dimensions)).toEqual(['HttpApi']);
+    expect(notifiesAlerts(api ?? {})).toBe(true);
+  });
+
+  it('alarms on every dead-letter queue, the segment changes one included', () => {
+    const dlqs = ofType('AWS::SQS::Queue').flatMap(([, q]) =>
+      referencedIds((q.Properties.RedrivePolicy as { deadLetterTargetArn?: unknown })?.deadLetterTargetArn),
+    );
+    expect(dlqs).toContain('SegmentChangesDeadLetterQueue');
+    for (const dlq of dlqs) {
+      const alarm = alarms().find(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' && referencedIds(a.Dimensions).includes(dlq),
+      );
+      expect(alarm, `alarm of ${dlq}`).toBeDefined();
+      expect(notifiesAlerts(alarm ?? {}), dlq).toBe(true);
+    }
+  });
+
+  it('encrypts the alerts topic with a key of its own that CloudWatch alarms may use', () => {
+    const [keyId] = referencedIds(resource('AlertsTopic').Properties.KmsMasterKeyId);
+    expect(keyId).toBeDefined();
+    expect(keyId).not.toBe('PiiKey');
+    const key = resource(keyId ?? '');
+    expect(key.Type).toBe('AWS::KMS::Key');
+    const statements = (key.Properties.KeyPolicy as { Statement: (Statement & { Principal?: unknown })[] })
+      .Statement;
+    const cloudwatch = statements.find(
+      (s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+    );
+    expect(cloudwatch && actions(cloudwatch).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+  });
+
+  it('keeps point-in-time recovery on every table, the dedup table included', () => {
+    for (const [id, table] of ofType('AWS::DynamoDB::Table')) {
+      expect(table.Properties.PointInTimeRecoverySpecification, id).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+    }
+  });
+
+  it('protects from deletion what cannot be rebuilt, and only that', () => {
+    // Rebuildable: dedup claims (a 35-day window), segments (runs are recomputed from the archive).
+    const irreplaceable = [
+      'ApiKeysTable',
+      'IdentityTable',
+      'ProfilesTable',
+      'DataKeysTable',
+      'QuarantineTable',
+    ];
+    for (const [id, table] of ofType('AWS::DynamoDB::Table')) {
+      const protectedTable = irreplaceable.includes(id);
+      expect(table.Properties.DeletionProtectionEnabled === true, `${id} deletion protection`).toBe(
+        protectedTable,
+      );
+      expect(
+        table.DeletionPolicy === 'Retain' && table.UpdateReplacePolicy === 'Retain',
+        `${id} retained`,
+      ).toBe(protectedTable);
+    }
+    for (const id of ['ArchiveBucket', 'PiiKey', 'HmacSecret']) {
+      expect(resource(id).DeletionPolicy, id).toBe('Retain');
+      expect(resource(id).UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it('allows cross-origin calls (CORS *) on the ingestion routes browsers call, and on no other route', () => {
+    expect(resource('HttpApi').Properties.CorsConfiguration).toBeUndefined();
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => ({
+      key: String(r.Properties.RouteKey),
+      target: referencedIds(r.Properties.Target),
+    }));
+    const ingestion = routes.filter((r) => r.target.includes('HttpApiIntegrationIngest'));
+    const posts = ingestion.filter((r) => r.key.startsWith('POST ')).map((r) => r.key.slice(5));
+    const preflights = routes.filter((r) => r.key.startsWith('OPTIONS '));
+    expect(posts).toContain('/v1/t');
+    expect(preflights.map((r) => r.key.slice(8)).sort()).toEqual([...posts].sort());
+    for (const r of preflights) expect(r.target, r.key).toEqual(['HttpApiIntegrationIngest']);
   });
 });
