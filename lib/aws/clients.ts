@@ -67,24 +67,53 @@ let clients: {
   secretsManager?: SecretsManagerClient;
 } = {};
 
+/** The shared clients by service, as a hook sees them. */
+export type SharedClient =
+  | { readonly service: 'dynamodb'; readonly client: DynamoDBDocumentClient }
+  | { readonly service: 's3'; readonly client: S3Client }
+  | { readonly service: 'sqs'; readonly client: SQSClient }
+  | { readonly service: 'kms'; readonly client: KMSClient }
+  | { readonly service: 'secretsManager'; readonly client: SecretsManagerClient };
+
+const hooks: ((shared: SharedClient) => void)[] = [];
+
+/**
+ * Calls `hook` on each shared client when it is made (and on those already made), so that a tool can add
+ * middleware to exactly the clients the functions use: bench/cost.ts counts every AWS call and its bytes
+ * this way. Never used by the functions themselves; factories' other clients are left alone.
+ */
+export function hookSharedClients(hook: (shared: SharedClient) => void): void {
+  hooks.push(hook);
+  if (clients.dynamodb) hook({ service: 'dynamodb', client: clients.dynamodb });
+  if (clients.s3) hook({ service: 's3', client: clients.s3 });
+  if (clients.sqs) hook({ service: 'sqs', client: clients.sqs });
+  if (clients.kms) hook({ service: 'kms', client: clients.kms });
+  if (clients.secretsManager) hook({ service: 'secretsManager', client: clients.secretsManager });
+}
+
+function hooked<S extends SharedClient>(shared: S): S['client'] {
+  for (const hook of hooks) hook(shared);
+  return shared.client;
+}
+
 export const dynamodb = (): DynamoDBDocumentClient => {
-  clients.dynamodb ??= createDynamoDb();
+  clients.dynamodb ??= hooked({ service: 'dynamodb', client: createDynamoDb() });
   return clients.dynamodb;
 };
 export const s3 = (): S3Client => {
-  clients.s3 ??= createS3();
+  clients.s3 ??= hooked({ service: 's3', client: createS3() });
   return clients.s3;
 };
 export const sqs = (): SQSClient => {
-  clients.sqs ??= createSqs();
+  clients.sqs ??= hooked({ service: 'sqs', client: createSqs() });
   return clients.sqs;
 };
 export const kms = (): KMSClient => {
-  clients.kms ??= createKms();
+  clients.kms ??= hooked({ service: 'kms', client: createKms() });
   return clients.kms;
 };
 export const secretsManager = (): SecretsManagerClient => {
-  clients.secretsManager ??= createSecretsManager();
+  clients.secretsManager ??= hooked({ service: 'secretsManager', client: createSecretsManager() });
   return clients.secretsManager;
 };
 
