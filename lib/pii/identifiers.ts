@@ -1,8 +1,12 @@
 // The extra identifiers of an event, found at the edge in its clear traits and context, for identity
 // resolution: each becomes { type, hash (HMAC, lib/pii/hmac.ts), mask }, never the value itself.
 //
-//   email   traits.email                                   trimmed, lower-cased, must look like an e-mail
-//   phone   traits.phone                                   a leading + and the digits; 7 to 15 digits
+//   email   traits.email and its aliases, a userId that is an e-mail   trimmed, lower-cased, must look like one
+//   phone   traits.phone and its aliases, a userId that is a phone     a leading + and the digits; 7 to 15
+//                                                                      digits
+// The aliases are the catalogue's own e-mail and phone names at the top level of the traits
+// (lib/pii/catalogue.ts: contact_email, emailAddress, mobile, phone_number…); names qualified as someone
+// else's (emergency_contact_phone, referrer_email) are protected but never identify the customer.
 //   device  context.device.id, context.device.advertisingId  trimmed (UUIDs lower-cased); all-zero ids skipped
 //   crm     traits.crm_id | crmId | external_id, context.externalIds[] whose type names a CRM
 //   openid  traits.openid | open_id | openId | wechat_openid, context.externalIds[] of an open id type
@@ -11,7 +15,9 @@
 // on every call. Values that are junk (the configured junk ids, placeholders such as test@test.com or
 // 0000000) are skipped: they would merge every customer who typed them into one.
 import type { EventIdentifier, NormalizedEvent } from '../ingest/normalized.js';
+import { traitKind } from './catalogue.js';
 import { isPiiToken } from './cipher.js';
+import { wholePii } from './detect.js';
 import { identifierHash } from './hmac.js';
 import { maskEmail, maskId, maskPhone } from './mask.js';
 
@@ -60,6 +66,30 @@ export function normalizeId(v: unknown): string | undefined {
   return UUID.test(id) ? id.toLowerCase() : id;
 }
 
+// --- e-mail and phone userIds
+
+/** What a protected userId starts with: `pii:email:<hash>` or `pii:phone:<hash>`. */
+export const PSEUDONYM_PREFIX = 'pii:';
+
+/** The type and normalized value of an id that is, as a whole, an e-mail address or a phone number. */
+export function piiInId(id: string): { type: 'email' | 'phone'; value: string } | undefined {
+  if (id.startsWith(PSEUDONYM_PREFIX)) return undefined;
+  const type = wholePii(id);
+  const value = type === 'email' ? normalizeEmail(id) : type === 'phone' ? normalizePhone(id) : undefined;
+  return type !== undefined && value !== undefined ? { type, value } : undefined;
+}
+
+/**
+ * The id stored in place of a userId (or previousId) that is an e-mail or phone: `pii:<type>:<hash>`, the
+ * keyed hash of its normalized value, so that `Jane@Example.com` and ` jane@example.com` are one user and
+ * every event of that user lands on one node; undefined for any other id. The value itself is an
+ * identifier of the event (extractIdentifiers), which is how GET /v1/customers/<e-mail> finds the user.
+ */
+export function pseudonymousId(id: string, secret: string): string | undefined {
+  const pii = piiInId(id);
+  return pii && `${PSEUDONYM_PREFIX}${pii.type}:${identifierHash(secret, pii.type, pii.value)}`;
+}
+
 // --- junk
 
 export function isJunkEmail(email: string, junk: ReadonlySet<string>): boolean {
@@ -90,6 +120,16 @@ export function isJunkId(id: string, junk: ReadonlySet<string>): boolean {
 type Json = Record<string, unknown>;
 const asObject = (v: unknown): Json | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+
+/** The values of the traits the catalogue names as the customer's own e-mail or phone, in key order. */
+function ownContacts(traits: Json): ['email' | 'phone', unknown][] {
+  return Object.keys(traits).flatMap((key) => {
+    const found = traitKind(key);
+    return found?.own && (found.kind === 'email' || found.kind === 'phone')
+      ? [[found.kind, traits[key]] as ['email' | 'phone', unknown]]
+      : [];
+  });
+}
 
 /** The identifier type an entry of context.externalIds maps to, if any. */
 function externalIdType(type: unknown): IdentifierType | undefined {
@@ -128,11 +168,13 @@ export function extractIdentifiers(
   const context = event.context;
   for (const traits of [event.type === 'identify' ? event.traits : undefined, asObject(context?.traits)]) {
     if (!traits) continue;
-    email(traits.email);
-    phone(traits.phone);
+    for (const [kind, value] of ownContacts(traits)) (kind === 'email' ? email : phone)(value);
     for (const name of CRM_TRAITS) id('crm', traits[name]);
     for (const name of OPENID_TRAITS) id('openid', traits[name]);
   }
+  const byId = event.userId === undefined ? undefined : piiInId(event.userId);
+  if (byId?.type === 'email') email(byId.value);
+  if (byId?.type === 'phone') phone(byId.value);
   const device = asObject(context?.device);
   id('device', device?.id);
   id('device', device?.advertisingId);

@@ -9,6 +9,9 @@
 //                                                            derived trait)
 //   address   {street, city, country} -> {street: '***', city: '***', country}  (country, state kept)
 //   ids       device, CRM, open ids   -> ab***yz, or *** when 6 characters or fewer
+//   other     objects, numbers        -> ***
+import { type PiiKind, traitKind } from './catalogue.js';
+
 const STARS = '***';
 
 export function maskEmail(email: string): string {
@@ -51,19 +54,15 @@ export function maskId(id: string): string {
   return chars.length <= 6 ? STARS : `${chars.slice(0, 2).join('')}${STARS}${chars.slice(-2).join('')}`;
 }
 
-/** The mask of a trait by its name (names as lib/pii/protect.ts's PII_TRAITS, case-insensitively). */
-export function maskTrait(trait: string, value: unknown): unknown {
+/** The mask of a value of a kind of PII; values of no known kind show as ab***yz (strings) or ***. */
+export function maskByKind(kind: PiiKind | undefined, value: unknown): unknown {
   if (value === null || value === undefined) return value;
-  switch (trait.toLowerCase()) {
+  switch (kind) {
     case 'email':
       return maskEmail(String(value));
     case 'phone':
       return maskPhone(typeof value === 'number' ? value : String(value));
     case 'name':
-    case 'firstname':
-    case 'lastname':
-    case 'first_name':
-    case 'last_name':
       return maskName(String(value));
     case 'birthday':
       return maskBirthday(value);
@@ -72,6 +71,11 @@ export function maskTrait(trait: string, value: unknown): unknown {
     default:
       return typeof value === 'string' ? maskId(value) : STARS;
   }
+}
+
+/** The mask of a trait by its name (any alias of lib/pii/catalogue.ts, however spelled). */
+export function maskTrait(trait: string, value: unknown): unknown {
+  return maskByKind(traitKind(trait)?.kind, value);
 }
 
 /** The first character (a whole code point: no half of an emoji or surrogate pair). */

@@ -201,6 +201,45 @@ describe('extractIdentifiers', () => {
     expect(byType(extractIdentifiers(track, SECRET, junk))).toEqual(['email']);
   });
 
+  it('reads the catalogue’s aliases of e-mail and phone (issue 7), not someone else’s', () => {
+    const ids = extractIdentifiers(
+      identify({
+        contact_email: 'Contact.Jane@example.com',
+        emailAddress: 'addr.jane@example.com',
+        'E-Mail': 'dash.jane@example.com',
+        mobile: '06 12 34 56 78',
+        phone_number: '(415) 555-0100',
+        cellPhone: 4915112345678,
+        emergency_contact_phone: '+44 20 7946 0958',
+        referrer_email: 'friend@example.com',
+      }),
+      SECRET,
+      junk,
+    );
+    expect(ids.map((i) => i.hash)).toEqual([
+      identifierHash(SECRET, 'email', 'contact.jane@example.com'),
+      identifierHash(SECRET, 'email', 'addr.jane@example.com'),
+      identifierHash(SECRET, 'email', 'dash.jane@example.com'),
+      identifierHash(SECRET, 'phone', '0612345678'),
+      identifierHash(SECRET, 'phone', '4155550100'),
+      identifierHash(SECRET, 'phone', '4915112345678'),
+    ]);
+  });
+
+  it('takes an e-mail or phone userId as that identifier too', () => {
+    const byEmail = normalizedEvent({ userId: 'Jane.Doe@Example.com' });
+    expect(extractIdentifiers(byEmail, SECRET, junk)).toEqual([
+      {
+        type: 'email',
+        hash: identifierHash(SECRET, 'email', 'jane.doe@example.com'),
+        mask: 'j***@example.com',
+      },
+    ]);
+    const byPhone = normalizedEvent({ userId: '+33 6 12 34 56 78' });
+    expect(byType(extractIdentifiers(byPhone, SECRET, junk))).toEqual(['phone']);
+    expect(extractIdentifiers(normalizedEvent({ userId: '12347' }), SECRET, junk)).toEqual([]);
+  });
+
   it('skips tokens: an event protected before yields no identifiers from its ciphertext', () => {
     const token = `enc:v1:0123456789abcdef:${Buffer.from('1234567890123456789').toString('base64url')}`;
     expect(extractIdentifiers(identify({ phone: token, crm_id: token }), SECRET, junk)).toEqual([]);

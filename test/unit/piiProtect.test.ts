@@ -101,7 +101,8 @@ describe('protectEvent', () => {
     });
     const contextTraits = (out.context?.traits ?? {}) as Record<string, unknown>;
     expect(isPiiToken(contextTraits.email) && isPiiToken(contextTraits.Phone)).toBe(true);
-    expect(out.context).toMatchObject({ ip: '203.0.113.7', device: { id: 'dev-5f3a9c21' } });
+    // The IP is truncated to its /24 by default (see the catalogue tests below).
+    expect(out.context).toMatchObject({ ip: '203.0.113.0', device: { id: 'dev-5f3a9c21' } });
     expect(out.identifiers).toEqual([
       { type: 'email', hash: identifierHash(SECRET, 'email', CLEAR.email), mask: 'j***@example.com' },
       { type: 'phone', hash: identifierHash(SECRET, 'phone', '+33612345678'), mask: '+*********78' },
@@ -165,13 +166,276 @@ describe('protectEvent', () => {
     });
   });
 
-  it('mayHoldPii lets only events with traits, device or external ids through', () => {
+  it('mayHoldPii lets through events with traits, ids, an IP, or e-mail- or phone-like strings', () => {
     expect(mayHoldPii(normalizedEvent())).toBe(false);
-    expect(mayHoldPii(normalizedEvent({ context: { channel: 'web', ip: '1.2.3.4' } }))).toBe(false);
+    expect(
+      mayHoldPii(normalizedEvent({ context: { channel: 'web', page: { url: 'https://x.io/?q=1' } } })),
+    ).toBe(false);
+    expect(mayHoldPii(normalizedEvent({ context: { channel: 'web', ip: '1.2.3.4' } }))).toBe(true);
+    expect(mayHoldPii(normalizedEvent({ userId: 'jane@example.com' }))).toBe(true);
+    expect(mayHoldPii(normalizedEvent({ properties: { items: [{ note: 'call +33612345678' }] } }))).toBe(
+      true,
+    );
+    expect(mayHoldPii(normalizedEvent({ properties: { phone: 612345678 } }))).toBe(true);
+    expect(
+      mayHoldPii(normalizedEvent({ context: { page: { url: 'https://x.io/?email=jane%40example.com' } } })),
+    ).toBe(true);
     expect(mayHoldPii(normalizedEvent({ type: 'identify', traits: {} }))).toBe(true);
     expect(mayHoldPii(normalizedEvent({ context: { traits: {} } }))).toBe(true);
     expect(mayHoldPii(normalizedEvent({ context: { device: {} } }))).toBe(true);
     expect(mayHoldPii(normalizedEvent({ context: { externalIds: [] } }))).toBe(true);
+  });
+});
+
+describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
+  const deps = () => ({ ...memoryCipher(), secret: SECRET, junk });
+
+  /** Traits named as real clients name them, nested, and with PII inside free text. */
+  const ALIASED = {
+    contact_email: 'contact.jane@example.com',
+    emailAddress: 'jane.addr@example.com',
+    mobile: '+33 6 98 76 54 32',
+    phone_number: '(415) 555-0100',
+    full_name: 'Janet Quintessa Doe',
+    'Date of Birth': '1984-03-07',
+    emergency_contact_phone: '+44 20 7946 0958',
+    contact: { work_email: 'jane.work@example.com', 'Home-Phone': '+49 151 23456789' },
+    shippingAddress: { street: '9 Kings Road', city: 'London', postalCode: 'SW3 4LX', country: 'GB' },
+    zip: '75002',
+    notes: 'prefers SMS on +86 138 0013 8000',
+    login: 'jane.login@example.com',
+    company: { name: 'Acme Ltd', plan: 'gold' },
+    plan: 'gold',
+    logins: 12,
+  };
+  const CLEAR_VALUES = [
+    'contact.jane',
+    'jane.addr',
+    '98 76 54 32',
+    '555-0100',
+    'Janet',
+    'Quintessa',
+    '1984-03-07',
+    '7946 0958',
+    'jane.work',
+    '23456789',
+    'Kings Road',
+    'London',
+    'SW3 4LX',
+    '75002',
+    '138 0013 8000',
+    'jane.login',
+  ];
+
+  it('encrypts every alias, nested ones included, in traits and context.traits; other traits stay', async () => {
+    const { cipher } = deps();
+    const e = normalizedEvent({
+      type: 'identify',
+      event: undefined,
+      properties: undefined,
+      traits: ALIASED,
+      context: { traits: ALIASED },
+    });
+    const out = await protectEvent(e, { cipher, secret: SECRET, junk });
+    const json = JSON.stringify(out);
+    for (const clear of CLEAR_VALUES) expect(json, clear).not.toContain(clear);
+    const traits = out.traits ?? {};
+    for (const key of [
+      'contact_email',
+      'emailAddress',
+      'mobile',
+      'phone_number',
+      'full_name',
+      'Date of Birth',
+    ]) {
+      expect(isPiiToken(traits[key]), key).toBe(true);
+    }
+    expect(traits).toMatchObject({ company: { name: 'Acme Ltd', plan: 'gold' }, plan: 'gold', logins: 12 });
+    expect(traits.shippingAddress).toMatchObject({ country: 'GB' });
+    // Readable again by those allowed to — except a phone inside free text, which is masked for good.
+    expect(await revealTraits(traits, cipher, { reveal: true })).toEqual({
+      ...ALIASED,
+      notes: 'prefers SMS on +***********00',
+    });
+  });
+
+  it('makes aliased e-mails and phones of the customer identifiers, not those of someone else', async () => {
+    const { cipher } = deps();
+    const e = normalizedEvent({ type: 'identify', event: undefined, properties: undefined, traits: ALIASED });
+    const out = await protectEvent(e, { cipher, secret: SECRET, junk });
+    const hashes = new Set(out.identifiers?.map((i) => `${i.type}:${i.hash}`));
+    for (const [type, value] of [
+      ['email', 'contact.jane@example.com'],
+      ['email', 'jane.addr@example.com'],
+      ['phone', '+33698765432'],
+      ['phone', '4155550100'],
+    ] as const) {
+      expect(hashes.has(`${type}:${identifierHash(SECRET, type, value)}`), value).toBe(true);
+    }
+    expect(hashes.has(`phone:${identifierHash(SECRET, 'phone', '+442079460958')}`)).toBe(false);
+    expect(hashes.has(`email:${identifierHash(SECRET, 'email', 'jane.login@example.com')}`)).toBe(false);
+  });
+
+  it('shows every protected trait masked to a read key', async () => {
+    const { cipher } = deps();
+    const e = normalizedEvent({ type: 'identify', event: undefined, properties: undefined, traits: ALIASED });
+    const traits = (await protectEvent(e, { cipher, secret: SECRET, junk })).traits ?? {};
+    const masked = await revealTraits(traits, cipher, { reveal: false });
+    expect(masked).toEqual({
+      contact_email: 'c***@example.com',
+      emailAddress: 'j***@example.com',
+      mobile: '+*********32',
+      phone_number: '********00',
+      full_name: 'J*** Q*** D***',
+      'Date of Birth': '****-**-**',
+      emergency_contact_phone: '+**********58',
+      contact: { work_email: 'j***@example.com', 'Home-Phone': '+***********89' },
+      shippingAddress: { street: '***', city: '***', postalCode: '***', country: 'GB' },
+      zip: '***',
+      notes: 'prefers SMS on +***********00',
+      login: 'j***@example.com',
+      company: { name: 'Acme Ltd', plan: 'gold' },
+      plan: 'gold',
+      logins: 12,
+    });
+    // Stored before protection existed: masked alike.
+    expect(await revealTraits(ALIASED, cipher, { reveal: false })).toEqual(masked);
+  });
+
+  it('protects e-mails and phones in properties at any depth and in URLs, leaving ids and amounts', async () => {
+    const { cipher } = deps();
+    const e = normalizedEvent({
+      properties: {
+        order_id: 'ORD-2024-0001-2345',
+        revenue: 1234567.89,
+        coupon: 'SUMMER2024',
+        email: 'buyer.one@example.com',
+        gift: { message: 'Happy birthday! Reach me at gift.giver@example.com or 06 12 34 56 78' },
+        products: [{ sku: 'SKU-12345678', recipient_phone: '+33 7 11 22 33 44' }],
+        url: 'https://shop.example.com/checkout?email=url.buyer%40example.com&step=2',
+        referrer: 'https://mail.example.com/?to=ref.buyer@example.com',
+      },
+      context: {
+        page: {
+          url: 'https://shop.example.com/thanks?phone=%2B33%206%2055%2044%2033%2022',
+          search: '?phone=%2B33%206%2055%2044%2033%2022',
+          referrer: 'https://news.example.com/?subscriber=page.ref%40example.com',
+          path: '/thanks',
+        },
+        campaign: { content: 'newsletter for camp.reader@example.com' },
+        userAgent: 'Mozilla/5.0 (Linux; Android 10; SM-G973F) AppleWebKit/537.36 Chrome/83.0.4103.106',
+      },
+    });
+    const out = await protectEvent(e, { cipher, secret: SECRET, junk });
+    const json = JSON.stringify(out);
+    for (const clear of [
+      'buyer.one',
+      'gift.giver',
+      '12 34 56 78',
+      '11 22 33 44',
+      'url.buyer',
+      'ref.buyer',
+      '55%2044%2033',
+      'page.ref',
+      'camp.reader',
+    ]) {
+      expect(json, clear).not.toContain(clear);
+    }
+    expect(out.properties).toMatchObject({
+      order_id: 'ORD-2024-0001-2345',
+      revenue: 1234567.89,
+      coupon: 'SUMMER2024',
+      products: [{ sku: 'SKU-12345678' }],
+    });
+    expect(String((out.properties?.url as string) ?? '')).toMatch(
+      /^https:\/\/shop\.example\.com\/checkout\?email=/,
+    );
+    expect(String(out.properties?.url)).toContain('step=2');
+    expect(out.context).toMatchObject({ page: { path: '/thanks' }, userAgent: e.context?.userAgent });
+    // A whole value is encrypted (an admin can read it back); inside text it is masked.
+    expect(isPiiToken(out.properties?.email)).toBe(true);
+    expect((out.properties?.gift as { message?: string } | undefined)?.message).toBe(
+      'Happy birthday! Reach me at g***@example.com or ********78',
+    );
+  });
+
+  it('pseudonymizes e-mail and phone userIds and previousIds, consistently, keeping them identifiers', async () => {
+    const { cipher } = deps();
+    const protect = (userId: string, previousId?: string) =>
+      protectEvent(normalizedEvent({ userId, previousId, type: previousId ? 'alias' : 'track' }), {
+        cipher,
+        secret: SECRET,
+        junk,
+      });
+    const a = await protect('Jane.Doe@Example.com');
+    const b = await protect(' jane.doe@example.com ');
+    const c = await protect('john@example.com', 'jane.doe@example.com');
+    expect(a.userId).toBeDefined();
+    expect(a.userId).not.toContain('jane');
+    expect(a.userId).toBe(b.userId);
+    expect(c.previousId).toBe(a.userId);
+    expect(c.userId).not.toBe(a.userId);
+    expect(a.identifiers).toContainEqual({
+      type: 'email',
+      hash: identifierHash(SECRET, 'email', 'jane.doe@example.com'),
+      mask: 'j***@example.com',
+    });
+    const p = await protect('+33 6 12 34 56 78');
+    expect(p.userId).toBe((await protect('+33612345678')).userId);
+    expect(p.userId).not.toMatch(/\d{6}/);
+    expect(p.identifiers?.map((i) => i.type)).toEqual(['phone']);
+    // Ordinary ids, numeric ones included, are left as sent.
+    for (const id of ['12347', 'user-1', 'u_8f3a9c21', '1234567890'])
+      expect((await protect(id)).userId).toBe(id);
+    // Idempotent: the pseudonym is not an e-mail.
+    expect((await protect(a.userId ?? '')).userId).toBe(a.userId);
+  });
+
+  it('truncates context.ip by default, and encrypts or keeps it when configured', async () => {
+    const { cipher } = deps();
+    const withIp = (ip: unknown) => normalizedEvent({ context: { ip, channel: 'web' } });
+    const base = { cipher, secret: SECRET, junk };
+    expect((await protectEvent(withIp('203.0.113.7'), base)).context?.ip).toBe('203.0.113.0');
+    expect((await protectEvent(withIp('2001:db8:85a3:8d3:1319:8a2e:370:7348'), base)).context?.ip).toBe(
+      '2001:db8:85a3::',
+    );
+    expect((await protectEvent(withIp('not an ip'), base)).context).toEqual({ channel: 'web' });
+    const sealed = await protectEvent(withIp('203.0.113.7'), { ...base, ip: 'encrypt' });
+    expect(isPiiToken(sealed.context?.ip)).toBe(true);
+    expect(await cipher.decrypt(String(sealed.context?.ip))).toBe('203.0.113.7');
+    expect((await protectEvent(withIp('203.0.113.7'), { ...base, ip: 'keep' })).context?.ip).toBe(
+      '203.0.113.7',
+    );
+  });
+
+  it('is idempotent on all of these', async () => {
+    const { cipher, encryptions } = memoryCipher();
+    const d = { cipher, secret: SECRET, junk };
+    const e = normalizedEvent({
+      userId: 'jane.doe@example.com',
+      traits: ALIASED,
+      properties: { note: 'call +33 6 12 34 56 78', email: 'x.y@example.com' },
+      context: { ip: '203.0.113.7', traits: ALIASED, page: { url: 'https://x.io/?email=a%40b.co' } },
+    });
+    const once = await protectEvent(e, d);
+    const count = encryptions();
+    expect(await protectEvent(once, d)).toBe(once);
+    expect(encryptions()).toBe(count);
+  });
+
+  it('does not let a trait named __proto__ change the prototype of what it returns', async () => {
+    const { cipher } = deps();
+    const traits = JSON.parse(
+      '{"__proto__": {"email": "proto.jane@example.com"}, "email": "x.jane@example.com"}',
+    );
+    const out = await protectEvent(normalizedEvent({ type: 'identify', traits }), {
+      cipher,
+      secret: SECRET,
+      junk,
+    });
+    expect(JSON.stringify(out)).not.toContain('jane@');
+    expect(Object.getPrototypeOf(out.traits)).toBe(Object.prototype);
+    expect(Object.keys(out.traits ?? {})).toEqual(['__proto__', 'email']);
   });
 });
 
@@ -240,10 +504,12 @@ describe('ingest() at the edge', () => {
       properties: { revenue: -5, email: CLEAR.email },
       context: { traits: { email: CLEAR.email } },
     };
-    const response = await ingest(
+    const outcome = await ingest(
       request([{ type: 'identify', userId: 'u1', traits: { email: CLEAR.email, plan: 'gold' } }, bad]),
       e.deps,
     );
+    if (!outcome.ok) throw new Error(`expected one event accepted: ${outcome.message}`);
+    const response = outcome.value;
     expect(response.accepted).toBe(1);
     expect(JSON.stringify(e.enqueued)).not.toContain(CLEAR.email);
     expect(e.enqueued[0]?.identifiers?.[0]?.hash).toBe(identifierHash(SECRET, 'email', CLEAR.email));
