@@ -25,6 +25,7 @@ import {
   MembersResponse,
   RunIdParam,
   RunListQuery,
+  RunListResponse,
   RunResponse,
   SegmentParam,
   SegmentsQuery,
@@ -244,10 +245,10 @@ function build() {
     method: 'get',
     path: '/v1/segmentation/runs',
     tags: ['Segmentation'],
-    summary: 'Segmentation runs, latest as-of first',
+    summary: 'Segmentation runs, latest as-of first, page by page',
     security: readers,
     request: { query: RunListQuery },
-    responses: { 200: json(z.object({ runs: z.array(RunRecord) }), 'Runs'), ...errors },
+    responses: { 200: json(RunListResponse, 'A page of runs'), ...errors },
   });
   registry.registerPath({
     method: 'get',

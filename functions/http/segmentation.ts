@@ -4,6 +4,7 @@ import { withHttp } from '../../lib/http/withHttp.js';
 import { toFieldIssues } from '../../lib/ingest/spec.js';
 import { runRequestDeps, segmentFiles, segmentRuns } from '../../lib/runtime.js';
 import {
+  listRunsPage,
   listSegments,
   MembersQuery,
   RunIdParam,
@@ -31,10 +32,9 @@ export const startRun = withHttp(
   },
 );
 
-export const listRuns = withHttp({ auth: 'read', query: RunListQuery }, async ({ query }) => {
-  const runs = await segmentRuns().listRuns();
-  return { body: { runs: runs.slice(0, query.limit) } };
-});
+export const listRuns = withHttp({ auth: 'read', query: RunListQuery }, async ({ query }) => ({
+  body: await listRunsPage(query, readDeps()),
+}));
 
 export const getRun = withHttp({ auth: 'read', path: RunIdParam }, async ({ path }) => ({
   body: await showRun(path.id, readDeps()),

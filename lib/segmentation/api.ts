@@ -1,10 +1,11 @@
 // The segmentation API's use cases and request shapes: runs (ask, list, show with report), segments of a
 // run, and their members page by page. Handlers in functions/http/segmentation.ts stay thin.
 import { z } from 'zod';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { Assignment, RunRecord } from './model.js';
 import type { RunFiles, RunStore } from './ports.js';
 import type { RunReport } from './report.js';
+import { findRun } from './run.js';
 import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export interface SegmentationReadDeps {
@@ -12,27 +13,51 @@ export interface SegmentationReadDeps {
   readonly files: RunFiles;
 }
 
+/** Run ids are ASCII (seg_<asOf>_<suffix>), so characters are bytes: far below a sort key's 1,024. */
+const MAX_RUN_ID_LENGTH = 128;
+
 export const RunIdParam = z.object({
   id: z
     .string()
     .regex(/^seg_[0-9A-Za-z_-]+$/)
+    .max(MAX_RUN_ID_LENGTH)
     .meta({ description: 'Run id' }),
 });
 export const SegmentParam = z.object({ id: z.enum(SEGMENT_IDS).meta({ description: 'Segment id' }) });
 
-export const RunListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+export const RunListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/)
+    .optional()
+    .meta({ description: 'nextCursor of the previous page' }),
+});
+
+export const RunListResponse = z
+  .object({
+    runs: z.array(RunRecord),
+    nextCursor: z.string().optional().meta({ description: 'Absent on the last page' }),
+  })
+  .meta({ id: 'SegmentationRunsPage' });
 
 export const SegmentsQuery = z.object({
-  runId: z.string().optional().meta({ description: 'A completed run; default: the published run' }),
+  runId: z
+    .string()
+    .max(MAX_RUN_ID_LENGTH)
+    .optional()
+    .meta({ description: 'A completed run; default: the published run' }),
 });
+
+/** `<runId>.<byte offset>`: a page continues in the run the first page came from. */
+const MEMBERS_CURSOR = /^(seg_[0-9A-Za-z_-]{1,128})\.(\d{1,15})$/;
 
 export const MembersQuery = SegmentsQuery.extend({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/)
-    .optional()
-    .meta({ description: 'From the previous page' }),
+  cursor: z.string().regex(MEMBERS_CURSOR).optional().meta({
+    description:
+      'nextCursor of the previous page. It names its run: the next pages come from the same run, even if another is published meanwhile',
+  }),
 });
 
 export const RunResponse = z
@@ -69,6 +94,18 @@ export const MembersResponse = z
   })
   .meta({ id: 'SegmentMembersPage' });
 
+/** A page of runs, newest as-of first; the cursor is the store's position, opaque to clients. */
+export async function listRunsPage(
+  query: z.infer<typeof RunListQuery>,
+  deps: Pick<SegmentationReadDeps, 'runs'>,
+): Promise<z.infer<typeof RunListResponse>> {
+  const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+  const page = await deps.runs.listRuns({ limit: query.limit, ...(after === undefined ? {} : { after }) });
+  return page.next === undefined
+    ? { runs: page.runs }
+    : { runs: page.runs, nextCursor: Buffer.from(page.next).toString('base64url') };
+}
+
 export async function showRun(
   runId: string,
   deps: SegmentationReadDeps,
@@ -94,7 +131,7 @@ async function completedRun(runId: string | undefined, deps: SegmentationReadDep
   const published = await deps.runs.publishedRun();
   const run = published === undefined ? undefined : await deps.runs.getRun(published);
   if (run?.status === 'completed') return run;
-  const earlier = (await deps.runs.listRuns()).find((r) => r.status === 'completed' && r.published);
+  const earlier = await findRun(deps.runs, (r) => r.status === 'completed' && r.published);
   if (!earlier) throw notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
   return earlier;
 }
@@ -126,9 +163,14 @@ export async function segmentMembers(
   query: z.infer<typeof MembersQuery>,
   deps: SegmentationReadDeps,
 ): Promise<z.infer<typeof MembersResponse>> {
-  const run = await completedRun(query.runId, deps);
-  const page = await deps.files.membersPage(run.runId, segment, query.cursor, query.limit);
+  const [, cursorRun, offset] = (query.cursor ?? '').match(MEMBERS_CURSOR) ?? [];
+  if (cursorRun !== undefined && query.runId !== undefined && query.runId !== cursorRun)
+    throw badRequest(`The cursor is a page of run ${cursorRun}, not of ${query.runId}.`, [
+      { path: 'cursor', code: 'invalid_cursor', message: `belongs to run ${cursorRun}` },
+    ]);
+  const run = await completedRun(cursorRun ?? query.runId, deps);
+  const page = await deps.files.membersPage(run.runId, segment, offset, query.limit);
   const out: z.infer<typeof MembersResponse> = { runId: run.runId, segment, members: page.members };
-  if (page.next !== undefined) out.nextCursor = page.next;
+  if (page.next !== undefined) out.nextCursor = `${run.runId}.${page.next}`;
   return out;
 }

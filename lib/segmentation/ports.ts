@@ -7,8 +7,11 @@ import type { SegmentId } from './segments.js';
 export interface RunStore {
   getRun(runId: string): Promise<RunRecord | undefined>;
   putRun(run: RunRecord): Promise<void>;
-  /** Every run, newest as-of first (runs are daily: a few hundred a year). */
-  listRuns(): Promise<RunRecord[]>;
+  /**
+   * A page of runs, newest as-of first (then latest requested), in one bounded read. `after` is the
+   * `next` of the previous page; `asOfBefore` keeps only runs as of strictly earlier times.
+   */
+  listRuns(page: { limit: number; after?: string; asOfBefore?: string }): Promise<RunsPage>;
   /** The live run whose assignments profiles carry now. */
   publishedRun(): Promise<string | undefined>;
   /** Moves the published pointer to this run unless a run with a later as-of holds it; false then. */
@@ -18,6 +21,12 @@ export interface RunStore {
    */
   putAssignments(runId: string, asOf: string, assignments: readonly Assignment[]): Promise<void>;
   getAssignment(customerId: string): Promise<(Assignment & { runId: string; asOf: string }) | undefined>;
+}
+
+export interface RunsPage {
+  runs: RunRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: string;
 }
 
 export interface MembersPage {

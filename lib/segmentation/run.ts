@@ -75,6 +75,29 @@ export async function executeRun(request: RunRequest, deps: RunDeps): Promise<Ru
   }
 }
 
+/** Runs read per page while looking for one (runs are daily: the one sought is near the top). */
+const FIND_PAGE = 25;
+
+/** The newest run (as of before `asOfBefore`, if given) that `wanted` accepts, page by page. */
+export async function findRun(
+  runs: RunStore,
+  wanted: (run: RunRecord) => boolean,
+  asOfBefore?: string,
+): Promise<RunRecord | undefined> {
+  let after: string | undefined;
+  do {
+    const page = await runs.listRuns({
+      limit: FIND_PAGE,
+      ...(after === undefined ? {} : { after }),
+      ...(asOfBefore === undefined ? {} : { asOfBefore }),
+    });
+    const found = page.runs.find(wanted);
+    if (found) return found;
+    after = page.next;
+  } while (after !== undefined);
+  return undefined;
+}
+
 /** Assignments built, written and diffed per chunk: see segment.ts for why. */
 const CHUNK = 10_000;
 
@@ -108,9 +131,7 @@ async function compute(
   const result = await stage('segmentation', () => segmentCustomers(features, run.parameters));
 
   // Transitions for the report: against the latest completed run before this one (live or back-test).
-  const previous = (await deps.runs.listRuns()).find(
-    (r) => r.status === 'completed' && r.asOf < run.asOf && r.runId !== run.runId,
-  );
+  const previous = await findRun(deps.runs, (r) => r.status === 'completed', run.asOf);
   const previousSegments = previous ? await segmentsOfPrevious(previous.runId, deps) : undefined;
   const diff =
     previous && previousSegments ? new TransitionCounter(previous.runId, previousSegments) : undefined;

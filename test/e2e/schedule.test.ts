@@ -114,7 +114,20 @@ describe('scheduled segmentation', () => {
     expect(second.runId).toBe(first.runId);
     const run = await waitForRun(String(first.runId), 120_000);
     expect(run).toMatchObject({ status: 'completed', requestedBy: 'schedule', publish: true });
-    const { runs } = (await callApi<{ runs: { runId: string }[] }>('/v1/segmentation/runs')).body;
-    expect(runs.filter((r) => r.runId === first.runId)).toHaveLength(1);
+    // Listed once, however many runs other tests made: the listing is paged, newest as-of first.
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const page = (
+        await callApi<{ runs: { runId: string }[]; nextCursor?: string }>(
+          `/v1/segmentation/runs?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+        )
+      ).body;
+      listed.push(...page.runs.map((r) => r.runId));
+      cursor = page.nextCursor;
+      if (cursor === undefined) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(listed.filter((id) => id === first.runId)).toHaveLength(1);
   });
 });

@@ -26,8 +26,15 @@ import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { applyArchiveObject } from '../../lib/profiles/consume.js';
 import { projectRoot } from '../../lib/projectRoot.js';
 import { runDepsFor } from '../../lib/runtime.js';
+import {
+  listRunsPage,
+  listSegments,
+  MembersQuery,
+  RunListQuery,
+  segmentMembers,
+} from '../../lib/segmentation/api.js';
 import { runQueuedRequests } from '../../lib/segmentation/consume.js';
-import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
+import { type RunRecord, SegmentChangesMessage } from '../../lib/segmentation/model.js';
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
 import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
@@ -372,6 +379,30 @@ describe('a live segmentation run', () => {
     expect(report?.transitions?.previousRunId).toBe(before);
     expect(changes).toHaveLength(report?.transitions?.moved ?? -1);
   });
+
+  it('keeps paging the run a members page came from when another run is published meanwhile', async () => {
+    const readDeps = { runs: deps.runs, files: deps.files };
+    const before = await listSegments(undefined, readDeps);
+    const biggest = [...before.segments].sort((a, b) => b.size - a.size)[0];
+    if (!biggest) throw new Error('no segment');
+    const first = await segmentMembers(biggest.id, MembersQuery.parse({ limit: '3' }), readDeps);
+    expect(first.nextCursor).toBeDefined();
+    const later = await executeRun(request('2025-04-15', true), deps);
+    expect((await listSegments(undefined, readDeps)).runId).toBe(later.runId);
+    await receiveChanges();
+    const rest = await segmentMembers(
+      biggest.id,
+      MembersQuery.parse({ limit: '500', cursor: first.nextCursor }),
+      readDeps,
+    );
+    expect(rest.runId).toBe(first.runId);
+    const all = await deps.files.membersPage(first.runId, biggest.id, undefined, 500);
+    expect([...first.members, ...rest.members]).toEqual(all.members);
+    // A cursor names its run: asking for another run with it is a client's mistake, not a page.
+    await expect(
+      segmentMembers(biggest.id, { limit: 5, cursor: first.nextCursor, runId: later.runId }, readDeps),
+    ).rejects.toMatchObject({ status: 400 });
+  });
 });
 
 describe('runs after an empty or damaged run', () => {
@@ -461,6 +492,28 @@ describe('runs after an empty or damaged run', () => {
     expect(live).toMatchObject({ status: 'completed', published: true });
     const changes = (await receiveChanges()).flatMap((m) => m.changes);
     expect(changes).toEqual([expect.objectContaining({ from: null })]);
+  });
+
+  it('lists runs newest as-of first, a bounded page at a time, each run once', async () => {
+    const readDeps = { runs: freshDeps.runs, files: freshDeps.files };
+    const seen: RunRecord[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listRunsPage(RunListQuery.parse({ limit: '2', cursor }), readDeps);
+      expect(page.runs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.runs);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined && pages < 50);
+    const ids = seen.map((r) => r.runId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(8);
+    const order = (r: RunRecord) => `${r.asOf}|${r.requestedAt}|${r.runId}`;
+    expect(ids).toEqual([...seen].sort((a, b) => (order(a) < order(b) ? 1 : -1)).map((r) => r.runId));
+    // Every run stored is listed, with its latest status.
+    for (const r of seen) expect(await freshDeps.runs.getRun(r.runId)).toEqual(r);
+    expect(RunListQuery.safeParse({ cursor: 'not a cursor!' }).success).toBe(false);
   });
 
   it('records the object key on a run that fails reading the archive, and logs the stack', async () => {

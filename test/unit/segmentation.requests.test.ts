@@ -16,7 +16,7 @@ const FLOOR = Date.parse('1990-01-01T00:00:00Z');
 const deps = { timezone: 'UTC', now: () => NOW, minAsOf: FLOOR };
 
 /** The issues of a body, whether the schema or the window rejects it. */
-function issuesOf(body: unknown, timezone = 'UTC') {
+function issuesOf(body: unknown, timezone = 'UTC'): { path: string; code?: string; message: string }[] {
   const parsed = RunRequestBody.safeParse(body);
   if (!parsed.success)
     return parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));

@@ -1,5 +1,9 @@
 // Segments table (pk, sk): the runs of segmentation and each customer's current assignment.
 //   pk "run"            sk <runId>       one item per run (status, parameters, summary)
+//   pk "runs"           sk <asOf>|<requestedAt>|<runId>
+//                                        the same record again, in listing order: newest first is one
+//                                        bounded Query (a table of years of runs is never read whole);
+//                                        written after the run item on every update
 //   pk "published"      sk "run"         the live run whose assignments profiles carry
 //   pk <customerId>     sk "assignment"  the customer's segment, RFM and reasons from the published run
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,12 +13,15 @@ import { batchWrite } from './batchWrite.js';
 import { isConditionFailed } from './errors.js';
 
 const RUN = 'run';
+const RUNS = 'runs';
 const PUBLISHED = 'published';
 const ASSIGNMENT = 'assignment';
 /** Parallel BatchWriteItem calls when writing a run's assignments. */
 const WRITERS = 8;
 
-const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+/** ISO-8601 UTC times of one length compare in time order, so the sort key orders as-of, then request. */
+const listingKey = (run: Pick<RunRecord, 'asOf' | 'requestedAt' | 'runId'>) =>
+  `${run.asOf}|${run.requestedAt}|${run.runId}`;
 const StoredAssignment = Assignment.extend({ runId: RunRecord.shape.runId, asOf: RunRecord.shape.asOf });
 
 export function segmentsTable(client: DynamoDBDocumentClient, table: string): RunStore {
@@ -28,30 +35,30 @@ export function segmentsTable(client: DynamoDBDocumentClient, table: string): Ru
 
     async putRun(run) {
       await client.send(new PutCommand({ TableName: table, Item: { ...run, pk: RUN, sk: run.runId } }));
+      await client.send(
+        new PutCommand({ TableName: table, Item: { ...run, pk: RUNS, sk: listingKey(run) } }),
+      );
     },
 
-    async listRuns() {
-      const runs: RunRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': RUN },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of out.Items ?? []) runs.push(RunRecord.parse(item));
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return runs.sort((a, b) =>
-        a.asOf !== b.asOf
-          ? compare(b.asOf, a.asOf)
-          : a.requestedAt !== b.requestedAt
-            ? compare(b.requestedAt, a.requestedAt)
-            : compare(b.runId, a.runId),
+    async listRuns({ limit, after, asOfBefore }) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: table,
+          // `<asOf>|…` sorts after `<asOf>` itself: `sk < :before` keeps exactly the earlier as-of times.
+          KeyConditionExpression: asOfBefore === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :before',
+          ExpressionAttributeValues: {
+            ':pk': RUNS,
+            ...(asOfBefore === undefined ? {} : { ':before': asOfBefore }),
+          },
+          ScanIndexForward: false,
+          Limit: limit,
+          ConsistentRead: true,
+          ExclusiveStartKey: after === undefined ? undefined : { pk: RUNS, sk: after },
+        }),
       );
+      const runs = (out.Items ?? []).map((item) => RunRecord.parse(item));
+      const last = out.LastEvaluatedKey?.sk;
+      return typeof last === 'string' ? { runs, next: last } : { runs };
     },
 
     async publishedRun() {
