@@ -21,6 +21,11 @@ const optionalString = z
   .transform((s) => (s ? s : undefined));
 const positiveInt = z.coerce.number().int().positive();
 const positiveNumber = z.coerce.number().positive();
+/**
+ * An operator setting: serverless.yml passes it from the deploying (or `npm start`) shell as
+ * `${env:NAME, ''}`, so empty means unset and the default applies ('' would coerce to 0 or no list).
+ */
+const setting = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
 
 const Env = z.object({
   PRECIS_STAGE: z.string().min(1).default('local'),
@@ -55,7 +60,9 @@ const Env = z.object({
   PRECIS_HMAC_SECRET_ARN: optionalString,
   PRECIS_HMAC_SECRET: optionalString,
   /** type:priority:limit — a lower priority number wins the customer's anchor; limit is per customer. */
-  PRECIS_IDENTIFIERS: csv.prefault('user:1:1,email:2:3,phone:3:3,crm:4:2,openid:5:3,device:6:20,anon:7:500'),
+  PRECIS_IDENTIFIERS: setting(
+    csv.prefault('user:1:1,email:2:3,phone:3:3,crm:4:2,openid:5:3,device:6:20,anon:7:500'),
+  ),
 
   // Set only by the local stack: when present, clients talk to the emulators with fixed credentials.
   PRECIS_ENDPOINT_DYNAMODB: optionalUrl,
@@ -63,11 +70,11 @@ const Env = z.object({
   PRECIS_ENDPOINT_SQS: optionalUrl,
 
   // Dedup must hold for at least 30 days (Segment's own window is 24 hours).
-  PRECIS_DEDUP_WINDOW_DAYS: positiveInt.min(30).default(35),
-  PRECIS_QUARANTINE_RETENTION_DAYS: positiveInt.default(90),
+  PRECIS_DEDUP_WINDOW_DAYS: setting(positiveInt.min(30).default(35)),
+  PRECIS_QUARANTINE_RETENTION_DAYS: setting(positiveInt.default(90)),
   // A claim older than this belongs to a consumer that is certainly dead (> the consumer's timeout).
   PRECIS_ARCHIVE_LEASE_SECONDS: positiveInt.default(180),
-  PRECIS_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
+  PRECIS_API_KEY_CACHE_SECONDS: setting(z.coerce.number().int().min(0).default(60)),
 
   // Segmentation: the nightly run is as of midnight in this zone (IANA name); runs record the code version.
   PRECIS_BUSINESS_TIMEZONE: z
@@ -83,12 +90,16 @@ const Env = z.object({
     }, 'must be an IANA time zone such as Europe/London or Asia/Shanghai'),
   PRECIS_CODE_VERSION: z.string().min(1).default('dev'),
 
-  PRECIS_MAX_AMOUNT: positiveNumber.default(1_000_000),
-  PRECIS_MAX_QUANTITY: positiveNumber.default(100_000),
-  PRECIS_MAX_FUTURE_HOURS: positiveNumber.default(24),
-  PRECIS_MIN_TIMESTAMP: z.iso.datetime({ offset: true }).default('2000-01-01T00:00:00Z'),
-  PRECIS_JUNK_IDS: csv.prefault(
-    'null,undefined,nil,none,nan,0,-1,[object object],anonymous,unknown,n/a,na,(null),false,true',
+  PRECIS_MAX_AMOUNT: setting(positiveNumber.default(1_000_000)),
+  PRECIS_MAX_QUANTITY: setting(positiveNumber.default(100_000)),
+  PRECIS_MAX_FUTURE_HOURS: setting(positiveNumber.default(24)),
+  // Admits real histories (1990s orders); a device clock reset to the Unix epoch, or a zero date (year
+  // 1), lands before it. The whole of 1970 is the epoch-plus-uptime of a reset clock, not real data.
+  PRECIS_MIN_TIMESTAMP: setting(z.iso.datetime({ offset: true }).default('1971-01-01T00:00:00Z')),
+  PRECIS_JUNK_IDS: setting(
+    csv.prefault(
+      'null,undefined,nil,none,nan,0,-1,[object object],anonymous,unknown,n/a,na,(null),false,true',
+    ),
   ),
 });
 

@@ -1,5 +1,6 @@
-// Turns a validated spec event into a NormalizedEvent: Segment's clock-skew correction, a messageId
-// for events sent without one, and e-commerce standardization of track events.
+// Turns a validated spec event into a NormalizedEvent: the event time (an explicit timestamp, else
+// Segment's clock-skew correction), a messageId for events sent without one, and e-commerce
+// standardization of track events.
 import { createHash } from 'node:crypto';
 import { specEventName, standardizeProperties } from './ecommerce.js';
 import type { NormalizedEvent } from './normalized.js';
@@ -32,6 +33,20 @@ export function correctedTimestamp(receivedAt: number, original?: string, sentAt
   return receivedAt - ((typeof sentAt === 'number' ? sentAt : isoDateTimeMs(sentAt)) - originalMs);
 }
 
+/**
+ * When the event happened. A `timestamp` sent beside an `originalTimestamp` was set by the caller and
+ * wins as it is: that is how RudderStack's SDKs pass a backfill's time (they stamp originalTimestamp
+ * with the call time), how Segment documents historical imports, and what an export of already
+ * corrected events carries. Otherwise the one client time sent (`originalTimestamp`, or the `timestamp`
+ * analytics.js and analytics-node stamp at the call) is corrected for the device's clock skew.
+ */
+function eventTime(e: SpecEvent, ctx: RequestContext): number {
+  if (e.timestamp !== undefined && e.originalTimestamp !== undefined) return isoDateTimeMs(e.timestamp);
+  // A batch's sentAt is parsed once per request, not once per event.
+  const sentAt = e.sentAt ?? ctx.sentAtMs ?? ctx.sentAt;
+  return correctedTimestamp(ctx.receivedAt, e.originalTimestamp ?? e.timestamp, sentAt);
+}
+
 export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEvent {
   const sentAt = e.sentAt ?? ctx.sentAt;
   const originalTimestamp = e.originalTimestamp ?? e.timestamp;
@@ -39,10 +54,7 @@ export function normalizeEvent(e: SpecEvent, ctx: RequestContext): NormalizedEve
   const out: NormalizedEvent = {
     messageId: e.messageId ?? derivedMessageId(e, ctx.sourceId),
     type: e.type,
-    // A batch's sentAt is parsed once per request, not once per event.
-    timestamp: new Date(
-      correctedTimestamp(ctx.receivedAt, originalTimestamp, e.sentAt ?? ctx.sentAtMs ?? ctx.sentAt),
-    ).toISOString(),
+    timestamp: new Date(eventTime(e, ctx)).toISOString(),
     receivedAt: ctx.receivedAtIso ?? new Date(ctx.receivedAt).toISOString(),
     sourceId: ctx.sourceId,
   };

@@ -17,6 +17,8 @@ const AMOUNT_KEYS = [
   'discount',
 ] as const;
 const ID_FIELDS = ['userId', 'anonymousId', 'groupId', 'previousId'] as const;
+/** Nothing a person could read or type: control (NUL...), format (zero-width...) and space characters. */
+const BLANK = /^[\p{C}\p{Z}\s]+$/u;
 const CURRENCY = /^[A-Z]{3}$/;
 
 /** `receivedAtMs` spares parsing `e.receivedAt` when the caller has it as a number. */
@@ -28,8 +30,16 @@ export function checkQuality(
   const issues: FieldIssue[] = [];
   for (const field of ID_FIELDS) {
     const id = e[field];
-    if (id !== undefined && q.junkIds.has(id.toLowerCase())) {
+    if (id === undefined) continue;
+    if (q.junkIds.has(id.toLowerCase())) {
       issues.push({ path: field, code: 'junk_id', message: `"${id}" is a placeholder, not an identifier` });
+    } else if (BLANK.test(id)) {
+      // Spec validation trims whitespace only; a NUL-only id would otherwise become a customer.
+      issues.push({
+        path: field,
+        code: 'blank_id',
+        message: 'is made only of control, invisible or blank characters',
+      });
     }
   }
   checkTimestamp(e, q, receivedAtMs, issues);

@@ -29,12 +29,28 @@ const OptionalIdentifier = Identifier.nullish().transform((v) => v ?? undefined)
 /** ISO-8601 date-time; a missing offset is read as UTC, as Segment does. */
 export const IsoDateTime = z
   .string({ error: 'must be an ISO-8601 date-time string' })
-  .refine((s) => ISO_DATE_TIME.test(s) && !Number.isNaN(isoDateTimeMs(s)), {
+  .refine((s) => ISO_DATE_TIME.test(s) && isCalendarDate(s) && !Number.isNaN(isoDateTimeMs(s)), {
     error: 'must be an ISO-8601 date-time such as 2024-05-01T12:30:00.000Z',
   })
   .meta({ format: 'date-time', example: '2024-05-01T12:30:00.000Z' });
 const ISO_DATE_TIME =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether the YYYY-MM-DD an ISO string starts with is a day of the calendar. Date.parse takes any day
+ * up to 31 and rolls it over (`2024-02-30` is read as March 1st): a client's bug would land on a
+ * neighbouring day instead of being reported.
+ */
+function isCalendarDate(s: string): boolean {
+  const year = Number(s.slice(0, 4));
+  const month = Number(s.slice(5, 7));
+  const day = Number(s.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return days !== undefined && day >= 1 && day <= days;
+}
 
 /** Epoch ms of an IsoDateTime. Date.parse reads a date-time without offset as local time, not UTC. */
 export function isoDateTimeMs(s: string): number {

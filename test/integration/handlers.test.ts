@@ -140,6 +140,12 @@ describe('handlers on the sample events', () => {
       currency: 'EUR',
       products: [{ product_id: 'sku-123', price: 49.9, quantity: 2 }],
     });
+    // Received when API Gateway got the request (requestContext.timeEpoch, 15:30:00), not when the
+    // handler ran; the clock correction starts from there: 15:30:00 - (sentAt 15:29:59 - 15:29:58.120).
+    expect(rows.find((r) => r.message_id === 'evt-track-0001')).toMatchObject({
+      received_at: '2026-11-22T15:30:00.000Z',
+      timestamp: '2026-11-22T15:29:59.120Z',
+    });
   });
 
   it('serves the OpenAPI document', async () => {

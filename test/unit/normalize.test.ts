@@ -85,13 +85,31 @@ describe('clock-skew correction', () => {
     expect(own.sentAt).toBe(ownSentAt);
   });
 
-  it('keeps originalTimestamp exactly as sent and corrects from it rather than from timestamp', () => {
+  it('keeps an explicit timestamp sent beside originalTimestamp as it is: the caller set it', () => {
+    // A backfill through the RudderStack SDK: it stamps originalTimestamp and sentAt with the call
+    // time and passes the caller's timestamp through. As Segment documents for historical imports,
+    // the explicit timestamp wins; correcting from originalTimestamp would put a 2011 order today.
+    const now = iso(RECEIVED_AT - 1_500);
+    const e = normalize({
+      type: 'track',
+      event: 'Order Completed',
+      userId: 'u1',
+      timestamp: '2011-12-09T12:50:00.000Z',
+      originalTimestamp: now,
+      sentAt: now,
+      properties: { order_id: '581587', revenue: 249.3 },
+    });
+    expect(e.timestamp).toBe('2011-12-09T12:50:00.000Z');
+    expect(e.originalTimestamp).toBe(now);
+    expect(e.sentAt).toBe(now);
+  });
+
+  it('corrects from originalTimestamp when it is the only event time sent', () => {
     const originalTimestamp = '2026-11-22T15:29:00.000+01:00';
     const e = normalize({
       type: 'identify',
       userId: 'u1',
       originalTimestamp,
-      timestamp: '2020-01-01T00:00:00Z',
       sentAt: '2026-11-22T15:30:00.000+01:00',
     });
     expect(e.originalTimestamp).toBe(originalTimestamp);

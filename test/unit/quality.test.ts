@@ -85,6 +85,23 @@ describe('junk ids', () => {
     ]);
   });
 
+  it('rejects ids made only of control characters, invisible or blank characters, in every id field', () => {
+    // Such an id would become a customer nobody can name: NUL from C strings, zero-width joiners.
+    for (const blank of ['\u0000', '\u0000\u0000', '\u0007 \u001f', '\u200b', '\ufeff\u00a0', '\u2028']) {
+      expect(issuesOf({ userId: blank }), JSON.stringify(blank)).toEqual([['userId', 'blank_id']]);
+    }
+    expect(issuesOf({ userId: 'u-1', anonymousId: '\u0000' })).toEqual([['anonymousId', 'blank_id']]);
+    expect(issuesOf({ type: 'group', groupId: '\u0000' })).toEqual([['groupId', 'blank_id']]);
+    expect(issuesOf({ type: 'alias', previousId: '\u200d' })).toEqual([['previousId', 'blank_id']]);
+    const [issue] = checkQuality(normalizedEvent({ userId: '\u0000' }), q);
+    expect(issue?.message).toBe('is made only of control, invisible or blank characters');
+  });
+
+  it('lets ids through that merely contain such characters', () => {
+    expect(issuesOf({ userId: 'u-1\u0000' })).toEqual([]);
+    expect(issuesOf({ userId: '\u200bjane' })).toEqual([]);
+  });
+
   it('quotes the id in the message', () => {
     const [issue] = checkQuality(normalizedEvent({ userId: 'N/A' }), q);
     expect(issue?.message).toContain('"N/A"');
@@ -101,12 +118,21 @@ describe('timestamps', () => {
     expect(at(RECEIVED_AT + 30 * DAY)).toEqual([['timestamp', 'timestamp_in_future']]);
   });
 
-  it('accepts the minimum timestamp itself and rejects anything before it', () => {
-    const min = Date.parse('2000-01-01T00:00:00Z');
+  it('accepts the minimum timestamp itself (1971-01-01 by default) and rejects anything before it', () => {
+    const min = Date.parse('1971-01-01T00:00:00Z');
     expect(q.minTimestampMs).toBe(min);
     expect(at(min)).toEqual([]);
     expect(at(min - 1)).toEqual([['timestamp', 'timestamp_too_old']]);
-    expect(at(Date.parse('1970-01-01T00:00:00Z'))).toEqual([['timestamp', 'timestamp_too_old']]);
+  });
+
+  it('admits real order histories of the 1990s and still catches clocks at the Unix epoch or year 1', () => {
+    for (const real of ['1990-03-14T10:00:00Z', '1995-08-24T00:00:00Z', '1999-12-31T23:59:59Z']) {
+      expect(at(Date.parse(real)), real).toEqual([]);
+    }
+    // A device whose clock was reset reads the epoch plus its uptime; a zero date reads year 1.
+    for (const junk of ['1970-01-01T00:00:00Z', '1970-01-03T07:12:00Z', '0001-01-01T00:00:00Z']) {
+      expect(at(Date.parse(junk)), junk).toEqual([['timestamp', 'timestamp_too_old']]);
+    }
   });
 });
 

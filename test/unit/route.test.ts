@@ -71,6 +71,38 @@ describe('batch-level context and integrations', () => {
   });
 });
 
+describe('event time of a RudderStack backfill', () => {
+  it('keeps the timestamps a batch from the unmodified rudder-sdk-node 3.0 was given', () => {
+    // What the SDK posts for `client.track({ ..., timestamp: new Date('2011-...') })` called just now:
+    // originalTimestamp and both sentAt are the call and send times, timestamp is the caller's.
+    const now = (ms: number) => new Date(RECEIVED_AT - ms).toISOString();
+    const order = (id: string, timestamp: string) => ({
+      type: 'track',
+      event: 'Order Completed',
+      userId: '12347',
+      messageId: id,
+      timestamp,
+      originalTimestamp: now(2_000),
+      sentAt: now(1_000),
+      properties: { order_id: id, revenue: 20.5, currency: 'GBP' },
+      context: { library: { name: 'analytics-node', version: '3.0.13' } },
+      channel: 'server',
+      _metadata: { nodeVersion: '20.20.2' },
+      rudderId: 'a9ba2bd2-1f5e-4b6c-8a27-0f7f4a77e3c1',
+    });
+    const body = {
+      batch: [order('o-1', '2011-01-26T10:47:00.000Z'), order('o-2', '1999-06-30T08:00:00.000Z')],
+      sentAt: now(1_000),
+    };
+    const routed = route('batch', body);
+    expect(routed.rejected).toEqual([]);
+    expect(routed.accepted.map((e) => [e.messageId, e.timestamp])).toEqual([
+      ['o-1', '2011-01-26T10:47:00.000Z'],
+      ['o-2', '1999-06-30T08:00:00.000Z'],
+    ]);
+  });
+});
+
 describe('the 32 KB per-event limit', () => {
   it('rejects an event of 33,000 bytes in a 40 KB batch and accepts its neighbours', () => {
     const batch = [eventOfSize(3_000, 'm-0'), eventOfSize(33_000, 'm-1'), eventOfSize(3_000, 'm-2')];

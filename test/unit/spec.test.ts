@@ -166,6 +166,28 @@ describe('timestamps', () => {
     },
   );
 
+  it('rejects impossible calendar dates that Date.parse would roll over to the next month', () => {
+    for (const impossible of [
+      '2024-02-30',
+      '2023-02-29T10:00:00Z',
+      '2024-04-31T10:00:00+02:00',
+      '2024-06-31',
+    ]) {
+      expect(rejection({ ...VALID.identify, timestamp: impossible }), impossible).toEqual([
+        ['timestamp', 'invalid_value'],
+      ]);
+    }
+    expect(accepted({ ...VALID.identify, timestamp: '2024-02-29T10:00:00Z' }).timestamp).toBe(
+      '2024-02-29T10:00:00.000Z',
+    );
+    expect(accepted({ ...VALID.identify, timestamp: '2000-02-29' }).timestamp).toBe(
+      '2000-02-29T00:00:00.000Z',
+    );
+    expect(rejection({ ...VALID.identify, timestamp: '1900-02-29' })).toEqual([
+      ['timestamp', 'invalid_value'],
+    ]);
+  });
+
   it('accepts the ISO-8601 forms clients send: Z, offsets with and without colon, fractions, date only', () => {
     const cases = [
       ['2024-05-01T12:30:00.000Z', '2024-05-01T12:30:00.000Z'],
