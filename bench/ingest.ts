@@ -4,8 +4,6 @@
 //    parse -> validate -> normalize -> quality rules -> dedup key -> route -> pack for SQS.
 // 2. The local stack end to end: the same events POSTed to /v1/batch, timed from POST until archived,
 //    and the archive counted to prove nothing was lost or archived twice.
-import { readFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { archiveReader } from '../lib/adapters/s3/archiveBucket.js';
 import { createS3 } from '../lib/aws/clients.js';
@@ -22,6 +20,7 @@ import { packEnvelopes } from '../lib/ingest/envelope.js';
 import { routeRequest } from '../lib/ingest/route.js';
 import type { SpecEventInput } from '../lib/ingest/spec.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { machine, mb, peakRss, percentile, processPeakRss } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,16 +58,6 @@ function segmentBodies(
   flush();
   return bodies;
 }
-
-/** Peak resident memory of another process (Linux /proc); 0 where unknown. */
-async function processPeakRss(pid: number | undefined): Promise<number> {
-  if (!pid) return 0;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) * 1024;
-}
-
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 interface PassFigures {
   readonly seconds: number;
@@ -137,10 +126,6 @@ function hotPath(events: SpecEventInput[], passes: number, label: string, maxEve
     `+ SQS envelopes      ${perSecond(m.seconds)} events/s, ${(totalBytes / m.seconds / 1024 / 1024).toFixed(1)} MB/s (serialize and pack ${us(m.pack)})`,
   );
   console.log(`peak RSS             ${mb(peakRss())}`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 interface Posted {
@@ -256,9 +241,7 @@ for await (const e of source()) {
 }
 const bytes = events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
 console.log(`# Ingestion benchmark — ${new Date().toISOString()}`);
-console.log(
-  `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${mb(totalmem())}, Node ${process.version}`,
-);
+console.log(`machine: ${machine()}`);
 const names: Record<string, string> = {
   all: 'Online Retail (identifies, orders) and REES46 (browsing)',
   retail: 'Online Retail (identifies, orders)',

@@ -13,6 +13,7 @@ import { createApiKey } from '../lib/auth/apiKeys.js';
 import { createDynamoDb, createDynamoDbClient, createS3, createSqs } from '../lib/aws/clients.js';
 import { type Config, parseConfig } from '../lib/config.js';
 import { type Emulators, LOCAL_ACCOUNT_ID, startEmulators } from './emulators.js';
+import { type HttpGateway, httpRoutes, startHttpGateway } from './httpGateway.js';
 import { freePort } from './ports.js';
 import { provision } from './provision.js';
 import { forwardS3Notifications, notificationRoutes } from './s3Notifications.js';
@@ -35,9 +36,15 @@ export interface StackOptions {
   /** Where serverless-offline's output goes; default: a log file under .local/. */
   readonly offlineOutput?: 'inherit' | 'file';
   readonly onEvent?: (message: string) => void;
+  /**
+   * Invocations in flight per HTTP function (default 4); more requests wait in line. serverless-offline
+   * would start a worker thread for each, and a burst of SDK connections would time out on a laptop.
+   */
+  readonly httpConcurrency?: number;
 }
 
 export interface LocalStack {
+  /** The HTTP API (local/httpGateway.ts in front of serverless-offline's functions). */
   readonly httpUrl: string;
   /** serverless-offline's Lambda API (POST /2015-03-31/functions/<name>/invocations). */
   readonly lambdaUrl: string;
@@ -82,22 +89,38 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     );
     await seedKeys(config);
 
-    const httpPort = options.httpPort || (await freePort());
+    // serverless-offline's own HTTP server is internal (schedules and CORS preflights); clients get the gateway.
+    const offlineHttpPort = await freePort();
     const lambdaPort = options.lambdaPort || (await freePort());
-    const buildFolder = join('.esbuild', `stack-${httpPort}`);
+    const buildFolder = join('.esbuild', `stack-${offlineHttpPort}`);
     cleanups.push(() => rm(join(PROJECT_ROOT, buildFolder), { recursive: true, force: true }));
     const { child, logFile } = await spawnOffline(
       emulators,
-      httpPort,
+      offlineHttpPort,
       lambdaPort,
       buildFolder,
       secrets,
       options,
     );
     cleanups.push(() => stopProcess(child));
-    const httpUrl = `http://127.0.0.1:${httpPort}`;
-    await waitForHttp(`${httpUrl}/openapi.json`, child, 180_000);
-    say(`serverless-offline up at ${httpUrl}`);
+    const offlineUrl = `http://127.0.0.1:${offlineHttpPort}`;
+    await waitForHttp(`${offlineUrl}/openapi.json`, child, 180_000);
+    const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
+    const concurrency = options.httpConcurrency ?? 4;
+    const gateway: HttpGateway = await startHttpGateway({
+      routes: httpRoutes(def),
+      lambdaUrl,
+      port: options.httpPort ?? 0,
+      concurrency,
+      preflightUrl: offlineUrl,
+    });
+    cleanups.push(() => gateway.stop());
+    // The ingestion function takes SDK bursts: its workers start now, not under the first burst.
+    await gateway
+      .prewarm(functionName(def, 'ingest'), concurrency)
+      .catch((error) => say(`pre-warm: ${(error as Error).message}; workers will start on demand`));
+    const httpUrl = gateway.url;
+    say(`HTTP API up at ${httpUrl}`);
 
     const sqs = createSqs(config);
     const sources: SqsEventSource[] = queueTriggers(def).map((trigger) => {
@@ -128,7 +151,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const stack: LocalStack = {
       httpUrl,
-      lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+      lambdaUrl,
       writeKey: LOCAL_WRITE_KEY,
       adminKey: LOCAL_ADMIN_KEY,
       readKey: LOCAL_READ_KEY,
@@ -223,7 +246,10 @@ async function spawnOffline(
     PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
     SLS_TELEMETRY_DISABLED: '1',
   };
-  const child = spawn(process.execPath, [OSLS_BIN, 'offline', 'start', '--stage', STAGE], {
+  // Idle workers live an hour (serverless-offline's default is 60 s): a burst after a pause finds the
+  // pre-warmed ingestion workers still there.
+  const args = [OSLS_BIN, 'offline', 'start', '--stage', STAGE, '--terminateIdleLambdaTime', '3600'];
+  const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { segmentClient, sendWithSdk } from '../../cli/segment.js';
+import { datasetsAvailable } from '../../lib/datasets/index.js';
 import type { SpecEventInput } from '../../lib/ingest/spec.js';
+import { acceptedMessageIds, retailOrders } from '../../local/replay.js';
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
 import { testConfig } from '../support/provided.js';
 
@@ -68,8 +70,8 @@ function eventsOfEveryType(run: string): SpecEventInput[] {
   ];
 }
 
-async function deliver(events: SpecEventInput[]): Promise<unknown[]> {
-  const analytics = segmentClient(target(), 20);
+async function deliver(events: SpecEventInput[], flushAt = 20): Promise<unknown[]> {
+  const analytics = segmentClient(target(), flushAt);
   const errors: unknown[] = [];
   await Promise.all(
     events.map(
@@ -150,4 +152,19 @@ describe('Segment SDK against the local stack', () => {
       good.map((g) => g.messageId).sort(),
     );
   });
+
+  it.skipIf(!datasetsAvailable())(
+    'replays real orders and every accepted order is archived once',
+    async () => {
+      const run = `sdk-orders-${randomUUID()}`;
+      const events = await retailOrders(run, 1_000);
+      const expected = acceptedMessageIds(events, testConfig().quality);
+      // 15 events a request: the SDK's default batch size.
+      expect(await deliver(events, 15)).toEqual([]);
+      await waitForArchived(testConfig(), run, expected.length, 120_000);
+      const ids = (await archivedWithPrefix(testConfig(), run)).map((r) => r.message_id).sort();
+      expect(ids).toEqual([...expected].sort());
+    },
+    300_000,
+  );
 });
