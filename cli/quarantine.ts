@@ -40,8 +40,8 @@ function storeQuery() {
   if (!parsed.success)
     throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
   const q = toStoreQuery(parsed.data, Date.now());
-  if ('error' in q) throw new Error(q.error);
-  return q;
+  if (!q.ok) throw new Error(q.message);
+  return q.value;
 }
 
 async function list(deps: ReplayDeps) {

@@ -1,4 +1,4 @@
-// The one error family of the API. Converted to a response in exactly one place (lib/http/middleware.ts)
+// The one error family of the API. Converted to a response in exactly one place (lib/http/response.ts)
 // with one JSON shape: { error, message, details? }. Messages of HttpErrors are written for clients;
 // any other error becomes a 500 whose message is logged, never shown.
 import { z } from 'zod';
@@ -33,6 +33,7 @@ export const unauthorized = (message: string) =>
   new HttpError(401, 'unauthorized', message, undefined, { 'www-authenticate': 'Basic realm="precis"' });
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message);
 export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+export const conflict = (message: string) => new HttpError(409, 'conflict', message);
 export const payloadTooLarge = (message: string) => new HttpError(413, 'payload_too_large', message);
 export const unsupportedMediaType = (message: string) =>
   new HttpError(415, 'unsupported_media_type', message);

@@ -4,6 +4,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import {
   CustomerEventsQuery,
+  CustomerIdPath,
   CustomerProfileQuery,
   UnmergeRequest,
   UnmergeResponse,
@@ -14,6 +15,7 @@ import { ImportQuery, ImportReport } from './imports/model.js';
 import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
 import { CustomerEvent } from './profiles/timeline.js';
 import {
+  QuarantineIdPath,
   QuarantineListQuery,
   QuarantineListResponse,
   ReplayRequest,
@@ -42,7 +44,8 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const errors = {
   400: json(
     ErrorBody,
-    'Malformed JSON, an invalid request, or every event rejected (details name each field)',
+    'Malformed JSON, an invalid request, or every event rejected (details name each field; a path ' +
+      'parameter as path.<name>, e.g. path.id)',
   ),
   401: json(ErrorBody, 'Missing, unknown or revoked API key'),
   403: json(ErrorBody, 'The key lacks the role this route needs'),
@@ -137,14 +140,13 @@ function build() {
     request: { query: QuarantineListQuery },
     responses: { 200: json(QuarantineListResponse, 'A page of entries'), ...errors },
   });
-  const id = z.object({ id: z.string().meta({ example: 'q_3f2a...' }) });
   registry.registerPath({
     method: 'get',
     path: '/v1/quarantine/{id}',
     tags: ['Quarantine'],
     summary: 'One quarantined event with its reasons and raw payload',
     security: adminOnly,
-    request: { params: id },
+    request: { params: QuarantineIdPath },
     responses: { 200: json(QuarantineEntry, 'The entry'), 404: json(ErrorBody, 'No such entry'), ...errors },
   });
   registry.registerPath({
@@ -153,17 +155,12 @@ function build() {
     tags: ['Quarantine'],
     summary: 'Replay a quarantined event (optionally corrected) through the pipeline',
     security: adminOnly,
-    request: { params: id, body: json(ReplayRequest, 'Optional corrected event') },
+    request: { params: QuarantineIdPath, body: json(ReplayRequest, 'Optional corrected event') },
     responses: {
       200: json(ReplayResponse, 'What happened'),
       404: json(ErrorBody, 'No such entry'),
       ...errors,
     },
-  });
-  const customerId = z.object({
-    id: z
-      .string()
-      .meta({ description: 'A customer id, userId, anonymousId, e-mail, phone or typed id (crm:123)' }),
   });
   const readers = [{ [apiKey.name]: [] }];
   registry.registerPath({
@@ -172,7 +169,7 @@ function build() {
     tags: ['Customers'],
     summary: 'A customer profile: traits (masked) and behavioral aggregates, merged over all identities',
     security: readers,
-    request: { params: customerId, query: CustomerProfileQuery },
+    request: { params: CustomerIdPath, query: CustomerProfileQuery },
     responses: {
       200: json(CustomerProfileResponse, 'The profile'),
       404: json(ErrorBody, 'Unknown customer'),
@@ -185,7 +182,7 @@ function build() {
     tags: ['Customers'],
     summary: "The customer's recent events (the latest 50 of each of its identities), newest first",
     security: readers,
-    request: { params: customerId, query: CustomerEventsQuery },
+    request: { params: CustomerIdPath, query: CustomerEventsQuery },
     responses: {
       200: json(
         z.object({
@@ -205,7 +202,7 @@ function build() {
     tags: ['Customers'],
     summary: 'The identity graph of a customer and its merge log',
     security: readers,
-    request: { params: customerId },
+    request: { params: CustomerIdPath },
     responses: {
       200: json(CustomerIdentitiesResponse, 'Graph and log'),
       404: json(ErrorBody, 'Unknown customer'),
@@ -218,7 +215,7 @@ function build() {
     tags: ['Customers'],
     summary: 'Undo a merge from the log (admin); the same link will not merge the two again by itself',
     security: adminOnly,
-    request: { params: customerId, body: json(UnmergeRequest, 'Which merge') },
+    request: { params: CustomerIdPath, body: json(UnmergeRequest, 'Which merge') },
     responses: {
       200: json(UnmergeResponse, 'The customers now'),
       404: json(ErrorBody, 'Unknown customer or merge'),

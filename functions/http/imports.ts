@@ -4,12 +4,11 @@ import { header } from '../../lib/http/body.js';
 import { withHttp } from '../../lib/http/withHttp.js';
 import { ImportQuery, MAX_UPLOAD_BYTES } from '../../lib/imports/model.js';
 import { importUpload, UPLOAD_TOO_LARGE_HINT } from '../../lib/imports/upload.js';
-import { auth, importDeps } from '../../lib/runtime.js';
+import { importDeps } from '../../lib/runtime.js';
 
 export const handler = withHttp(
   {
     auth: 'write',
-    authenticator: auth,
     maxBodyBytes: MAX_UPLOAD_BYTES,
     rawBody: true,
     tooLargeHint: UPLOAD_TOO_LARGE_HINT,

@@ -7,7 +7,7 @@ import { withHttp } from '../../lib/http/withHttp.js';
 import { type IngestOutcome, ingest } from '../../lib/ingest/ingest.js';
 import type { IngestRoute } from '../../lib/ingest/route.js';
 import { MAX_REQUEST_BYTES } from '../../lib/ingest/spec.js';
-import { auth, ingestDeps } from '../../lib/runtime.js';
+import { ingestDeps } from '../../lib/runtime.js';
 
 const ROUTES: Record<string, IngestRoute> = {
   track: 'track',
@@ -28,7 +28,7 @@ const ROUTES: Record<string, IngestRoute> = {
 };
 
 const ingestRoute = withHttp(
-  { auth: 'write', authenticator: auth, maxBodyBytes: MAX_REQUEST_BYTES, bodyWriteKey: true },
+  { auth: 'write', maxBodyBytes: MAX_REQUEST_BYTES, bodyWriteKey: true },
   async ({ event, body, bodyBytes, key }) => {
     const call = event.rawPath.replace(/\/+$/, '').split('/').pop() ?? '';
     const route = ROUTES[call];

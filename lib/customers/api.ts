@@ -1,5 +1,20 @@
 // Request shapes of the customer API, shared by handlers and the OpenAPI document.
 import { z } from 'zod';
+import { boundedId } from '../http/params.js';
+import { MAX_ID_LENGTH } from '../ingest/spec.js';
+
+/**
+ * A customer id in a path, in UTF-8 bytes: any userId or anonymousId ingestion takes (1,024 characters)
+ * fits when ASCII, with room for a type prefix (`crm:`); as a key it stays near half of DynamoDB's
+ * 2,048-byte partition key limit.
+ */
+export const MAX_CUSTOMER_ID_BYTES = MAX_ID_LENGTH + 64;
+
+export const CustomerIdPath = z.object({
+  id: boundedId(MAX_CUSTOMER_ID_BYTES).meta({
+    description: 'A customer id, userId, anonymousId, e-mail, phone or typed id (crm:123)',
+  }),
+});
 
 export const CustomerProfileQuery = z.object({
   reveal: z
@@ -15,9 +30,15 @@ export const CustomerEventsQuery = z.object({
 
 export const UnmergeRequest = z
   .object({
-    mergeId: z.string().startsWith('mrg_').meta({ description: 'From the merge log (GET .../identities)' }),
+    mergeId: z
+      .string()
+      .startsWith('mrg_')
+      .max(100)
+      .meta({ description: 'From the merge log (GET .../identities)' }),
   })
   .meta({ id: 'UnmergeRequest' });
+
+export type UnmergeRequest = z.infer<typeof UnmergeRequest>;
 
 export const UnmergeResponse = z
   .object({
@@ -27,3 +48,4 @@ export const UnmergeResponse = z
     }),
   })
   .meta({ id: 'UnmergeResponse' });
+export type UnmergeResponse = z.infer<typeof UnmergeResponse>;

@@ -3,8 +3,15 @@
 // `crm:12345`. Customers merged into another are followed to the one that absorbed them.
 import { anonNode, hashedNode, type NodeKey, userNode } from '../identity/nodes.js';
 import type { CustomerRecord, IdentityStore } from '../identity/store.js';
+import { notFound, type Outcome, ok } from '../outcome.js';
 import { identifierHash } from '../pii/hmac.js';
-import { type IdentifierType, normalizeEmail, normalizeId, normalizePhone } from '../pii/identifiers.js';
+import {
+  type IdentifierType,
+  normalizeEmail,
+  normalizeId,
+  normalizePhone,
+  pseudonymousId,
+} from '../pii/identifiers.js';
 
 const HASHED_TYPES: readonly IdentifierType[] = ['email', 'phone', 'device', 'crm', 'openid'];
 
@@ -17,7 +24,7 @@ export interface LookupDeps {
 export async function candidateNodes(id: string, secret: () => Promise<string>): Promise<NodeKey[]> {
   const colon = id.indexOf(':');
   const prefix = colon > 0 ? id.slice(0, colon) : '';
-  if (prefix === 'user') return [userNode(id.slice(5))];
+  if (prefix === 'user') return userNodes(id.slice(5), secret);
   if (prefix === 'anon') return [anonNode(id.slice(5))];
   const typed = HASHED_TYPES.find((t) => t === prefix);
   const hash = async (type: IdentifierType, value: string | undefined) =>
@@ -25,11 +32,17 @@ export async function candidateNodes(id: string, secret: () => Promise<string>):
   if (typed) return hash(typed, normalizeFor(typed, id.slice(colon + 1)));
   // A bare id: a userId first (the most common), then an anonymousId, then what it looks like.
   return [
-    userNode(id),
+    ...(await userNodes(id, secret)),
     anonNode(id),
     ...(id.includes('@') ? await hash('email', normalizeEmail(id)) : []),
     ...(/^\+?[\d\s().-]{7,}$/.test(id) ? await hash('phone', normalizePhone(id)) : []),
   ];
+}
+
+/** A userId's node: an e-mail or phone userId is stored as its pseudonym (lib/pii/identifiers.ts). */
+async function userNodes(userId: string, secret: () => Promise<string>): Promise<NodeKey[]> {
+  const stored = /[@\d]/.test(userId) ? pseudonymousId(userId, await secret()) : undefined;
+  return stored === undefined ? [userNode(userId)] : [userNode(stored), userNode(userId)];
 }
 
 function normalizeFor(type: IdentifierType, value: string): string | undefined {
@@ -54,4 +67,12 @@ export async function findCustomer(id: string, deps: LookupDeps): Promise<Custom
     customerId = customer.mergedInto;
   }
   return undefined;
+}
+
+/** The customer an id names, or the one "not found" every customer route answers. */
+export async function customerNamed(id: string, deps: LookupDeps): Promise<Outcome<CustomerRecord>> {
+  const customer = await findCustomer(id, deps);
+  return customer
+    ? ok(customer)
+    : notFound(`No customer is known by "${id}": try a customer id, userId, anonymousId, e-mail or phone.`);
 }

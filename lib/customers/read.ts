@@ -1,11 +1,12 @@
 // The customer read model behind GET /v1/customers/{id}[/events|/identities]: a customer is found by any
 // of its identifiers, and its profile is the merge of its nodes' partial profiles, computed on read.
-// Personal traits are decrypted and shown masked unless the caller may reveal them.
+// Personal traits are decrypted and shown masked unless the caller may reveal them (admin keys only).
 import { z } from 'zod';
-import { badRequest } from '../errors.js';
+import type { Role } from '../auth/apiKeys.js';
 import type { Edge } from '../identity/graph.js';
 import { ANON, nodeType, USER } from '../identity/nodes.js';
 import { type CustomerRecord, type IdentityStore, MergeLogEntry } from '../identity/store.js';
+import { forbidden, invalid, type Outcome, ok } from '../outcome.js';
 import type { PiiCipher } from '../pii/cipher.js';
 import { revealTraits } from '../pii/protect.js';
 import { mergePartials } from '../profiles/merge.js';
@@ -20,7 +21,7 @@ import {
 import { customerView } from '../profiles/view.js';
 import { Assignment } from '../segmentation/model.js';
 import type { RunStore } from '../segmentation/ports.js';
-import { findCustomer, type LookupDeps } from './lookup.js';
+import { customerNamed, type LookupDeps } from './lookup.js';
 
 export interface CustomerReadDeps {
   readonly lookup: LookupDeps;
@@ -57,29 +58,33 @@ export type CustomerProfileResponse = z.infer<typeof CustomerProfileResponse>;
 
 export async function customerProfile(
   id: string,
-  options: { readonly reveal: boolean },
+  request: { readonly reveal: boolean; readonly role: Role },
   deps: CustomerReadDeps,
-): Promise<CustomerProfileResponse | undefined> {
-  const customer = await findCustomer(id, deps.lookup);
-  if (!customer) return undefined;
+): Promise<Outcome<CustomerProfileResponse>> {
+  if (request.reveal && request.role !== 'admin') {
+    return forbidden('Revealing personal data needs an admin key.');
+  }
+  const found = await customerNamed(id, deps.lookup);
+  if (!found.ok) return found;
+  const customer = found.value;
   const [partials, segment] = await Promise.all([
     deps.partials.getMany(counted(customer)),
     deps.segments.getAssignment(customer.customerId),
   ]);
   const view = customerView(mergePartials([...partials.values()]), deps.now());
   const traits = Object.fromEntries(Object.entries(view.traits).map(([name, t]) => [name, t.v]));
-  return {
+  return ok({
     customerId: customer.customerId,
     identities: identityCounts(customer),
     profile: {
       ...view,
-      traits: await revealTraits(traits, deps.cipher, options),
+      traits: await revealTraits(traits, deps.cipher, request),
       // The masks say what a customer is known by; the HMACs are the index's business, not the API's.
       identifiers: view.identifiers.map(({ hash: _hash, ...shown }) => shown),
       aggregates: { ...view.aggregates, identifiers: undefined },
     },
     segment: segment ?? null,
-  };
+  });
 }
 
 export interface TimelinePage {
@@ -93,30 +98,32 @@ export async function customerEvents(
   id: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
   deps: CustomerReadDeps,
-): Promise<TimelinePage | undefined> {
-  const customer = await findCustomer(id, deps.lookup);
-  if (!customer) return undefined;
+): Promise<Outcome<TimelinePage>> {
+  const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  if (before === null) return invalid('cursor is not one this API returned');
+  const found = await customerNamed(id, deps.lookup);
+  if (!found.ok) return found;
+  const customer = found.value;
   const partials = [...(await deps.partials.getMany(counted(customer))).values()];
   const all = partials.reduce<TimelineEvent[]>(
     (acc, p) => mergeTimelines(acc, p.recentEvents, Number.POSITIVE_INFINITY),
     [],
   );
-  const before = page.cursor ? decodeCursor(page.cursor) : undefined;
   const rest = before === undefined ? all : all.filter((e) => timelineKey(e) < before);
   const items = rest.slice(0, page.limit);
   const last = items.at(-1);
-  return {
+  return ok({
     customerId: customer.customerId,
     items: items.map(toCustomerEvent),
     nextCursor:
       rest.length > page.limit && last ? Buffer.from(timelineKey(last)).toString('base64url') : undefined,
-  };
+  });
 }
 
-function decodeCursor(cursor: string): string {
+/** The timeline key a cursor carries; null for a cursor this API did not make. */
+function decodeCursor(cursor: string): string | null {
   const key = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d{4}-\d{2}-\d{2}T.*#.+$/.test(key)) throw badRequest('cursor is not one this API returned');
-  return key;
+  return /^\d{4}-\d{2}-\d{2}T.*#.+$/.test(key) ? key : null;
 }
 
 const IdentityNode = z.object({
@@ -151,9 +158,10 @@ export type CustomerIdentitiesResponse = z.infer<typeof CustomerIdentitiesRespon
 export async function customerIdentities(
   id: string,
   deps: CustomerReadDeps,
-): Promise<CustomerIdentitiesResponse | undefined> {
-  const customer = await findCustomer(id, deps.lookup);
-  if (!customer) return undefined;
+): Promise<Outcome<CustomerIdentitiesResponse>> {
+  const found = await customerNamed(id, deps.lookup);
+  if (!found.ok) return found;
+  const customer = found.value;
   const [nodes, edgeLists, log] = await Promise.all([
     deps.identity.getNodes(customer.members),
     Promise.all(customer.members.map((m) => deps.identity.edgesOf(m))),
@@ -161,7 +169,7 @@ export async function customerIdentities(
   ]);
   const edges = new Map<string, Edge>();
   for (const list of edgeLists) for (const e of list) edges.set(e.id, e);
-  return {
+  return ok({
     customerId: customer.customerId,
     anchor: customer.anchor,
     nodes: customer.members.flatMap((m) => {
@@ -170,5 +178,5 @@ export async function customerIdentities(
     }),
     edges: [...edges.values()].sort((x, y) => (x.at < y.at ? -1 : 1)),
     log,
-  };
+  });
 }

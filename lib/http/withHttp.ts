@@ -1,5 +1,10 @@
-// The one middleware stack of HTTP handlers (API Gateway HTTP API, payload v2): Powertools logger
-// context, security headers, the error boundary; then body, authentication and the handler, in order.
+// The one middleware stack of HTTP handlers (API Gateway HTTP API, payload v2): Powertools logger context,
+// security headers, the error boundary; then authentication (derived from the route's role), the path,
+// query and body validated with the route's zod schemas, the handler, and its result made a response.
+// Authentication comes before the body is read: a caller without a valid key learns nothing from 400s
+// and 413s and cannot make the function decompress anything, except on routes that take Segment's
+// `writeKey` in the body, and only when no Authorization header is sent (then the body, bounded by the
+// route's limit, has to be read to find the key).
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -7,115 +12,183 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import type { ApiKeyRecord, Role } from '../auth/apiKeys.js';
 import type { Authenticator } from '../auth/authenticate.js';
-import { badRequest } from '../errors.js';
+import * as errors from '../errors.js';
 import { toFieldIssues } from '../ingest/spec.js';
 import { logger } from '../log.js';
+import type { Outcome, Rejection } from '../outcome.js';
 import { header, readJsonBody, readTextBody } from './body.js';
 import { errorResponse, json } from './response.js';
 
-export interface RouteOptions<Q extends z.ZodType, A extends Role | undefined> {
+type Schema = z.ZodType | undefined;
+type Parsed<S extends Schema, Otherwise> = S extends z.ZodType ? z.infer<S> : Otherwise;
+
+export interface RouteOptions<
+  A extends Role | undefined,
+  P extends Schema,
+  Q extends Schema,
+  B extends Schema,
+> {
   /** Role the API key must have; omit for public routes (the OpenAPI document). */
   readonly auth?: A;
-  readonly authenticator?: () => Authenticator;
-  /** Parse a JSON body of at most this many bytes. */
+  /** The path parameters; a route without this schema sees none. Issues are reported as `path.<name>`. */
+  readonly path?: P;
+  readonly query?: Q;
+  /** The JSON body (with `optionalBody`, an empty body is validated as `{}`); needs maxBodyBytes. */
+  readonly body?: B;
+  /** Read a body of at most this many bytes (decompressed); routes without it read none. */
   readonly maxBodyBytes?: number;
-  /** Hand the body (of at most maxBodyBytes) to the handler as text, not parsed: CSV, NDJSON files. */
+  /** Hand the body to the handler as text, not parsed: CSV, NDJSON files. */
   readonly rawBody?: boolean;
   /** What the 413 message tells a client to do instead (default: send fewer events per batch). */
   readonly tooLargeHint?: string;
-  /** An empty body is allowed (the handler then sees `body` undefined). */
+  /** An empty body is allowed. */
   readonly optionalBody?: boolean;
   /** Accept Segment's `writeKey` body field when there is no Authorization header. */
   readonly bodyWriteKey?: boolean;
-  readonly query?: Q;
 }
 
-export interface HttpRequest<Q, A extends Role | undefined = undefined> {
+export interface HttpRequest<
+  A extends Role | undefined = undefined,
+  P extends Schema = undefined,
+  Q extends Schema = undefined,
+  B extends Schema = undefined,
+> {
   readonly event: APIGatewayProxyEventV2;
-  /** The parsed JSON body; with `rawBody`, the body as text. */
-  readonly body: unknown;
+  /** The validated body; without a schema, the parsed JSON (or, with `rawBody`, the text). */
+  readonly body: Parsed<B, unknown>;
   readonly bodyBytes: number;
   /** The caller's API key: always present on routes that require a role. */
   readonly key: A extends Role ? ApiKeyRecord : undefined;
-  readonly query: Q;
-  readonly params: Readonly<Record<string, string | undefined>>;
+  readonly path: Parsed<P, Record<string, never>>;
+  readonly query: Parsed<Q, Record<string, string | undefined>>;
   readonly requestId: string;
 }
 
-export interface HttpResult {
+/** A response other than a plain 200 (a status, headers). */
+export interface Reply {
   readonly status?: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
 }
 
-export function withHttp<Q extends z.ZodType = z.ZodUnknown, A extends Role | undefined = undefined>(
-  options: RouteOptions<Q, A>,
-  handle: (req: HttpRequest<z.infer<Q>, A>) => Promise<HttpResult>,
-) {
-  const core = async (
-    event: APIGatewayProxyEventV2,
-    context: Context,
-  ): Promise<APIGatewayProxyStructuredResultV2> => {
-    const body = readBodyOf(event, options);
-    let key: ApiKeyRecord | undefined;
-    if (options.auth) {
-      if (!options.authenticator) throw new Error('a route with auth needs an authenticator');
-      const bodyWriteKey =
-        options.bodyWriteKey && body && typeof body.value === 'object' && body.value !== null
-          ? (body.value as { writeKey?: unknown }).writeKey
-          : undefined;
-      key = await options.authenticator().authenticate(
-        {
-          authorization: header(event, 'authorization'),
-          bodyWriteKey: typeof bodyWriteKey === 'string' ? bodyWriteKey : undefined,
-        },
-        options.auth,
-      );
-      logger().appendKeys({ keyId: key.keyId, sourceId: key.sourceId });
-    }
-    const result = await handle({
-      event,
-      body: body?.value,
-      bodyBytes: body?.bytes ?? 0,
-      key: key as HttpRequest<z.infer<Q>, A>['key'],
-      query: parseQuery(options.query, event.queryStringParameters ?? {}),
-      params: event.pathParameters ?? {},
-      requestId: context.awsRequestId,
-    });
-    return json(result.status ?? 200, result.body, result.headers);
-  };
+/** What a handler returns: a use case's outcome (a value is a 200, a rejection its status), or a reply. */
+export type HandlerResult = Reply | Outcome<unknown>;
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger(), { resetKeys: true }))
-    .use(httpSecurityHeaders())
-    .use({
-      onError: async (request) => {
-        request.response = errorResponse(request.error, request.context.awsRequestId);
-      },
-    })
-    .handler(core);
+/** Each expected rejection of lib/ as its HTTP error: the one place reasons become statuses. */
+const REJECTED: { readonly [R in Rejection['reason']]: (r: Rejection) => errors.HttpError } = {
+  not_found: (r) => errors.notFound(r.message),
+  invalid: (r) => errors.badRequest(r.message, r.reason === 'invalid' ? r.issues : undefined),
+  forbidden: (r) => errors.forbidden(r.message),
+  conflict: (r) => errors.conflict(r.message),
+};
+
+/** withHttp with the authenticator of one's choice (tests); handlers use `withHttp`. */
+export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authenticator>) {
+  return function withHttp<
+    A extends Role | undefined = undefined,
+    P extends Schema = undefined,
+    Q extends Schema = undefined,
+    B extends Schema = undefined,
+  >(options: RouteOptions<A, P, Q, B>, handle: (req: HttpRequest<A, P, Q, B>) => Promise<HandlerResult>) {
+    const core = async (
+      event: APIGatewayProxyEventV2,
+      context: Context,
+    ): Promise<APIGatewayProxyStructuredResultV2> => {
+      let read: { value: unknown; bytes: number } | undefined;
+      const body = () => {
+        read ??= readBodyOf(event, options);
+        return read;
+      };
+      type Req = HttpRequest<A, P, Q, B>;
+      const key = options.auth
+        ? await authenticate(event, options, await authenticatorOf(), body)
+        : undefined;
+      const path = parse('path', options.path, event.pathParameters ?? {}) as Req['path'];
+      const query = parse('query', options.query, event.queryStringParameters ?? {}) as Req['query'];
+      const { value, bytes } = body();
+      const result = await handle({
+        event,
+        body: parse('body', options.body, options.optionalBody ? (value ?? {}) : value) as Req['body'],
+        bodyBytes: bytes,
+        key: key as Req['key'],
+        path,
+        query,
+        requestId: context.awsRequestId,
+      });
+      if ('ok' in result) {
+        if (!result.ok) throw REJECTED[result.reason](result);
+        return json(200, result.value);
+      }
+      return json(result.status ?? 200, result.body, result.headers);
+    };
+
+    return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+      .use(injectLambdaContext(logger(), { resetKeys: true }))
+      .use(httpSecurityHeaders())
+      .use({
+        onError: async (request) => {
+          request.response = errorResponse(request.error, request.context.awsRequestId);
+        },
+      })
+      .handler(core);
+  };
+}
+
+/**
+ * The route helper of every HTTP handler, authenticating with the API keys table. The runtime is loaded
+ * only when a route needs a key, so the public OpenAPI route does not load the AWS SDK on a cold start.
+ */
+export const withHttp = httpRoutes(async () => (await import('../runtime.js')).auth());
+
+async function authenticate(
+  event: APIGatewayProxyEventV2,
+  options: RouteOptions<Role | undefined, Schema, Schema, Schema>,
+  authenticator: Authenticator,
+  body: () => { value: unknown },
+): Promise<ApiKeyRecord | undefined> {
+  if (!options.auth) return undefined;
+  const authorization = header(event, 'authorization');
+  // Only a route that takes the key in the body, asked without a header, reads the body first.
+  const value = options.bodyWriteKey && !authorization?.trim() ? body().value : undefined;
+  const bodyWriteKey =
+    value !== null && typeof value === 'object' ? (value as { writeKey?: unknown }).writeKey : undefined;
+  const key = await authenticator.authenticate(
+    { authorization, bodyWriteKey: typeof bodyWriteKey === 'string' ? bodyWriteKey : undefined },
+    options.auth,
+  );
+  logger().appendKeys({ keyId: key.keyId, sourceId: key.sourceId });
+  return key;
 }
 
 /** The body as the route takes it: JSON (parsed), text (rawBody), or none (no maxBodyBytes). */
 function readBodyOf(
   event: APIGatewayProxyEventV2,
-  options: Pick<
-    RouteOptions<z.ZodType, Role | undefined>,
-    'maxBodyBytes' | 'rawBody' | 'optionalBody' | 'tooLargeHint'
-  >,
-): { value: unknown; bytes: number } | undefined {
-  if (!options.maxBodyBytes) return undefined;
+  options: RouteOptions<Role | undefined, Schema, Schema, Schema>,
+): { value: unknown; bytes: number } {
+  if (!options.maxBodyBytes) return { value: undefined, bytes: 0 };
   return options.rawBody
     ? readTextBody(event, options.maxBodyBytes, options.tooLargeHint ?? '')
     : readJsonBody(event, options.maxBodyBytes, options.optionalBody, options.tooLargeHint);
 }
 
-function parseQuery<Q extends z.ZodType>(
-  schema: Q | undefined,
-  raw: Record<string, string | undefined>,
-): z.infer<Q> {
-  if (!schema) return raw as z.infer<Q>;
+const INVALID = {
+  path: 'Invalid path parameters.',
+  query: 'Invalid query parameters.',
+  body: 'Invalid request body.',
+} as const;
+
+/**
+ * Validates one part of the request. Path parameters are named `path.<name>` in issues (a client names
+ * query and body fields itself; a path parameter only has the name the route template gives it).
+ * API Gateway HTTP APIs (and serverless-offline) hand over path parameters already URL-decoded: they
+ * are used as they come, never decoded again (that turned `%25` into a URIError, and `50%off` into
+ * garbage).
+ */
+function parse(part: keyof typeof INVALID, schema: Schema, raw: unknown): unknown {
+  if (!schema) return part === 'path' ? {} : raw;
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw badRequest('Invalid query parameters.', toFieldIssues(parsed.error, raw));
+  if (!parsed.success) {
+    throw errors.badRequest(INVALID[part], toFieldIssues(parsed.error, raw, part === 'path' ? ['path'] : []));
+  }
   return parsed.data;
 }

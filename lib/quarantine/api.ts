@@ -1,8 +1,23 @@
-// Request and response shapes of the quarantine API (GET /v1/quarantine, GET /v1/quarantine/{id},
-// POST /v1/quarantine/{id}/replay), shared by the handlers, the CLI and the OpenAPI document.
+// The quarantine API (GET /v1/quarantine, GET /v1/quarantine/{id}, POST /v1/quarantine/{id}/replay):
+// request and response shapes, shared by the handlers, the CLI and the OpenAPI document, and its use
+// cases, whose expected failures (an unknown id, a bad date range) are outcomes.
 import { z } from 'zod';
+import { boundedId } from '../http/params.js';
 import { FieldIssue } from '../ingest/spec.js';
-import { QuarantineEntry, type QuarantineQuery, QuarantineStatus } from './model.js';
+import { invalid, notFound, type Outcome, ok } from '../outcome.js';
+import {
+  QuarantineEntry,
+  type QuarantinePage,
+  type QuarantineQuery,
+  QuarantineStatus,
+  type QuarantineStore,
+} from './model.js';
+import { type ReplayDeps, type ReplayOutcome, replayEntry } from './replay.js';
+
+/** Entry ids are `q_` and 32 hex digits; the bound leaves room and keeps far below DynamoDB's key limits. */
+export const QuarantineIdPath = z.object({
+  id: boundedId(64).meta({ description: 'The id of a quarantined event', example: 'q_3f2a...' }),
+});
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day as YYYY-MM-DD' });
 const MAX_DAYS = 92;
@@ -45,13 +60,13 @@ const dayMs = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The store query for an API query: a bounded range of days ending today by default. */
-export function toStoreQuery(q: QuarantineListQuery, now: number): QuarantineQuery | { error: string } {
+export function toStoreQuery(q: QuarantineListQuery, now: number): Outcome<QuarantineQuery> {
   const to = q.to ?? isoDay(now);
   const from = q.from ?? isoDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_LOOKBACK_DAYS - 1) * dayMs);
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / dayMs;
-  if (span < 0) return { error: 'from must not be after to' };
-  if (span >= MAX_DAYS) return { error: `at most ${MAX_DAYS} days at a time` };
-  return {
+  if (span < 0) return invalid('from must not be after to');
+  if (span >= MAX_DAYS) return invalid(`at most ${MAX_DAYS} days at a time`);
+  return ok({
     fromDay: from,
     toDay: to,
     status: q.status,
@@ -59,5 +74,35 @@ export function toStoreQuery(q: QuarantineListQuery, now: number): QuarantineQue
     sourceId: q.source,
     limit: q.limit,
     cursor: q.cursor,
-  };
+  });
+}
+
+export type EntryDeps = Pick<ReplayDeps, 'quarantine' | 'openPayload'>;
+
+/** A page of entries, newest first (payloads stay sealed). */
+export async function listEntries(
+  q: QuarantineListQuery,
+  deps: { readonly quarantine: Pick<QuarantineStore, 'list'>; readonly now: () => number },
+): Promise<Outcome<QuarantinePage>> {
+  const query = toStoreQuery(q, deps.now());
+  return query.ok ? ok(await deps.quarantine.list(query.value)) : query;
+}
+
+const unknownEntry = (id: string) => notFound(`No quarantined event has the id ${id}.`);
+
+/** One entry with its payload opened (admins only: it holds what the client sent). */
+export async function showEntry(id: string, deps: EntryDeps): Promise<Outcome<QuarantineEntry>> {
+  const entry = await deps.quarantine.get(id);
+  if (!entry) return unknownEntry(id);
+  return ok({ ...entry, payload: await deps.openPayload(entry.payload) });
+}
+
+/** Replays an entry by id, with a corrected event in place of the stored one if given. */
+export async function replayById(
+  id: string,
+  corrected: unknown,
+  deps: ReplayDeps,
+): Promise<Outcome<ReplayOutcome>> {
+  const entry = await deps.quarantine.get(id);
+  return entry ? ok(await replayEntry(entry, deps, corrected)) : unknownEntry(id);
 }

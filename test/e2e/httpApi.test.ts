@@ -9,6 +9,7 @@ import { testConfig } from '../support/provided.js';
 
 const url = (path: string) => `${inject('httpUrl')}${path}`;
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** `key: null` sends no Authorization header. */
 async function post(path: string, body: unknown, key: string | null = inject('writeKey')) {
@@ -179,6 +180,67 @@ describe('HTTP API with plain clients', () => {
     expect(await batched.json()).toEqual({ success: true, accepted: 2, rejected: [] });
     const rows = await waitForArchived(testConfig(), run, 3);
     expect(rows.map((r) => r.type).sort()).toEqual(['identify', 'page', 'track']);
+  });
+
+  it('answers 404 or 400, never 500, for a percent sign in a customer id (decoded exactly once)', async () => {
+    // `%25` is a literal `%`: API Gateway hands the handler `%`, and decoding it again threw URIError.
+    for (const suffix of ['', '/events', '/identities']) {
+      const res = await fetch(url(`/v1/customers/%25${suffix}`), { headers: bearer(inject('readKey')) });
+      expect([400, 404], `GET /v1/customers/%25${suffix}`).toContain(res.status);
+    }
+    const unmerge = await fetch(url('/v1/customers/%25/unmerge'), {
+      method: 'POST',
+      headers: { ...bearer(inject('adminKey')), 'content-type': 'application/json' },
+      body: JSON.stringify({ mergeId: 'mrg_none' }),
+    });
+    expect([400, 404]).toContain(unmerge.status);
+    // An id that really contains `%` is looked up as sent, not decoded a second time.
+    const percent = await fetch(url(`/v1/customers/${encodeURIComponent('50%off')}`), {
+      headers: bearer(inject('readKey')),
+    });
+    expect(percent.status).toBe(404);
+    expect(((await percent.json()) as { message: string }).message).toContain('"50%off"');
+  });
+
+  it('answers 400 naming path.id for a 5,000-character id on customer, quarantine and run routes', async () => {
+    const long = 'x'.repeat(5_000);
+    const routes: [string, string, string][] = [
+      ['GET', `/v1/customers/${long}`, inject('readKey')],
+      ['GET', `/v1/customers/${long}/events`, inject('readKey')],
+      ['GET', `/v1/customers/${long}/identities`, inject('readKey')],
+      ['POST', `/v1/customers/${long}/unmerge`, inject('adminKey')],
+      ['GET', `/v1/quarantine/${long}`, inject('adminKey')],
+      ['POST', `/v1/quarantine/${long}/replay`, inject('adminKey')],
+      ['GET', `/v1/segmentation/runs/seg_${long}`, inject('readKey')],
+    ];
+    for (const [method, path, key] of routes) {
+      const res = await fetch(url(path), {
+        method,
+        headers: { ...bearer(key), 'content-type': 'application/json' },
+        body: method === 'POST' ? JSON.stringify({ mergeId: 'mrg_x' }) : undefined,
+      });
+      const body = (await res.json()) as { details?: { path: string; code: string }[] };
+      expect(res.status, `${method} ${path.slice(0, 30)}`).toBe(400);
+      expect(body.details, `${method} ${path.slice(0, 30)}`).toEqual([
+        expect.objectContaining({ path: 'path.id', code: 'too_long' }),
+      ]);
+    }
+  });
+
+  it('answers 401 to a request without a valid key before reading its body (no 400 or 413)', async () => {
+    const tooBig = JSON.stringify({ batch: [{ blob: 'x'.repeat(600 * 1024) }] });
+    for (const key of ['wk_not_a_key', inject('readKey')]) {
+      expect((await post('/v1/batch', tooBig, key)).status).toBe(key === inject('readKey') ? 403 : 401);
+      expect((await post('/v1/batch', '{"batch": [', key)).status).toBe(
+        key === inject('readKey') ? 403 : 401,
+      );
+    }
+    const gzipGarbage = await fetch(url('/v1/batch'), {
+      method: 'POST',
+      headers: { authorization: basic('wk_not_a_key'), 'content-encoding': 'gzip' },
+      body: 'not gzip at all',
+    });
+    expect(gzipGarbage.status).toBe(401);
   });
 
   it('serves the OpenAPI document generated from the schemas', async () => {
