@@ -63,7 +63,16 @@ export async function replayDemo(target: SegmentTarget, options: { limit?: numbe
  */
 export async function segmentDemo(stack: LocalStack): Promise<void> {
   const sqs = createSqs(stack.config);
-  await waitUntilDrained(sqs, [stack.config.queues.ingest, stack.config.queues.profiles]);
+  const started = Date.now();
+  const progress = everyFewSeconds();
+  await waitUntilDrained(sqs, [stack.config.queues.ingest, stack.config.queues.profiles], {
+    onCheck: ([archive = 0, profiles = 0]) => {
+      if (!progress()) return;
+      console.log(`[precis] archive: ${archive} batches of events waiting to be archived`);
+      console.log(`[precis] profiles: ${profiles} archive objects waiting to be applied to profiles`);
+    },
+  });
+  console.log(`[precis] caught up: every event sent is archived and in the profiles (${since(started)})`);
   const call = async (path: string, key: string, body?: unknown) => {
     const res = await fetch(`${stack.httpUrl}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -75,7 +84,9 @@ export async function segmentDemo(stack: LocalStack): Promise<void> {
   const runId = (await call('/v1/segmentation/runs', stack.adminKey, {})).run?.runId;
   if (!runId) throw new Error('the segmentation run was not accepted');
   let run = (await call(`/v1/segmentation/runs/${runId}`, stack.readKey)).run;
+  const runStarted = Date.now();
   while (run && run.status !== 'completed' && run.status !== 'failed') {
+    if (progress()) console.log(`[precis] segmentation: run ${runId} ${run.status} (${since(runStarted)})`);
     await sleep(2_000);
     run = (await call(`/v1/segmentation/runs/${runId}`, stack.readKey)).run;
   }
@@ -83,6 +94,18 @@ export async function segmentDemo(stack: LocalStack): Promise<void> {
   console.log(`Segmentation run ${runId}: ${run?.status}; ${sizes.join(', ')}.`);
   console.log(`  Segments: curl -H 'authorization: Bearer ${stack.readKey}' ${stack.httpUrl}/v1/segments`);
 }
+
+/** True at most once every 15 s: the pace of progress lines while the pipeline works. */
+function everyFewSeconds(intervalMs = 15_000): () => boolean {
+  let last = 0;
+  return () => {
+    if (Date.now() - last < intervalMs) return false;
+    last = Date.now();
+    return true;
+  };
+}
+
+const since = (start: number) => `${Math.round((Date.now() - start) / 1000)} s`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const stack = JSON.parse(await readFile(STACK_FILE, 'utf8').catch(() => '{}')) as Partial<SegmentTarget>;

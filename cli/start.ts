@@ -1,25 +1,38 @@
 // npm start: the whole system locally on emulators, until Ctrl-C. `--demo` also replays the demo data.
+// Ports come from the PRECIS_LOCAL_*_PORT settings (local/config.ts); one that is taken, or a bad
+// setting, is reported in one line that names the setting to change.
 import { parseArgs } from 'node:util';
-import { startLocalStack } from '../local/stack.js';
+import { ConfigError } from '../lib/config.js';
+import { localPorts } from '../local/config.js';
+import { assertPortsFree, PortInUseError } from '../local/ports.js';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { replayDemo, segmentDemo } from './demo.js';
 
 const { values } = parseArgs({
   options: {
     demo: { type: 'boolean', default: false },
-    port: { type: 'string', default: '3000' },
-    'lambda-port': { type: 'string', default: '3002' },
     quiet: { type: 'boolean', default: false },
   },
 });
 
 const started = Date.now();
-const stack = await startLocalStack({
-  httpPort: Number(values.port),
-  lambdaPort: Number(values['lambda-port']),
-  emulatorPorts: { dynamodb: 4567, s3: 4568, sqs: 4569 },
-  offlineOutput: values.quiet ? 'file' : 'inherit',
-  onEvent: (m) => console.log(`[precis] ${m}`),
-});
+let stack: LocalStack;
+try {
+  const ports = localPorts();
+  // Before anything starts: serverless-offline, a child process, would otherwise die with a trace.
+  await assertPortsFree(ports);
+  stack = await startLocalStack({
+    httpPort: ports.http,
+    lambdaPort: ports.lambda,
+    emulatorPorts: { dynamodb: ports.dynamodb, s3: ports.s3, sqs: ports.sqs },
+    offlineOutput: values.quiet ? 'file' : 'inherit',
+    onEvent: (m) => console.log(`[precis] ${m}`),
+  });
+} catch (error) {
+  if (!(error instanceof PortInUseError || error instanceof ConfigError)) throw error;
+  console.error(`[precis] ${error.message}`);
+  process.exit(1);
+}
 
 let stopping = false;
 const shutdown = async (signal: string) => {

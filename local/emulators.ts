@@ -1,5 +1,6 @@
 // The three AWS emulators, in this process, on 127.0.0.1: dynalite (DynamoDB, in memory), s3rver (S3,
-// in a temporary folder removed on close) and local-aws-sqs (SQS, in memory).
+// in a temporary folder removed on close) and local-aws-sqs (SQS, in memory). A port that is taken is
+// reported with the setting that moves it, and what had started is closed again.
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
+import type { LocalPortName } from './config.js';
+import { asPortError, assertPortsFree } from './ports.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 const HOST = '127.0.0.1';
@@ -31,48 +34,79 @@ export interface Emulators {
 const url = (port: number) => `http://${HOST}:${port}`;
 
 export async function startEmulators(ports: EmulatorPorts, region: string): Promise<Emulators> {
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(ports.dynamodb, HOST, resolve);
-  });
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers) await close().catch(() => {});
+  };
+  try {
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await listening('dynamodb', ports.dynamodb, async () => {
+      await new Promise<void>((resolve, reject) => {
+        dynamo.once('error', reject);
+        dynamo.listen(ports.dynamodb, HOST, resolve);
+      });
+      closers.push(() => new Promise((resolve) => dynamo.close(resolve)));
+    });
 
-  const s3Dir = await mkdtemp(join(tmpdir(), 'precis-s3-'));
-  const s3 = new S3rver({
-    address: HOST,
-    port: ports.s3,
-    silent: true,
-    directory: s3Dir,
-    resetOnClose: true,
-  });
-  const s3Address = await s3.run();
+    const s3Dir = await mkdtemp(join(tmpdir(), 'precis-s3-'));
+    closers.push(() => rm(s3Dir, { recursive: true, force: true }));
+    const s3 = new S3rver({
+      address: HOST,
+      port: ports.s3,
+      silent: true,
+      directory: s3Dir,
+      resetOnClose: true,
+    });
+    const s3Address = await listening('s3', ports.s3, async () => {
+      const address = await s3.run();
+      // Before the folder is removed (closers run in order).
+      closers.unshift(() => s3.close());
+      return address;
+    });
 
-  const sqs: Server = await createSqsServer({
-    port: ports.sqs,
-    hostname: HOST,
-    region,
-    accountId: LOCAL_ACCOUNT_ID,
-    emulateQueueCreationLifecycle: false,
-  });
-
-  return {
-    endpoints: {
-      dynamodb: url((dynamo.address() as AddressInfo).port),
-      s3: url(s3Address.port),
-      sqs: url((sqs.address() as AddressInfo).port),
-    },
-    region,
-    s3Events: s3 as unknown as EventEmitter,
-    async stop() {
-      await Promise.allSettled([
-        new Promise((resolve) => dynamo.close(resolve)),
-        s3.close(),
+    // local-aws-sqs never settles when its listen fails (the error goes unhandled): check the port first.
+    if (ports.sqs !== 0) await assertPortsFree({ sqs: ports.sqs });
+    const sqs: Server = await listening('sqs', ports.sqs, () =>
+      createSqsServer({
+        port: ports.sqs,
+        hostname: HOST,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        emulateQueueCreationLifecycle: false,
+      }),
+    );
+    closers.unshift(
+      () =>
         new Promise((resolve) => {
           sqs.closeAllConnections?.();
           sqs.close(resolve);
         }),
-      ]);
-      await rm(s3Dir, { recursive: true, force: true });
-    },
-  };
+    );
+
+    return {
+      endpoints: {
+        dynamodb: url((dynamo.address() as AddressInfo).port),
+        s3: url(s3Address.port),
+        sqs: url((sqs.address() as AddressInfo).port),
+      },
+      region,
+      s3Events: s3 as unknown as EventEmitter,
+      async stop() {
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    // Nothing of a failed start keeps listening (the process could not exit).
+    await closeAll();
+    throw error;
+  }
+}
+
+/** Starts one emulator; a port that is taken becomes a PortInUseError naming its setting. */
+async function listening<T>(name: LocalPortName, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    throw asPortError(error, port, name);
+  }
 }

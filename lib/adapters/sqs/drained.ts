@@ -9,6 +9,8 @@ export interface DrainOptions {
   readonly intervalMs?: number;
   /** Consecutive empty checks that count as drained. */
   readonly quietChecks?: number;
+  /** Told the messages on each queue (visible and in flight), in queueNames' order, at every check. */
+  readonly onCheck?: (depths: readonly number[]) => void;
 }
 
 export async function waitUntilDrained(
@@ -37,6 +39,7 @@ export async function waitUntilDrained(
         );
       }),
     );
+    options.onCheck?.(depths);
     quiet = depths.every((d) => d === 0) ? quiet + 1 : 0;
     await sleep(intervalMs);
   }
