@@ -23,8 +23,10 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/segments/{id}/members': 'read',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
+/** Browsers' CORS preflights of the ingestion routes carry no credentials, so they need no key. */
+const PREFLIGHT = /^OPTIONS \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 const roleOf = (route: string): Role | 'public' | undefined =>
-  ROLES[route] ?? (INGEST.test(route) ? 'write' : undefined);
+  ROLES[route] ?? (INGEST.test(route) ? 'write' : PREFLIGHT.test(route) ? 'public' : undefined);
 
 const keys = () =>
   ({

@@ -74,6 +74,24 @@ describe('openApiDocument', () => {
     for (const scheme of used) expect(doc.components?.securitySchemes?.[scheme], scheme).toBeDefined();
   });
 
+  it('bounds every path parameter (ids become DynamoDB keys) and validates it as the handler does', () => {
+    const params = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+      Object.values(item ?? {}).flatMap((op) =>
+        op && typeof op === 'object' && 'parameters' in op
+          ? (op.parameters as { in: string; name: string; schema?: Record<string, unknown> }[])
+              .filter((p) => p.in === 'path')
+              .map((p) => ({ at: `${path} ${p.name}`, schema: p.schema ?? {} }))
+          : [],
+      ),
+    );
+    expect(params.length).toBeGreaterThanOrEqual(8);
+    for (const { at, schema } of params) {
+      const bounded =
+        Array.isArray(schema.enum) || (typeof schema.maxLength === 'number' && schema.maxLength <= 1100);
+      expect(bounded, at).toBe(true);
+    }
+  });
+
   it('resolves every $ref to a schema that exists', () => {
     const refs = refsIn(doc);
     expect(refs.length).toBeGreaterThan(10);
