@@ -1,4 +1,4 @@
-// The ingest consumer: deduplicates a batch of queued events by messageId and archives each new event
+// The ingest consumer: deduplicates a batch of queued events by source and messageId and archives each new event
 // exactly once, as one gzip NDJSON object per day partition. At-least-once delivery in, exactly-once
 // archive out; see docs/architecture.md ("Exactly once into the archive") for the protocol.
 import { randomUUID } from 'node:crypto';
@@ -38,6 +38,9 @@ interface Pending {
 
 type ClaimOutcome = 'claimed' | 'duplicate' | 'busy';
 
+/** Which events are the same event within a batch: the dedup scope (see DedupClaim). */
+const eventKey = (e: NormalizedEvent) => JSON.stringify([e.sourceId, e.messageId]);
+
 export async function archiveBatch(
   records: readonly QueueRecord[],
   deps: ArchiveDeps,
@@ -54,9 +57,10 @@ export async function archiveBatch(
       continue;
     }
     for (const event of parsed.envelope.events) {
-      const seen = events.get(event.messageId);
+      const key = eventKey(event);
+      const seen = events.get(key);
       if (seen) seen.recordIds.add(record.id);
-      else events.set(event.messageId, { event, recordIds: new Set([record.id]) });
+      else events.set(key, { event, recordIds: new Set([record.id]) });
     }
   }
 
@@ -81,6 +85,7 @@ export async function archiveBatch(
     events.values(),
     async (p) => {
       const claim: DedupClaim = {
+        sourceId: p.event.sourceId,
         messageId: p.event.messageId,
         token,
         objectKey: keyOf(partitionOf(p.event)),
@@ -91,7 +96,7 @@ export async function archiveBatch(
       try {
         outcome = await claimEvent(claim, deps, now);
       } catch (error) {
-        deps.log.warn('dedup claim failed', { messageId: claim.messageId, error });
+        deps.log.warn('dedup claim failed', { sourceId: claim.sourceId, messageId: claim.messageId, error });
         uncertain.push(claim);
         outcome = 'busy';
       }

@@ -1,11 +1,14 @@
 // Storage ports of the archive consumer: dedup claims (DynamoDB) and archive objects (S3).
 
 /**
- * A claim on a messageId: "writer `token` will archive this event in `objectKey`". The object key is
- * part of the claim so that whoever finds the claim abandoned can tell whether the event was in fact
- * archived (the object exists: S3 writes are all-or-nothing) or must be archived again.
+ * A claim on an event: "writer `token` will archive this event in `objectKey`". The object key is part
+ * of the claim so that whoever finds the claim abandoned can tell whether the event was in fact
+ * archived (the object exists: S3 writes are all-or-nothing) or must be archived again. An event is
+ * its source and messageId: as in Segment, a messageId is unique within a source, and two sources'
+ * events with one messageId are two events.
  */
 export interface DedupClaim {
+  readonly sourceId: string;
   readonly messageId: string;
   readonly token: string;
   readonly objectKey: string;

@@ -79,7 +79,8 @@ describe('archiveBatch under redelivery', () => {
     expect(row?.key.startsWith(`raw/dt=${day1}/`)).toBe(true);
 
     // Every claim ended done.
-    for (const id of idsOf([...first, ...fresh])) expect((await h.dedupItem(id))?.status).toBe('done');
+    for (const id of idsOf([...first, ...fresh]))
+      expect((await h.dedupItem(id, sourceId))?.status).toBe('done');
   });
 
   it('fails only the records that cannot be read, and archives the rest', async () => {
@@ -181,7 +182,7 @@ describe('the dedup window', () => {
     const first = await archiveBatch([record], h.deps({ now: () => t0, windowMs }));
     expect(idsOf(first.archived)).toEqual([event.messageId]);
 
-    const item = await h.dedupItem(event.messageId);
+    const item = await h.dedupItem(event.messageId, sourceId);
     expect(item?.status).toBe('done');
     // Stored in epoch seconds for the table's TTL.
     expect(item?.expiresAt).toBe(Math.floor((t0 + windowMs) / 1000));
@@ -195,7 +196,7 @@ describe('the dedup window', () => {
     const day36 = await archiveBatch([record], h.deps({ now: () => t36, windowMs }));
     expect(day36).toMatchObject({ failedRecordIds: [], duplicates: 0 });
     expect(idsOf(day36.archived)).toEqual([event.messageId]);
-    const renewed = await h.dedupItem(event.messageId);
+    const renewed = await h.dedupItem(event.messageId, sourceId);
     expect(renewed).toMatchObject<Partial<DedupRecord>>({
       status: 'done',
       expiresAt: Math.floor((t36 + windowMs) / 1000),
@@ -207,3 +208,40 @@ describe('the dedup window', () => {
     );
   });
 });
+
+describe('the dedup scope', () => {
+  it('is the source: one messageId from two sources is two events, from one source one', async () => {
+    // Segment scopes messageIds to the source; two apps may well number their events alike.
+    const [web, pos] = [newId('src-web'), newId('src-pos')];
+    const day = randomDay();
+    const messageId = newId('shared');
+    const at = { receivedAt: `${day}T07:00:00.000Z`, messageId };
+    const fromWeb = makeEvent(web, { ...at, event: 'Product Viewed' });
+    const fromPos = makeEvent(pos, { ...at, event: 'Order Completed' });
+
+    // In separate batches, and (another pair) in the same SQS record.
+    const first = await archiveBatch([recordOf([fromWeb])], h.deps());
+    const second = await archiveBatch([recordOf([fromPos])], h.deps());
+    expect([first.archived, second.archived]).toEqual([[fromWeb], [fromPos]]);
+    const pair = { receivedAt: `${day}T08:00:00.000Z`, messageId: newId('shared') };
+    const together = [makeEvent(web, pair), makeEvent(pos, pair)];
+    const both = await archiveBatch([recordOf(together)], h.deps());
+    expect(both).toMatchObject({ failedRecordIds: [], duplicates: 0 });
+    expect(both.archived.map((e) => e.sourceId).sort()).toEqual([web, pos].sort());
+
+    // Redelivered, each is a duplicate of itself only.
+    const again = await archiveBatch([recordOf([fromWeb, fromPos]), recordOf(together)], h.deps());
+    expect(again).toMatchObject({ failedRecordIds: [], archived: [], duplicates: 4 });
+
+    for (const source of [web, pos]) {
+      const rows = await h.archivedRows(source, [day]);
+      expect(sorted(rows.map((r) => r.message_id))).toEqual(sorted([messageId, pair.messageId]));
+      expect((await h.dedupItem(messageId, source))?.status).toBe('done');
+    }
+    expect(rows(await h.archivedRows(web, [day]), messageId)).toMatchObject([{ event: 'Product Viewed' }]);
+    expect(rows(await h.archivedRows(pos, [day]), messageId)).toMatchObject([{ event: 'Order Completed' }]);
+  });
+});
+
+const rows = <R extends { message_id: string }>(all: R[], messageId: string) =>
+  all.filter((r) => r.message_id === messageId);

@@ -45,7 +45,7 @@ describe('claim protocol crash recovery', () => {
     // The object is there, the claims still pending and pointing at it.
     expect(await h.archive.exists(objectKey ?? '')).toBe(true);
     for (const id of idsOf(s.events)) {
-      expect(await h.dedupItem(id)).toMatchObject({
+      expect(await h.dedupItem(id, s.sourceId)).toMatchObject({
         status: 'pending',
         objectKey,
         leaseUntil: t0 + LEASE_MS,
@@ -60,7 +60,7 @@ describe('claim protocol crash recovery', () => {
     const later = await archiveBatch(s.records, h.deps({ now: () => t0 + LEASE_MS + 1, leaseMs: LEASE_MS }));
     expect(later).toEqual({ failedRecordIds: [], archived: [], duplicates: s.events.length, objects: [] });
     for (const id of idsOf(s.events)) {
-      expect(await h.dedupItem(id)).toMatchObject({ status: 'done', objectKey });
+      expect(await h.dedupItem(id, s.sourceId)).toMatchObject({ status: 'done', objectKey });
     }
 
     const counts = archivedCounts(await h.archivedRows(s.sourceId, [s.day]));
@@ -89,7 +89,7 @@ describe('claim protocol crash recovery', () => {
     expect(crashed).toMatchObject({ archived: [], objects: [] });
     expect(h.logger.messages('error')).toContain('archive write failed; events stay on the queue');
 
-    const abandoned = await h.dedupItem(s.events[0]?.messageId ?? '');
+    const abandoned = await h.dedupItem(s.events[0]?.messageId ?? '', s.sourceId);
     expect(abandoned?.status).toBe('pending');
     expect(await h.archive.exists(abandoned?.objectKey ?? '')).toBe(false);
     expect(await h.archivedRows(s.sourceId, [s.day])).toEqual([]);
@@ -100,7 +100,7 @@ describe('claim protocol crash recovery', () => {
     expect(sorted(idsOf(later.archived))).toEqual(sorted(idsOf(s.events)));
     const [objectKey] = later.objects;
     for (const id of idsOf(s.events)) {
-      const item = await h.dedupItem(id);
+      const item = await h.dedupItem(id, s.sourceId);
       expect(item).toMatchObject({ status: 'done', objectKey });
       expect(item?.token).not.toBe(abandoned?.token);
     }

@@ -69,7 +69,7 @@ describe('S3 outage under the archive consumer', () => {
       expect(down).toMatchObject({ archived: [], duplicates: 0, objects: [] });
       expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(new Set([day1, day2]).size);
       // A failed PUT may still have landed: the claims stay, naming the objects that decide later.
-      for (const id of ids) expect(await h.dedupItem(id)).toMatchObject({ status: 'pending' });
+      for (const id of ids) expect(await h.dedupItem(id, sourceId)).toMatchObject({ status: 'pending' });
       expect(await h.archivedRows(sourceId, [day1, day2])).toEqual([]);
     } finally {
       s3Mock.restore();

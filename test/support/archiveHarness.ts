@@ -2,7 +2,7 @@
 // fault-injecting wrappers the integration tests share. Faults wrap a real adapter; storage is never faked.
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import { DedupItem, dedupTable } from '../../lib/adapters/dynamodb/dedupTable.js';
+import { DedupItem, dedupKey, dedupTable } from '../../lib/adapters/dynamodb/dedupTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import type { ArchiveDeps } from '../../lib/archive/archiveBatch.js';
 import type { ArchiveStore, DedupStore } from '../../lib/archive/ports.js';
@@ -45,10 +45,14 @@ export function archiveHarness(config: Config = testConfig()) {
         ...overrides,
       };
     },
-    /** The dedup item of a messageId, read consistently; undefined when there is none. */
-    async dedupItem(messageId: string): Promise<StoredDedupItem | undefined> {
+    /** The dedup item of a source's messageId, read consistently; undefined when there is none. */
+    async dedupItem(messageId: string, sourceId: string): Promise<StoredDedupItem | undefined> {
       const out = await dynamo.send(
-        new GetCommand({ TableName: config.tables.dedup, Key: { messageId }, ConsistentRead: true }),
+        new GetCommand({
+          TableName: config.tables.dedup,
+          Key: { messageId: dedupKey(sourceId, messageId) },
+          ConsistentRead: true,
+        }),
       );
       return out.Item ? StoredDedupItem.parse(out.Item) : undefined;
     },

@@ -1,13 +1,29 @@
-// Dedup claims table: one item per messageId. Key: messageId. TTL attribute: expiresAt (epoch seconds),
-// so the table holds the dedup window and no more.
+// Dedup claims table: one item per event, i.e. per source and messageId (the dedup scope, as in Segment).
+// Key attribute: messageId, holding `<source>/<messageId>` (dedupKey). TTL attribute: expiresAt (epoch
+// seconds), so the table holds the dedup window and no more.
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { DedupClaim, DedupRecord, DedupStore } from '../../archive/ports.js';
 import { batchWrite } from './batchWrite.js';
 import { isConditionFailed } from './errors.js';
 
+/**
+ * The key of an event's claim. The attribute keeps its name `messageId` (renaming a key attribute would
+ * replace the table and lose the window); its value is scoped to the source since 2026-12. The source
+ * is URI-encoded, so the first `/` ends it whatever either id holds.
+ */
+export const dedupKey = (sourceId: string, messageId: string) =>
+  `${encodeURIComponent(sourceId)}/${messageId}`;
+
+function parseDedupKey(key: string): { sourceId: string; messageId: string } {
+  const slash = key.indexOf('/');
+  if (slash < 0) throw new Error(`dedup item ${key} has no source: written before dedup was scoped`);
+  return { sourceId: decodeURIComponent(key.slice(0, slash)), messageId: key.slice(slash + 1) };
+}
+
 /** A dedup item as stored (expiresAt in epoch seconds, for the table's TTL). */
 export const DedupItem = z.object({
+  /** dedupKey(sourceId, messageId). */
   messageId: z.string(),
   status: z.enum(['pending', 'done']),
   token: z.string(),
@@ -20,7 +36,7 @@ type DedupItem = z.infer<typeof DedupItem>;
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 const toItem = (c: DedupClaim, status: DedupRecord['status']): DedupItem => ({
-  messageId: c.messageId,
+  messageId: dedupKey(c.sourceId, c.messageId),
   status,
   token: c.token,
   objectKey: c.objectKey,
@@ -30,7 +46,7 @@ const toItem = (c: DedupClaim, status: DedupRecord['status']): DedupItem => ({
 
 const fromItem = (raw: unknown): DedupRecord => {
   const item = DedupItem.parse(raw);
-  return { ...item, expiresAt: item.expiresAt * 1000 };
+  return { ...item, ...parseDedupKey(item.messageId), expiresAt: item.expiresAt * 1000 };
 };
 
 export function dedupTable(client: DynamoDBDocumentClient, table: string): DedupStore {
@@ -52,12 +68,16 @@ export function dedupTable(client: DynamoDBDocumentClient, table: string): Dedup
           if (!isConditionFailed(error)) throw error;
         }
         const existing = await client.send(
-          new GetCommand({ TableName: table, Key: { messageId: claim.messageId }, ConsistentRead: true }),
+          new GetCommand({
+            TableName: table,
+            Key: { messageId: dedupKey(claim.sourceId, claim.messageId) },
+            ConsistentRead: true,
+          }),
         );
         // Released between our put and get: claim again.
         if (existing.Item) return fromItem(existing.Item);
       }
-      throw new Error(`claim on ${claim.messageId} kept changing under us`);
+      throw new Error(`claim on ${dedupKey(claim.sourceId, claim.messageId)} kept changing under us`);
     },
 
     async takeOver(claim, previousToken) {
@@ -98,7 +118,7 @@ export function dedupTable(client: DynamoDBDocumentClient, table: string): Dedup
             await client.send(
               new DeleteCommand({
                 TableName: table,
-                Key: { messageId: c.messageId },
+                Key: { messageId: dedupKey(c.sourceId, c.messageId) },
                 ConditionExpression: '#token = :token AND #status = :pending',
                 ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
                 ExpressionAttributeValues: { ':token': c.token, ':pending': 'pending' },
