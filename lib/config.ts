@@ -96,6 +96,8 @@ const Env = z.object({
   // Admits real histories (1990s orders); a device clock reset to the Unix epoch, or a zero date (year
   // 1), lands before it. The whole of 1970 is the epoch-plus-uptime of a reset clock, not real data.
   PRECIS_MIN_TIMESTAMP: setting(z.iso.datetime({ offset: true }).default('1971-01-01T00:00:00Z')),
+  // context.ip at the edge: cut to its /24 (IPv4) or /48 (IPv6), encrypted, or kept (lib/pii/ip.ts).
+  PRECIS_PII_IP: setting(z.enum(['truncate', 'encrypt', 'keep']).default('truncate')),
   PRECIS_JUNK_IDS: setting(
     csv.prefault(
       'null,undefined,nil,none,nan,0,-1,[object object],anonymous,unknown,n/a,na,(null),false,true',
@@ -142,6 +144,8 @@ export interface PiiConfig {
   readonly localKey?: Buffer;
   readonly hmacSecretArn?: string;
   readonly hmacSecret?: string;
+  /** What the edge makes of context.ip (lib/pii/ip.ts). */
+  readonly ip?: 'truncate' | 'encrypt' | 'keep';
 }
 
 /** An identifier type of the identity graph: which wins the anchor, and how many one customer may have. */
@@ -211,6 +215,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       localKey: e.PRECIS_PII_LOCAL_KEY ? Buffer.from(e.PRECIS_PII_LOCAL_KEY, 'base64') : undefined,
       hmacSecretArn: e.PRECIS_HMAC_SECRET_ARN,
       hmacSecret: e.PRECIS_HMAC_SECRET || undefined,
+      ip: e.PRECIS_PII_IP,
     },
     identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
     businessTimezone: e.PRECIS_BUSINESS_TIMEZONE,

@@ -83,7 +83,12 @@ export function piiFor(
   const seal = payloadSeal(cipher);
   return {
     cipher,
-    protect: eventProtector({ cipher, secret: () => loadHmacSecret(c.pii), junk: c.quality.junkIds }),
+    protect: eventProtector({
+      cipher,
+      secret: () => loadHmacSecret(c.pii),
+      junk: c.quality.junkIds,
+      ip: c.pii.ip,
+    }),
     sealPayload: seal.seal,
     openPayload: seal.open,
   };
