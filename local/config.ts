@@ -1,6 +1,6 @@
-// Settings of the local stack on a laptop (`npm start`, `npm run dev`): the ports it listens on. Parsed
-// once with zod from the environment; the one place under local/ that reads process.env. 0 picks a free
-// port. Documented in docs/operations.md ("Running locally").
+// Settings of the development machine: the ports the local stack (`npm start`, `npm run dev`) listens on
+// (0 picks a free port), and whether this is CI. Parsed with zod from the environment; the one place
+// under local/ that reads process.env. Documented in docs/operations.md ("Running locally").
 import { z } from 'zod';
 import { ConfigError } from '../lib/config.js';
 
@@ -32,4 +32,15 @@ export function localPorts(env: Record<string, string | undefined> = process.env
   }
   const values = parsed.data as Record<string, number>;
   return Object.fromEntries(names.map((n) => [n, values[LOCAL_PORTS[n].setting]])) as LocalPorts;
+}
+
+/** CI services set CI=true (some CI=1); anything else, or nothing, is a laptop. */
+const CiFlag = z
+  .string()
+  .optional()
+  .transform((v) => ['true', '1'].includes((v ?? '').toLowerCase()));
+
+/** Whether this runs in CI, where tests must not skip for want of the datasets (lib/datasets). */
+export function runningInCi(env: Record<string, string | undefined> = process.env): boolean {
+  return CiFlag.parse(env.CI);
 }

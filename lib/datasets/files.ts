@@ -32,9 +32,35 @@ export function datasetPath(name: DatasetName, dataDir = defaultDataDir()): stri
   return resolve(dataDir, FILE_NAMES[name]);
 }
 
-/** True when all three files are present, so tests and demos can skip cleanly when they are not. */
+/** True when all three files are present, so demos can say so and tests skip cleanly when they are not. */
 export function datasetsAvailable(dataDir = defaultDataDir()): boolean {
-  return (Object.keys(FILE_NAMES) as DatasetName[]).every((name) => existsSync(datasetPath(name, dataDir)));
+  return missingDatasets(dataDir).length === 0;
+}
+
+function missingDatasets(dataDir: string): string[] {
+  return (Object.keys(FILE_NAMES) as DatasetName[])
+    .filter((name) => !existsSync(datasetPath(name, dataDir)))
+    .map((name) => FILE_NAMES[name]);
+}
+
+/**
+ * Whether the tests that need the datasets run: they skip on a laptop without them, but in CI a
+ * missing file throws, failing the run (a green run that skipped the acceptance tests proves nothing).
+ */
+export function datasetsForTests({
+  ci,
+  dataDir = defaultDataDir(),
+}: {
+  ci: boolean;
+  dataDir?: string;
+}): boolean {
+  const missing = missingDatasets(dataDir);
+  if (missing.length > 0 && ci) {
+    throw new Error(
+      `CI=true and datasets are missing: ${missing.join(', ')} not in ${dataDir} (see the shared data folder's README)`,
+    );
+  }
+  return missing.length === 0;
 }
 
 /** Streams the records of a .csv.gz file, columns named from its header row. */

@@ -9,6 +9,7 @@ export {
   type DatasetName,
   datasetPath,
   datasetsAvailable,
+  datasetsForTests,
   defaultDataDir,
   type ReadCsvOptions,
   readCsvGz,

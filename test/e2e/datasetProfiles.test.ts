@@ -9,8 +9,9 @@ import { createGunzip } from 'node:zlib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitUntilDrained } from '../../lib/adapters/sqs/drained.js';
 import { createSqs } from '../../lib/aws/clients.js';
-import { datasetPath, datasetsAvailable, demoEvents } from '../../lib/datasets/index.js';
+import { datasetPath, demoEvents } from '../../lib/datasets/index.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
+import { datasetsPresent } from '../support/datasets.js';
 import { testConfig } from '../support/provided.js';
 import { callApi, waitForRun } from '../support/stackApi.js';
 
@@ -229,7 +230,7 @@ const actualOf = (p: Profile | undefined, e: Expected): Expected | undefined =>
       : {}),
   };
 
-describe.skipIf(!datasetsAvailable())('profiles of the real datasets replayed through the API', () => {
+describe.skipIf(!datasetsPresent())('profiles of the real datasets replayed through the API', () => {
   let expected: Map<string, Expected>;
 
   beforeAll(async () => {
@@ -329,7 +330,7 @@ async function allMembers(segmentIds: readonly string[]): Promise<Map<string, Me
   return members;
 }
 
-describe.skipIf(!datasetsAvailable())('nightly segmentation of the replayed data', () => {
+describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data', () => {
   it('gives every Online Retail customer the R, F and M computed from the raw file', async () => {
     const asOf = '2011-12-10T00:00:00.000Z';
     const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);

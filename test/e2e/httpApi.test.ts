@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { openApiDocument } from '../../lib/openapi.js';
 import { waitForArchived } from '../support/archiveWait.js';
+import { waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
 
 const url = (path: string) => `${inject('httpUrl')}${path}`;
@@ -116,7 +117,8 @@ describe('HTTP API with plain clients', () => {
     // Segment SDKs also put the write key in the body; without an Authorization header it is used.
     expect((await post('/v1/batch', { batch, writeKey: inject('writeKey') }, null)).status).toBe(200);
     const rows = await waitForArchived(testConfig(), run, batch.length);
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Once the consumer is idle, a copy that slipped through would be in the archive.
+    await waitForArchiveIdle(testConfig());
     const again = await waitForArchived(testConfig(), run, batch.length);
     expect(again.length).toBe(rows.length);
     expect(new Set(again.map((r) => r.message_id)).size).toBe(batch.length);

@@ -1,13 +1,13 @@
 // An unmodified Segment SDK (@segment/analytics-node) pointed at the local stack: every valid event is
 // archived exactly once, duplicates and retries included; an invalid one is quarantined, not lost.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { segmentClient, sendWithSdk } from '../../cli/segment.js';
-import { datasetsAvailable } from '../../lib/datasets/index.js';
 import type { SpecEventInput } from '../../lib/ingest/spec.js';
 import { acceptedMessageIds, retailOrders } from '../../local/replay.js';
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
+import { datasetsPresent } from '../support/datasets.js';
+import { waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
 
 const target = () => ({ httpUrl: inject('httpUrl'), writeKey: inject('writeKey') });
@@ -97,8 +97,8 @@ describe('Segment SDK against the local stack', () => {
     expect(errors).toEqual([]);
 
     const rows = await waitForArchived(testConfig(), run, events.length);
-    // Give a duplicate that slipped through time to show up before counting.
-    await sleep(2_000);
+    // Once the consumer is idle, a duplicate that slipped through would be in the archive.
+    await waitForArchiveIdle(testConfig());
     const final = await archivedWithPrefix(testConfig(), run);
     const ids = final.map((r) => r.message_id).sort();
     expect(ids).toEqual(events.map((e) => e.messageId).sort());
@@ -153,7 +153,7 @@ describe('Segment SDK against the local stack', () => {
     );
   });
 
-  it.skipIf(!datasetsAvailable())(
+  it.skipIf(!datasetsPresent())(
     'replays real orders and every accepted order is archived once',
     async () => {
       const run = `sdk-orders-${randomUUID()}`;

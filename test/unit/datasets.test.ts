@@ -4,10 +4,11 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { datasetPath, datasetsAvailable, defaultDataDir, demoEvents } from '../../lib/datasets/index.js';
+import { datasetPath, defaultDataDir, demoEvents } from '../../lib/datasets/index.js';
 import { SpecEvent, type SpecEventInput } from '../../lib/ingest/spec.js';
+import { datasetsPresent } from '../support/datasets.js';
 
-const available = datasetsAvailable();
+const available = datasetsPresent();
 if (!available) console.warn(`Skipping dataset mapper tests: the data folder ${defaultDataDir()} is absent.`);
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -7,16 +7,12 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
-import {
-  datasetPath,
-  datasetsAvailable,
-  onlineRetailEvents,
-  onlineRetailIdentifies,
-} from '../../lib/datasets/index.js';
+import { datasetPath, onlineRetailEvents, onlineRetailIdentifies } from '../../lib/datasets/index.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { prepareEvent } from '../../lib/ingest/route.js';
 import { emptyPartial, type PartialProfile } from '../../lib/profiles/partial.js';
 import { applyObject } from '../../lib/profiles/reduce.js';
+import { datasetsPresent } from '../support/datasets.js';
 
 /** 17850: the file's first customer, with a refund; 12346: one huge order refunded in full; 14911: the most invoices. */
 const CUSTOMERS = ['17850', '12346', '14911'] as const;
@@ -177,7 +173,7 @@ function applyScrambled(node: string, events: NormalizedEvent[]): PartialProfile
   return partial;
 }
 
-describe.skipIf(!datasetsAvailable())(
+describe.skipIf(!datasetsPresent())(
   'profiles on the Online Retail data (skipped without ../shared/data)',
   () => {
     let want: Map<string, Expected>;
