@@ -39,9 +39,19 @@ export function later<T extends { v: unknown; at: string }>(
 }
 
 /**
- * Maps are plain objects (they are stored as DynamoDB maps) keyed by client data, so a read must not see
- * Object.prototype (`constructor`, `toString`...): every lookup goes through here. `__proto__` is never
- * used as a key (see keyOf).
+ * A map keyed by client data (event names, categories, ids, trait names): an object without a prototype,
+ * so that `constructor`, `toString` or `__proto__` are keys like any other. On a plain object `__proto__`
+ * is a setter (the entry would be lost) and the others read as inherited functions. Every map of a
+ * partial is made here, empty or as a copy; never spread one into `{}`.
+ */
+export function dict<V>(from?: Readonly<Record<string, V>>): Record<string, V> {
+  const out = Object.create(null) as Record<string, V>;
+  return from === undefined ? out : Object.assign(out, from);
+}
+
+/**
+ * A lookup that sees only the map's own entries: maps read back from storage or built by callers may
+ * still be plain objects.
  */
 export function get<V>(map: Record<string, V>, key: string): V | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
@@ -58,7 +68,7 @@ export function increment(map: Record<string, number>, key: string, by = 1): voi
 
 /** Adds b's counts into a copy of a. */
 export function sumCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
+  const out = dict(a);
   for (const key of Object.keys(b)) out[key] = (get(out, key) ?? 0) + (b[key] ?? 0);
   return out;
 }
@@ -74,7 +84,7 @@ export function capCounts(map: Record<string, number>, max: number, other?: stri
   const ranked = keys
     .filter((k) => k !== other)
     .sort((x, y) => (map[y] ?? 0) - (map[x] ?? 0) || (x < y ? -1 : x > y ? 1 : 0));
-  const out: Record<string, number> = {};
+  const out = dict<number>();
   let dropped = 0;
   for (let i = 0; i < ranked.length; i++) {
     const key = ranked[i] as string;
@@ -82,7 +92,7 @@ export function capCounts(map: Record<string, number>, max: number, other?: stri
     else dropped += map[key] ?? 0;
   }
   if (other !== undefined) {
-    const total = (map[other] ?? 0) + dropped;
+    const total = (get(map, other) ?? 0) + dropped;
     if (total > 0) out[other] = total;
   }
   return out;
@@ -102,11 +112,11 @@ export function keepTop<V>(
   const excess = keys.length - max;
   if (excess <= 0) return map;
   // A write adds a few entries at most: dropping the lowest one at a time beats sorting a full ledger.
-  if (excess <= 4) return dropLowest({ ...map }, excess, rank);
+  if (excess <= 4) return dropLowest(dict(map), excess, rank);
   const ranks = new Map<string, number | string>();
   for (const key of keys) ranks.set(key, rank(map[key] as V));
   keys.sort((x, y) => outranks(ranks.get(x) as number | string, x, ranks.get(y) as number | string, y));
-  const out: Record<string, V> = {};
+  const out = dict<V>();
   for (let i = 0; i < max; i++) {
     const key = keys[i] as string;
     out[key] = map[key] as V;
@@ -145,15 +155,22 @@ function lowest<V>(map: Record<string, V>, rank: (value: V) => number | string):
 
 /**
  * Map keys taken from event data (strings, or finite numbers as text): trimmed and cut to `max`
- * characters. Empty keys, and `__proto__` (which a plain object cannot hold as data), are not kept.
+ * characters, any text otherwise (maps are dicts, stored as JSON). A blank key names nothing: not kept.
  */
 export function keyOf(value: unknown, max: number): string | undefined {
   let s: string;
   if (typeof value === 'string') s = value;
   else if (typeof value === 'number' && Number.isFinite(value)) s = String(value);
   else return undefined;
-  if (s.length > max || s.trim() !== s) s = s.trim().slice(0, max);
-  return s === '' || s === '__proto__' ? undefined : s;
+  if (s.length > max || s.trim() !== s) s = cut(s.trim(), max);
+  return s === '' ? undefined : s;
+}
+
+/** The first `max` UTF-16 units of `s`, less a trailing half of a surrogate pair. */
+function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** Ascending union of two ascending lists of distinct strings, keeping the last `max`. */

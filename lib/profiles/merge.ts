@@ -19,6 +19,7 @@
 import {
   addMoney,
   capCounts,
+  dict,
   fromMilli,
   get,
   keepTop,
@@ -139,6 +140,7 @@ const earlier = <V extends { at: string }>(x: V, y: V): V => (y.at < x.at ? y : 
 
 function sumFixed<T extends Record<string, number>>(a: T, b: T): T {
   const out: Record<string, number> = { ...a };
+  // Fixed keys (call types, channels), never client data: a plain object is fine.
   for (const key of Object.keys(b)) out[key] = (a[key] ?? 0) + (b[key] ?? 0);
   return out as T;
 }
@@ -149,7 +151,7 @@ function mergeLatest<V>(
   b: Record<string, V>,
   pick: (x: V, y: V) => V,
 ): Record<string, V> {
-  const out = { ...a };
+  const out = dict(a);
   for (const key of Object.keys(b)) {
     const x = get(out, key);
     const y = b[key] as V;
@@ -167,7 +169,7 @@ const laterIdentifier = (x: SeenIdentifier, y: SeenIdentifier): SeenIdentifier =
 /** Sessions two nodes both saw (by id) are one session of the customer. */
 function mergeSessions(a: Record<string, SessionSpan>, b: Record<string, SessionSpan>) {
   let shared = 0;
-  const merged = { ...a };
+  const merged = dict(a);
   for (const id of Object.keys(b)) {
     const x = get(merged, id);
     const y = b[id] as SessionSpan;
@@ -191,7 +193,7 @@ function mergeOnce<V extends OrderRef | RefundRef>(
 ) {
   let duplicates = 0;
   let duplicateMilli = 0;
-  const merged = { ...a };
+  const merged = dict(a);
   for (const key of Object.keys(b)) {
     const x = get(merged, key);
     const y = b[key] as V;

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { NodeKey } from '../identity/nodes.js';
+import { dict } from './maps.js';
 import { TimelineEvent } from './timeline.js';
 
 /** Ledger entries older than this, relative to the newest entry, are dropped. */
@@ -55,7 +56,28 @@ const Count = z.number().int().nonnegative();
 /** Amounts are kept rounded to thousandths, so sums are exact in any order (see reduce.ts `addMoney`). */
 const Amount = z.number().nonnegative();
 const EpochMs = z.number().int();
-const Counts = z.record(z.string(), Count);
+/**
+ * A map keyed by client data, read back as a dict (maps.ts): z.record would drop a `__proto__` key and
+ * return a plain object, where `constructor` and friends read as inherited members.
+ */
+const Keyed = <T extends z.ZodType>(value: T) =>
+  z
+    .custom<Record<string, unknown>>(
+      (input) => input !== null && typeof input === 'object' && !Array.isArray(input),
+      'must be an object',
+    )
+    .transform((input, ctx) => {
+      const out = dict<z.output<T>>();
+      for (const key of Object.keys(input)) {
+        const parsed = value.safeParse(input[key]);
+        if (parsed.success) out[key] = parsed.data;
+        else
+          for (const issue of parsed.error.issues)
+            ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path] });
+      }
+      return out;
+    });
+const Counts = Keyed(Count);
 
 /** A value with the event time it was seen at: the latest time wins, whatever the arrival order. */
 const Latest = <T extends z.ZodType>(value: T) => z.object({ v: value, at: Iso });
@@ -135,7 +157,7 @@ export const PartialProfile = z.object({
    * are kept, so an object redelivered later than that (the queue keeps messages 4 days, the DLQ 14)
    * would be counted twice.
    */
-  applied: z.record(z.string(), EpochMs),
+  applied: Keyed(EpochMs),
 
   /** Earliest event time applied. */
   firstSeen: Iso.optional(),
@@ -149,7 +171,7 @@ export const PartialProfile = z.object({
   /** Sessions: distinct `context.sessionId`s, plus sessions inferred from 30 min of inactivity. */
   sessions: Count,
   /** The RECENT_SESSIONS_MAX latest sessions by id (inferred ones are `~<start in base 36>`). */
-  recentSessions: z.record(z.string(), SessionSpan),
+  recentSessions: Keyed(SessionSpan),
   /** Page and screen views: page/screen calls and `Page Viewed` / `Screen Viewed` tracks. */
   pageViews: Count,
   screenViews: Count,
@@ -173,7 +195,7 @@ export const PartialProfile = z.object({
   /** `Checkout Started` events. */
   checkouts: Count,
   /** Current cart: product_id -> line. Lines changed at or before the latest order are cleared. */
-  cart: z.record(z.string(), CartLine),
+  cart: Keyed(CartLine),
   /** Time of the latest `Order Completed`: cart events timestamped at or before it no longer count. */
   cartClearedAt: Iso.optional(),
   /** Latest time of a cart add, remove, view or checkout start. */
@@ -182,7 +204,7 @@ export const PartialProfile = z.object({
   /** `Order Completed` events, each order_id counted once. */
   orders: Count,
   /** The ORDER_IDS_MAX latest order ids -> time and revenue: dedup of orders re-sent under a new messageId. */
-  orderIds: z.record(z.string(), OrderRef),
+  orderIds: Keyed(OrderRef),
   /** Distinct UTC days (YYYY-MM-DD) with an order, ascending, the latest ORDER_DAYS_MAX. */
   orderDays: z.array(Day),
   /** Sum of order `revenue`, else `total`, else the products' price × quantity. */
@@ -192,14 +214,14 @@ export const PartialProfile = z.object({
   /** `Order Refunded` events, each (order_id, amount) counted once. */
   refundCount: Count,
   /** The REFUND_IDS_MAX latest `<order_id> <amount in thousandths>` -> refund: dedup, and matching to orders. */
-  refundIds: z.record(z.string(), RefundRef),
+  refundIds: Keyed(RefundRef),
   /** `Order Cancelled` events. */
   cancellations: Count,
   /**
    * The CANCELLED_IDS_MAX latest cancelled order ids -> the earliest cancellation: segmentation takes a
    * cancelled order out of frequency and monetary value. (Defaulted: items written before it existed.)
    */
-  cancelledIds: z.record(z.string(), z.object({ at: Iso })).default({}),
+  cancelledIds: Keyed(z.object({ at: Iso })).default(dict),
   firstOrderAt: Iso.optional(),
   lastOrderAt: Iso.optional(),
   /** Currency of the latest event that named one. */
@@ -227,9 +249,9 @@ export const PartialProfile = z.object({
   region: Region.optional(),
 
   /** Latest value of each trait (identify `traits`, `context.traits` of any call), the TRAITS_MAX latest. */
-  traits: z.record(z.string(), TraitValue),
+  traits: Keyed(TraitValue),
   /** Identifiers seen on the node's events, keyed `<type>:<hash>`, the IDENTIFIERS_MAX latest. */
-  identifiers: z.record(z.string(), SeenIdentifier),
+  identifiers: Keyed(SeenIdentifier),
   /** The RECENT_EVENTS_MAX latest events by time, newest first (the customer's timeline). */
   recentEvents: z.array(TimelineEvent).default([]),
 });
@@ -258,11 +280,11 @@ export function emptyPartial(node: NodeKey): PartialProfile {
   return {
     node,
     version: 0,
-    applied: {},
+    applied: dict(),
     counts: emptyCallCounts(),
-    eventCounts: {},
+    eventCounts: dict(),
     sessions: 0,
-    recentSessions: {},
+    recentSessions: dict(),
     pageViews: 0,
     screenViews: 0,
     dwellSeconds: 0,
@@ -273,25 +295,25 @@ export function emptyPartial(node: NodeKey): PartialProfile {
     cartRemoves: 0,
     shares: 0,
     checkouts: 0,
-    cart: {},
+    cart: dict(),
     orders: 0,
-    orderIds: {},
+    orderIds: dict(),
     orderDays: [],
     revenue: 0,
     refunds: 0,
     refundCount: 0,
-    refundIds: {},
+    refundIds: dict(),
     cancellations: 0,
-    cancelledIds: {},
-    categoryAffinity: {},
-    brandAffinity: {},
+    cancelledIds: dict(),
+    categoryAffinity: dict(),
+    brandAffinity: dict(),
     hours: new Array<number>(24).fill(0),
     weekdays: new Array<number>(7).fill(0),
     channels: emptyChannelCounts(),
-    sources: {},
-    devices: {},
-    traits: {},
-    identifiers: {},
+    sources: dict(),
+    devices: dict(),
+    traits: dict(),
+    identifiers: dict(),
     recentEvents: [],
   };
 }

@@ -8,6 +8,7 @@ import { channelOf } from './channel.js';
 import {
   addMoney,
   capCounts,
+  dict,
   dropLowest,
   fromMilli,
   get,
@@ -147,7 +148,9 @@ class Draft {
     if (!this.owned.has(key)) {
       this.owned.add(key);
       const value = p[key] as object;
-      p[key] = (Array.isArray(value) ? value.slice() : { ...value }) as PartialProfile[K];
+      p[key] = (
+        Array.isArray(value) ? value.slice() : dict(value as Record<string, unknown>)
+      ) as PartialProfile[K];
       if (key === 'recentSessions') this.sessionCount = Object.keys(p.recentSessions).length;
     }
     return p[key] as NonNullable<PartialProfile[K]>;
@@ -194,7 +197,7 @@ export function withLedgerEntry(
   let newest = at;
   for (const k of keys) newest = Math.max(newest, applied[k] as number);
   const horizon = newest - LEDGER_DAYS * DAY_MS;
-  const out: Record<string, number> = {};
+  const out = dict<number>();
   let count = 0;
   for (const k of keys) {
     const t = applied[k] as number;
@@ -265,9 +268,10 @@ function deviceOf(ctx: Json): string | undefined {
 }
 
 function applyTraits(d: Draft, traits: Json, iso: string): void {
-  for (const name of Object.keys(traits)) {
-    const value = traits[name];
-    if (value === undefined || name === '' || name === '__proto__' || name.length > KEY_MAX_CHARS) continue;
+  for (const key of Object.keys(traits)) {
+    const value = traits[key];
+    const name = keyOf(key, KEY_MAX_CHARS);
+    if (value === undefined || name === undefined) continue;
     // Size last: context.traits repeat the same values on every event, and only a newer one is measured.
     if (!isLater(iso, value, get(d.p.traits, name)) || !storable(value)) continue;
     d.own('traits')[name] = { v: value, at: iso };

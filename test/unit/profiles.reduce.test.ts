@@ -574,17 +574,23 @@ describe('applyObject: region, traits, identifiers', () => {
     expect(applyAll([[b], [a]]).traits.tier).toEqual({ v: 'b', at: at(30) });
   });
 
-  it('keeps prototype-named traits as data, drops __proto__, oversized and too deeply nested values', () => {
+  it('keeps prototype-named traits (__proto__ too) as data, drops oversized and too deeply nested values', () => {
     const traits = JSON.parse(
       `{"constructor":"x","toString":1,"__proto__":{"polluted":true},"blob":"${'x'.repeat(5000)}"}`,
     );
     const p = applyAll([[identify(traits, 0)]]);
-    expect(p.traits).toEqual({ constructor: { v: 'x', at: at(0) }, toString: { v: 1, at: at(0) } });
+    expect(Object.keys(p.traits).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(p.traits.constructor).toEqual({ v: 'x', at: at(0) });
+    expect(p.traits.toString).toEqual({ v: 1, at: at(0) });
+    expect(Object.getOwnPropertyDescriptor(p.traits, '__proto__')?.value).toEqual({
+      v: { polluted: true },
+      at: at(0),
+    });
     let deep: unknown = 'bottom';
     for (let i = 0; i < 9; i++) deep = { d: deep };
     const eight = (deep as { d: unknown }).d;
     const q = applyAll([[identify({ deep, eight }, 1)]], p);
-    expect(Object.keys(q.traits).sort()).toEqual(['constructor', 'eight', 'toString']);
+    expect(Object.keys(q.traits).sort()).toEqual(['__proto__', 'constructor', 'eight', 'toString']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
