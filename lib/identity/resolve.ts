@@ -7,7 +7,14 @@
 // ticket has seen every edge the other stored; its writes win, and the last writer is complete.
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { type Edge, type IdentityRules, newEdge, type Resolution, resolveComponents } from './graph.js';
+import {
+  customerIdOf,
+  type Edge,
+  type IdentityRules,
+  newEdge,
+  type Resolution,
+  resolveComponents,
+} from './graph.js';
 import type { EventLinks } from './links.js';
 import { anonNode, type NodeKey, userNode } from './nodes.js';
 import type { IdentityStore, MergeLogEntry, NodeRecord } from './store.js';
@@ -90,18 +97,11 @@ export async function resolve(seeds: readonly NodeKey[], deps: ResolveDeps): Pro
     ...components.flatMap((c) => mergeEntriesOf(c, [...edges.values()], previous, at)),
     ...blocked.flatMap((b) => blockedEntriesOf(b, customerOf, at)),
   ];
-  // Customers some node pointed at that no component is named after any more: merged away.
-  const ids = new Set(components.map((c) => c.customerId));
-  const retired = new Map<string, string>();
-  for (const [key, record] of previous) {
-    const now = customerOf.get(key);
-    if (!ids.has(record.customerId) && now !== undefined) retired.set(record.customerId, now);
-  }
   await deps.store.writeResolution({
     ticket,
     nodes: [...customerOf].map(([key, customerId]) => ({ key, customerId })),
     customers: components.map((c) => ({ customerId: c.customerId, anchor: c.anchor, members: c.members })),
-    retired: [...retired].map(([customerId, mergedInto]) => ({ customerId, mergedInto })),
+    retired: retiredOf(components, customerOf),
   });
   await deps.store.appendLog(entries);
   if (entries.length > 0) {
@@ -113,6 +113,26 @@ export async function resolve(seeds: readonly NodeKey[], deps: ResolveDeps): Pro
     });
   }
   return entries;
+}
+
+/**
+ * The customer records to mark merged away: that of every node not anchoring a component now. A
+ * customer's id is its anchor's (customerIdOf), so these are all the records that can name these nodes.
+ * Taking them from the pointers read earlier missed one that a lower ticket wrote after that read: its
+ * live record then outlived this resolution, listing members that point elsewhere. Written under this
+ * ticket, every one of them now wins over such a late write.
+ */
+function retiredOf(
+  components: Resolution['components'],
+  customerOf: ReadonlyMap<NodeKey, string>,
+): { customerId: string; mergedInto: string }[] {
+  const ids = new Set(components.map((c) => c.customerId));
+  const retired: { customerId: string; mergedInto: string }[] = [];
+  for (const [key, mergedInto] of customerOf) {
+    const own = customerIdOf(key);
+    if (!ids.has(own)) retired.push({ customerId: own, mergedInto });
+  }
+  return retired;
 }
 
 /**

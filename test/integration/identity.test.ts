@@ -153,6 +153,32 @@ describe('identity graph on DynamoDB', () => {
     expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`user:${id.user(1)}`));
   });
 
+  it('stores the two copies of an edge alike when writers add it at once, from either side', async () => {
+    const id = ids();
+    // Each pair is added by two writers at once, one from each end, with different event times: the
+    // edge explored from either node must be the same edge, or resolutions disagree on the edge order.
+    const pairs = Array.from(
+      { length: 12 },
+      (_, n) => [`anon:${id.anon(n)}`, `email:${id.hash(n)}`] as const,
+    );
+    await Promise.all(
+      pairs.flatMap(([x, y], n) =>
+        [
+          { a: x, b: y, at: '2026-03-01T00:00:00.000Z' },
+          { a: y, b: x, at: '2026-03-02T00:00:00.000Z' },
+        ].map((e) =>
+          store.addEdges([newEdge({ ...e, reason: 'trait', messageId: `m${n}-${e.at.slice(9, 10)}` })]),
+        ),
+      ),
+    );
+    for (const [x, y] of pairs) {
+      const fromX = (await store.edgesOf(x)).find((e) => e.b === y || e.a === y);
+      const fromY = (await store.edgesOf(y)).find((e) => e.b === x || e.a === x);
+      expect(fromX).toBeDefined();
+      expect(fromY, `${x} - ${y}`).toEqual(fromX);
+    }
+  });
+
   it('converges under many concurrent writers on the customers the stored edges imply', async () => {
     const id = ids();
     const users = [1, 2, 3, 4].map((n) => `user:${id.user(n)}`);

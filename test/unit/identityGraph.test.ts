@@ -3,6 +3,7 @@
 // ids from before it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { memoryIdentityStore } from '../../lib/adapters/memory/identityStore.js';
 import { parseConfig } from '../../lib/config.js';
 import {
   customerIdOf,
@@ -14,7 +15,10 @@ import {
   resolveComponents,
 } from '../../lib/identity/graph.js';
 import { linksOf } from '../../lib/identity/links.js';
+import { type ResolveDeps, recordLinks } from '../../lib/identity/resolve.js';
+import type { IdentityStore } from '../../lib/identity/store.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
+import { recordingLogger } from '../support/archiveFixtures.js';
 
 const rules = identityRules(parseConfig({}).identifiers);
 let minute = 0;
@@ -137,6 +141,72 @@ describe('resolveComponents', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('resolutions racing', () => {
+  it('leaves no live customer record behind when a lower ticket writes after a higher one read', async () => {
+    // One user and one anonymous id per customer, so that an earlier link can split what a later one joined.
+    const strict = {
+      priority: (type: string) => (type === 'user' ? 1 : 2),
+      limit: () => 1,
+    };
+    const inner = memoryIdentityStore();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached = () => {};
+    const atGate = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    // The slow resolution has computed its customers and waits before writing them.
+    const slow: IdentityStore = {
+      ...inner,
+      async writeResolution(write) {
+        reached();
+        await held;
+        return inner.writeResolution(write);
+      },
+    };
+    const deps = (store: IdentityStore): ResolveDeps => ({
+      store,
+      rules: strict,
+      now: () => Date.UTC(2026, 0, 2),
+      log: recordingLogger().log,
+    });
+    const link = (a: string, b: string, minute: number) => ({
+      nodes: [a, b].map((key) => ({ key, display: key, at: '2026-01-01T00:00:00.000Z' })),
+      edges: [{ a, b, reason: 'seen_together' as const, messageId: `m-${a}-${b}`, at: at2(minute) }],
+    });
+    const at2 = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+
+    // k joins u's customer.
+    await recordLinks([link('anon:k', 'user:u', 5)], deps(inner));
+    // Ticket 2 sees an earlier link k2-u: k is split off and becomes its own customer again...
+    const lower = recordLinks([link('anon:k2', 'user:u', 1)], deps(slow));
+    await atGate;
+    // ...while ticket 3, which also sees k-w even earlier, puts k with w, and writes first.
+    await recordLinks([link('anon:k', 'user:w', 0)], deps(inner));
+    release();
+    await lower;
+
+    const nodes = ['anon:k', 'anon:k2', 'user:u', 'user:w'];
+    const pointers = await inner.getNodes(nodes);
+    expect(pointers.get('anon:k')?.customerId).toBe(customerIdOf('user:w'));
+    // Every customer record named after a node is either the customer its members point at, or merged away.
+    for (const node of nodes) {
+      const record = await inner.getCustomer(customerIdOf(node));
+      for (const member of record?.members ?? []) {
+        expect(pointers.get(member)?.customerId, `${customerIdOf(node)} lists ${member}`).toBe(
+          record?.customerId,
+        );
+      }
+    }
+    expect(await inner.getCustomer(customerIdOf('anon:k'))).toMatchObject({
+      members: [],
+      mergedInto: customerIdOf('user:w'),
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 // Identity table (single table, keys pk/sk):
 //   N#<node> / #NODE          node: current customer, display (a mask for hashed identifiers), ticket
-//   N#<node> / E#<other>      edge, stored under both nodes so either finds it
+//   N#<node> / E#<other>      edge, stored under both nodes so either finds it: the copy under the smaller
+//                             node is the edge (the commit), the other a mirror written from it
 //   C#<customer> / #CUSTOMER  customer: anchor and members, or mergedInto once merged away
 //   C#<customer> / L#<entry>  merge log entry
 //   #TICKET / #TICKET         the resolution counter
@@ -37,9 +38,18 @@ const StoredEdge = z.object({
   resolved: z.boolean().optional(),
 });
 
-const edgeItem = (e: Edge, from: string, to: string) => ({
-  pk: nodePk(from),
-  sk: `E#${to}`,
+type StoredEdge = z.infer<typeof StoredEdge>;
+
+/**
+ * The edge's two copies: `commit` under the smaller node, `mirror` under the other. One orientation
+ * whatever the order a writer names the nodes in, so two writers of one link race on one item.
+ */
+const copiesOf = (e: Pick<Edge, 'a' | 'b'>) => {
+  const [x, y] = e.a < e.b ? [e.a, e.b] : [e.b, e.a];
+  return { commit: { pk: nodePk(x), sk: `E#${y}` }, mirror: { pk: nodePk(y), sk: `E#${x}` } };
+};
+
+const edgeFields = (e: Edge) => ({
   id: e.id,
   a: e.a,
   b: e.b,
@@ -64,10 +74,8 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
   };
 
   async function batchGetEdges(edges: readonly Edge[]) {
-    const found = new Map<string, z.infer<typeof StoredEdge>>();
-    const keys = [
-      ...new Map(edges.map((e) => [`${e.a}\n${e.b}`, { pk: nodePk(e.a), sk: `E#${e.b}` }])).values(),
-    ];
+    const found = new Map<string, StoredEdge>();
+    const keys = [...new Map(edges.map((e) => [e.id, copiesOf(e).commit])).values()];
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -78,7 +86,7 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
         );
         for (const item of out.Responses?.[table] ?? []) {
           const edge = StoredEdge.parse(item);
-          found.set(`${String(item.pk).slice(2)}\n${String(item.sk).slice(2)}`, edge);
+          found.set(edge.id, edge);
         }
         pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
       }
@@ -131,54 +139,48 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
       return added.filter((k): k is string => k !== undefined);
     },
 
-    // The reverse copy goes first, the forward copy commits. An edge counts as new until a resolution
-    // marked it resolved, so a crash between storing and resolving is mended by the retry.
+    // The commit copy is written first and is the edge from then on: a writer that finds it stored takes
+    // its fields (the first sighting stored wins) and writes the mirror from them. Writing each copy from
+    // the writer's own sighting let two writers of one link leave copies with different times, so that
+    // resolutions exploring from either node ordered the edges differently and disagreed on customers.
+    // Both copies exist before the edge is returned for resolution; an edge counts as new until a
+    // resolution marked it resolved, so a crash between storing and resolving is mended by the retry.
     async addEdges(edges) {
       // Most links of a batch are known already (a user seen with the same device again): one batched
       // read finds them, and only the others pay for conditional writes.
       const stored = await batchGetEdges(edges);
       const todo = edges.filter((e) => {
-        const s = stored.get(`${e.a}\n${e.b}`);
+        const s = stored.get(e.id);
         return !s || (s.status === 'active' && s.resolved === false);
       });
       const fresh = await pMap(
         todo,
         async (e) => {
-          const reverse = await client.send(
-            new GetCommand({
-              TableName: table,
-              Key: { pk: nodePk(e.b), sk: `E#${e.a}` },
-              ConsistentRead: true,
-            }),
-          );
-          if (!reverse.Item) {
-            await conditional(
-              new PutCommand({
-                TableName: table,
-                Item: { ...edgeItem(e, e.b, e.a), resolved: false },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              }),
-            );
-          }
+          const { commit, mirror } = copiesOf(e);
           const created = await conditional(
             new PutCommand({
               TableName: table,
-              Item: { ...edgeItem(e, e.a, e.b), resolved: false },
+              Item: { ...commit, ...edgeFields(e), resolved: false },
               ConditionExpression: 'attribute_not_exists(pk)',
             }),
           );
-          if (created) return e;
-          const stored = await client.send(
-            new GetCommand({
+          let edge: StoredEdge | undefined = { ...edgeFields(e), resolved: false };
+          if (!created) {
+            const out = await client.send(
+              new GetCommand({ TableName: table, Key: commit, ConsistentRead: true }),
+            );
+            edge = out.Item ? StoredEdge.parse(out.Item) : undefined;
+          }
+          if (edge === undefined) return undefined;
+          const { resolved, ...fields } = edge;
+          await conditional(
+            new PutCommand({
               TableName: table,
-              Key: { pk: nodePk(e.a), sk: `E#${e.b}` },
-              ConsistentRead: true,
+              Item: { ...mirror, ...fields },
+              ConditionExpression: 'attribute_not_exists(pk)',
             }),
           );
-          const edge = stored.Item ? StoredEdge.parse(stored.Item) : undefined;
-          return edge && edge.status === 'active' && edge.resolved === false
-            ? { ...e, at: edge.at }
-            : undefined;
+          return fields.status === 'active' && resolved === false ? fields : undefined;
         },
         { concurrency: CONCURRENCY },
       );
@@ -192,7 +194,7 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
           client.send(
             new UpdateCommand({
               TableName: table,
-              Key: { pk: nodePk(e.a), sk: `E#${e.b}` },
+              Key: copiesOf(e).commit,
               UpdateExpression: 'SET resolved = :true',
               ConditionExpression: 'attribute_exists(pk)',
               ExpressionAttributeValues: { ':true': true },
