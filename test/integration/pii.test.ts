@@ -216,4 +216,49 @@ describe('the ingest edge with PII', () => {
     expect(await cipher.decrypt(String(replayedTraits.email))).toBe(email);
     expect(await quarantine.get(quarantineId)).toMatchObject({ status: 'replayed' });
   });
+
+  it('enqueues no clear alias, nested trait, property, URL query, e-mail userId or full IP (issue 7)', async () => {
+    const queue = await createTestQueue(sqs);
+    const { deps } = edge(queue.name);
+    const run = newId('r')
+      .replace(/[^a-z0-9]/gi, '')
+      .slice(-8)
+      .toLowerCase();
+    const clear = {
+      contactEmail: `contact.${run}@example.com`,
+      mobile: `+33 6 ${run.replace(/\D/g, '').padEnd(8, '4').slice(0, 2)} 34 56 78`,
+      fullName: `Janet${run} Doe`,
+      nestedEmail: `nested.${run}@example.com`,
+      propertyEmail: `prop.${run}@example.com`,
+      urlEmail: `url.${run}@example.com`,
+      userId: `User.${run}@Example.com`,
+      ip: '198.51.100.234',
+    };
+    const event = {
+      type: 'identify',
+      messageId: newId('msg'),
+      userId: clear.userId,
+      traits: { contact_email: clear.contactEmail, mobile: clear.mobile, full_name: clear.fullName },
+      context: {
+        ip: clear.ip,
+        traits: { profile: { work_email: clear.nestedEmail } },
+        page: { url: `https://shop.example.com/?email=${encodeURIComponent(clear.urlEmail)}` },
+      },
+      properties: { note: `reply to ${clear.propertyEmail}` },
+    };
+    const ingested = await ingest(batch(newId('src'), [event]), deps);
+    if (!ingested.ok) throw new Error(`expected the event accepted: ${ingested.message}`);
+    const [message] = await receiveMessages(sqs, queue.url, 1);
+    const body = (message?.Body ?? '').toLowerCase();
+    for (const value of Object.values(clear)) expect(body, value).not.toContain(value.toLowerCase());
+    expect(body).not.toContain(encodeURIComponent(clear.urlEmail).toLowerCase());
+    const [enqueued] = eventsOf(message ? [message] : []);
+    expect(enqueued?.context?.ip).toBe('198.51.100.0');
+    expect(enqueued?.identifiers?.map((i) => i.hash)).toEqual(
+      expect.arrayContaining([
+        identifierHash(secret, 'email', clear.contactEmail),
+        identifierHash(secret, 'email', clear.userId.toLowerCase()),
+      ]),
+    );
+  });
 });
