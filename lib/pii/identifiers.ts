@@ -27,7 +27,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ID_LENGTH = 1024;
 
-const CRM_TRAITS = ['crm_id', 'crmId', 'external_id'] as const;
+export const CRM_TRAITS = ['crm_id', 'crmId', 'external_id'] as const;
 const OPENID_TRAITS = ['openid', 'open_id', 'openId', 'wechat_openid'] as const;
 const OPENID_TYPES: ReadonlySet<string> = new Set(['wechat_openid', 'openid', 'miniprogram_openid']);
 const isCrmType = (type: string) => /crm|salesforce|hubspot/.test(type);

@@ -8,6 +8,8 @@ import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export const CSV_COLUMNS = [
   'customerId',
+  'userIds',
+  'crmIds',
   'segment',
   'population',
   'cluster',
@@ -29,14 +31,23 @@ export interface RunFile {
   readonly contentType: string;
 }
 
+/** Cells a spreadsheet would run as a formula (=, +, @, or - not starting a number): ids come from clients. */
+const FORMULA = /^(?:[=+@\t\r]|-(?!\d))/;
+
 const csvCell = (value: unknown): string => {
-  const text = value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const raw = value === undefined ? '' : String(value);
+  const text = FORMULA.test(raw) ? `'${raw}` : raw;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
+
+/** Several ids in one cell. */
+const ids = (list: readonly string[] | undefined) => list?.join(';');
 
 export function toCsvRow(a: Assignment): string {
   const cells = [
     a.customerId,
+    ids(a.userIds),
+    ids(a.crmIds),
     a.segment,
     a.population,
     a.cluster,

@@ -56,6 +56,10 @@ const Rfm = z.object({
 export const Assignment = z
   .object({
     customerId: z.string(),
+    /** For loading members into a CRM: the customer's userIds (pseudonymous, as the apps sent them). */
+    userIds: z.array(z.string()).optional().meta({ description: "The customer's userIds" }),
+    /** Its CRM ids (traits crm_id, crmId, external_id). Never an e-mail or phone: those exist only as HMACs. */
+    crmIds: z.array(z.string()).optional().meta({ description: "The customer's CRM ids" }),
     segment: z.enum(SEGMENT_IDS),
     population: z.enum(['buyers', 'prospects']),
     cluster: z.number().int(),

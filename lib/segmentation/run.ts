@@ -4,6 +4,7 @@
 import type { Logger } from '../log.js';
 import { featuresOf } from './features.js';
 import { type HistoryDeps, historyAsOf } from './history.js';
+import { externalIdsOf } from './identifiers.js';
 import type { RunRecord, RunRequest, RunSummary } from './model.js';
 import {
   type ChangePublisher,
@@ -126,6 +127,8 @@ async function compute(
   const features = await stage('features', () =>
     [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf)),
   );
+  // Kept apart from the features: clustering never sees them, the exports and profiles carry them.
+  const ids = new Map([...history.customers].map(([customerId, agg]) => [customerId, externalIdsOf(agg)]));
   // The aggregates are the largest thing in memory; from here on the features are enough.
   history.customers.clear();
   const result = await stage('segmentation', () => segmentCustomers(features, run.parameters));
@@ -144,7 +147,8 @@ async function compute(
   const writer = deps.files.assignmentWriter(run.runId);
   let changes = 0;
   await stage('assignments', async () => {
-    for (const chunk of result.chunks(CHUNK)) {
+    for (const built of result.chunks(CHUNK)) {
+      const chunk = built.map((a) => ({ ...a, ...ids.get(a.customerId) }));
       writer.add(chunk);
       diff?.add(chunk);
       if (live) {

@@ -516,6 +516,50 @@ describe('runs after an empty or damaged run', () => {
     expect(RunListQuery.safeParse({ cursor: 'not a cursor!' }).success).toBe(false);
   });
 
+  it("exports members with the customer's userIds and CRM ids, never an e-mail or phone", async () => {
+    const userId = `seg-${tag}-crm`;
+    const at = '2011-12-15T09:00:00.000Z';
+    const e = order(userId, Date.parse(at), 10);
+    const identify = makeEvent('it', {
+      type: 'identify',
+      event: undefined,
+      userId,
+      properties: undefined,
+      // As the edge leaves them: e-mail and phone sealed, the CRM id in clear (it is an identifier).
+      traits: { crm_id: 'CRM-42', email: 'enc:v1:k1:sealed', phone: 'enc:v1:k1:sealed2', plan: 'gold' },
+      timestamp: at,
+      receivedAt: at,
+    });
+    const key = archiveObjectKey('2011-12-15', Date.parse(at), `it-crm-${tag}`);
+    await archiveBucket(s3, fresh).put(
+      key,
+      encodeArchiveObject([e, identify].map((x) => toArchiveRecord(x, at))),
+    );
+    const run = await executeRun(request('2011-12-16', false), freshDeps);
+    expect(run.status).toBe('completed');
+    const customerId = customerOf(userId);
+    const all = (
+      await Promise.all(SEGMENT_IDS.map((id) => freshDeps.files.membersPage(run.runId, id, undefined, 500)))
+    ).flatMap((p) => p.members);
+    const member = all.find((m) => m.customerId === customerId);
+    expect(member).toMatchObject({ userIds: [userId], crmIds: ['CRM-42'] });
+    expect(all.find((m) => m.customerId === customerOf(`seg-${tag}-first`))).toMatchObject({
+      userIds: [`seg-${tag}-first`],
+      crmIds: [],
+    });
+    const csv = await s3.send(
+      new GetObjectCommand({
+        Bucket: fresh,
+        Key: `segmentation/${run.runId}/members/${member?.segment}.csv`,
+      }),
+    );
+    const text = (await csv.Body?.transformToString()) ?? '';
+    const [header, ...rows] = text.trim().split('\n');
+    expect(header?.split(',').slice(0, 3)).toEqual(['customerId', 'userIds', 'crmIds']);
+    expect(rows.find((r) => r.startsWith(customerId))).toMatch(`${customerId},${userId},CRM-42,`);
+    expect(text).not.toMatch(/enc:v1|sealed/);
+  });
+
   it('records the object key on a run that fails reading the archive, and logs the stack', async () => {
     const key = archiveObjectKey('2011-12-14', Date.parse('2011-12-14T00:00:00Z'), 'it-damaged');
     await s3.send(new PutObjectCommand({ Bucket: fresh, Key: key, Body: Buffer.from('not gzip') }));
