@@ -1,5 +1,5 @@
 // Expected outcomes of use cases are values, not exceptions: a caller must handle "not found", "invalid",
-// "forbidden" and "conflict", so lib/ returns them; it throws only for surprises. The HTTP edge
+// "unauthorized", "forbidden" and "conflict", so lib/ returns them; it throws only for surprises. The HTTP edge
 // (lib/http/withHttp.ts) maps each reason to a status in one table.
 import type { FieldIssue } from './ingest/spec.js';
 
@@ -11,6 +11,7 @@ export type Rejection =
       readonly message: string;
       readonly issues?: readonly FieldIssue[];
     }
+  | { readonly ok: false; readonly reason: 'unauthorized'; readonly message: string }
   | { readonly ok: false; readonly reason: 'forbidden'; readonly message: string }
   | { readonly ok: false; readonly reason: 'conflict'; readonly message: string };
 
@@ -24,5 +25,8 @@ export const invalid = (message: string, issues?: readonly FieldIssue[]): Reject
   message,
   issues,
 });
+/** No valid credentials (a missing, unknown or revoked key). */
+export const unauthorized = (message: string): Rejection => ({ ok: false, reason: 'unauthorized', message });
+/** Valid credentials that may not do this. */
 export const forbidden = (message: string): Rejection => ({ ok: false, reason: 'forbidden', message });
 export const conflict = (message: string): Rejection => ({ ok: false, reason: 'conflict', message });

@@ -2,7 +2,7 @@
 // Segment's write keys), a Bearer token, or — for ingestion only, as Segment allows — `writeKey` in the
 // body. Lookups are cached briefly per container (least recently used keys forgotten first), so a
 // revocation takes effect within the cache TTL.
-import { forbidden, unauthorized } from '../errors.js';
+import { forbidden, type Outcome, ok, unauthorized } from '../outcome.js';
 import { type ApiKeyRecord, type ApiKeyStore, allows, hashKey, type Role } from './apiKeys.js';
 import { LruCache } from './lruCache.js';
 
@@ -27,7 +27,8 @@ export function keyFromCredentials(c: Credentials): string | undefined {
 }
 
 export interface Authenticator {
-  authenticate(credentials: Credentials, required: Role): Promise<ApiKeyRecord>;
+  /** The caller's key, or why it is refused (unauthorized: no valid key; forbidden: the wrong role). */
+  authenticate(credentials: Credentials, required: Role): Promise<Outcome<ApiKeyRecord>>;
 }
 
 /** Keys remembered per container, known and unknown each: far more than a deployment has. */
@@ -60,16 +61,16 @@ export function authenticator(
     async authenticate(credentials, required) {
       const key = keyFromCredentials(credentials);
       if (!key) {
-        throw unauthorized(
+        return unauthorized(
           'Missing API key: send it as the user name of HTTP Basic auth (as Segment write keys).',
         );
       }
       const record = await lookup(hashKey(key));
-      if (!record || record.revokedAt) throw unauthorized('Unknown or revoked API key.');
+      if (!record || record.revokedAt) return unauthorized('Unknown or revoked API key.');
       if (!allows(record.role, required)) {
-        throw forbidden(`This ${record.role} key cannot call this route; it needs a ${required} key.`);
+        return forbidden(`This ${record.role} key cannot call this route; it needs a ${required} key.`);
       }
-      return record;
+      return ok(record);
     },
   };
 }

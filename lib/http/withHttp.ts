@@ -78,6 +78,7 @@ export type HandlerResult = Reply | Outcome<unknown>;
 const REJECTED: { readonly [R in Rejection['reason']]: (r: Rejection) => errors.HttpError } = {
   not_found: (r) => errors.notFound(r.message),
   invalid: (r) => errors.badRequest(r.message, r.reason === 'invalid' ? r.issues : undefined),
+  unauthorized: (r) => errors.unauthorized(r.message),
   forbidden: (r) => errors.forbidden(r.message),
   conflict: (r) => errors.conflict(r.message),
 };
@@ -152,12 +153,13 @@ async function authenticate(
   const value = options.bodyWriteKey && !authorization?.trim() ? body().value : undefined;
   const bodyWriteKey =
     value !== null && typeof value === 'object' ? (value as { writeKey?: unknown }).writeKey : undefined;
-  const key = await authenticator.authenticate(
+  const outcome = await authenticator.authenticate(
     { authorization, bodyWriteKey: typeof bodyWriteKey === 'string' ? bodyWriteKey : undefined },
     options.auth,
   );
-  logger().appendKeys({ keyId: key.keyId, sourceId: key.sourceId });
-  return key;
+  if (!outcome.ok) throw REJECTED[outcome.reason](outcome);
+  logger().appendKeys({ keyId: outcome.value.keyId, sourceId: outcome.value.sourceId });
+  return outcome.value;
 }
 
 /** The body as the route takes it: JSON (parsed), text (rawBody), or none (no maxBodyBytes). */

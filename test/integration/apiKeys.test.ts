@@ -4,24 +4,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
 import { createApiKey, hashKey, keyIdOf } from '../../lib/auth/apiKeys.js';
 import { authenticator } from '../../lib/auth/authenticate.js';
-import { HttpError } from '../../lib/errors.js';
 import { newId } from '../support/archiveFixtures.js';
 import { archiveHarness } from '../support/archiveHarness.js';
+import { expectRejection, expectValue } from '../support/outcome.js';
 
 const h = archiveHarness();
 afterAll(() => h.close());
 const store = apiKeysTable(h.dynamo, h.config.tables.apiKeys);
 
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
-  return error;
-}
 
 describe('API keys', () => {
   it('creates, authenticates, revokes by keyId and lists keys', async () => {
@@ -35,26 +26,27 @@ describe('API keys', () => {
     expect(await store.findByHash(record.keyHash)).toEqual(record);
     expect(JSON.stringify(await store.list())).not.toContain(key);
 
-    expect(await auth.authenticate({ authorization: basic(key) }, 'write')).toEqual(record);
+    expect(await expectValue(auth.authenticate({ authorization: basic(key) }, 'write'))).toEqual(record);
     // Segment clients may send the key in the body instead.
-    expect(await auth.authenticate({ bodyWriteKey: key }, 'write')).toEqual(record);
-    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'admin'))).toMatchObject({
-      status: 403,
-      code: 'forbidden',
+    expect(await expectValue(auth.authenticate({ bodyWriteKey: key }, 'write'))).toEqual(record);
+    expect(await expectRejection(auth.authenticate({ authorization: basic(key) }, 'admin'))).toMatchObject({
+      reason: 'forbidden',
     });
-    expect(await failure(auth.authenticate({ authorization: basic(`${key}x`) }, 'write'))).toMatchObject({
-      status: 401,
-      code: 'unauthorized',
+    expect(
+      await expectRejection(auth.authenticate({ authorization: basic(`${key}x`) }, 'write')),
+    ).toMatchObject({
+      reason: 'unauthorized',
     });
-    expect(await failure(auth.authenticate({}, 'write'))).toMatchObject({ status: 401 });
+    expect(await expectRejection(auth.authenticate({}, 'write'))).toMatchObject({ reason: 'unauthorized' });
 
     const admin = await createApiKey({ role: 'admin', sourceId, name: 'ops' }, store);
-    expect((await auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write')).role).toBe('admin');
+    expect(
+      (await expectValue(auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write'))).role,
+    ).toBe('admin');
 
     expect(await store.revoke(record.keyId, '2026-01-02T03:04:05.000Z')).toBe(true);
-    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
-      status: 401,
-      code: 'unauthorized',
+    expect(await expectRejection(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
+      reason: 'unauthorized',
     });
     // Revoking again keeps the first revocation time.
     expect(await store.revoke(record.keyId, '2027-01-01T00:00:00.000Z')).toBe(true);
@@ -73,13 +65,15 @@ describe('API keys', () => {
     let now = Date.now();
     const auth = authenticator(store, 60_000, () => now);
     const { key, record } = await createApiKey({ role: 'write', sourceId: newId('src'), name: 'pos' }, store);
-    await auth.authenticate({ authorization: basic(key) }, 'write');
+    await expectValue(auth.authenticate({ authorization: basic(key) }, 'write'));
 
     await store.revoke(record.keyId, new Date(now).toISOString());
-    expect((await auth.authenticate({ authorization: basic(key) }, 'write')).keyId).toBe(record.keyId);
+    expect((await expectValue(auth.authenticate({ authorization: basic(key) }, 'write'))).keyId).toBe(
+      record.keyId,
+    );
     now += 60_001;
-    expect(await failure(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
-      status: 401,
+    expect(await expectRejection(auth.authenticate({ authorization: basic(key) }, 'write'))).toMatchObject({
+      reason: 'unauthorized',
     });
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '../../lib/auth/apiKeys.js';
 import { authenticator, keyFromCredentials } from '../../lib/auth/authenticate.js';
 import { LruCache } from '../../lib/auth/lruCache.js';
-import { HttpError } from '../../lib/errors.js';
+import { expectRejection, expectValue } from '../support/outcome.js';
 
 const basic = (userPass: string, scheme = 'Basic') => `${scheme} ${Buffer.from(userPass).toString('base64')}`;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -52,16 +52,6 @@ const clock = (start = Date.UTC(2026, 10, 22, 14, 30)) => {
     },
   };
 };
-
-async function rejectionOf(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected an HttpError, but the call succeeded');
-}
 
 describe('keyFromCredentials', () => {
   it('reads the key as the user name of HTTP Basic, with or without a password', () => {
@@ -120,46 +110,47 @@ describe('authenticator', () => {
 
   it('resolves a known key to its record', async () => {
     const { auth, write } = await setup();
-    const record = await auth.authenticate({ authorization: basic(`${write.key}:`) }, 'write');
+    const record = await expectValue(auth.authenticate({ authorization: basic(`${write.key}:`) }, 'write'));
     expect(record).toEqual(write.record);
   });
 
-  it('answers 401 for a missing or unknown key, with a Basic challenge', async () => {
+  it('refuses a missing or unknown key as unauthorized', async () => {
     const { auth } = await setup();
     for (const credentials of [{}, { authorization: 'Bearer wk_unknown' }]) {
-      const error = await rejectionOf(auth.authenticate(credentials, 'write'));
-      expect(error.status).toBe(401);
-      expect(error.headers['www-authenticate']).toMatch(/^Basic /);
+      const error = await expectRejection(auth.authenticate(credentials, 'write'));
+      expect(error.reason).toBe('unauthorized');
     }
   });
 
-  it('answers 401 for a revoked key', async () => {
+  it('refuses a revoked key as unauthorized', async () => {
     const { auth, store, write } = await setup(0);
     await store.revoke(write.record.keyId, '2026-11-22T15:00:00Z');
-    const error = await rejectionOf(auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write'));
-    expect(error.status).toBe(401);
+    const error = await expectRejection(auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write'));
+    expect(error.reason).toBe('unauthorized');
   });
 
-  it('answers 403 when the role does not match the route', async () => {
+  it('refuses a key whose role does not match the route as forbidden', async () => {
     const { auth, write, read } = await setup();
-    const writeOnRead = await rejectionOf(
+    const writeOnRead = await expectRejection(
       auth.authenticate({ authorization: `Bearer ${write.key}` }, 'read'),
     );
-    expect(writeOnRead.status).toBe(403);
-    const readOnWrite = await rejectionOf(
+    expect(writeOnRead.reason).toBe('forbidden');
+    const readOnWrite = await expectRejection(
       auth.authenticate({ authorization: `Bearer ${read.key}` }, 'write'),
     );
-    expect(readOnWrite.status).toBe(403);
-    const writeOnAdmin = await rejectionOf(
+    expect(readOnWrite.reason).toBe('forbidden');
+    const writeOnAdmin = await expectRejection(
       auth.authenticate({ authorization: `Bearer ${write.key}` }, 'admin'),
     );
-    expect(writeOnAdmin.status).toBe(403);
+    expect(writeOnAdmin.reason).toBe('forbidden');
   });
 
   it('lets an admin key call every route', async () => {
     const { auth, admin } = await setup();
     for (const role of ['write', 'read', 'admin'] as const) {
-      expect((await auth.authenticate({ authorization: `Bearer ${admin.key}` }, role)).role).toBe('admin');
+      expect(
+        (await expectValue(auth.authenticate({ authorization: `Bearer ${admin.key}` }, role))).role,
+      ).toBe('admin');
       expect(allows('admin', role)).toBe(true);
     }
   });
@@ -167,25 +158,25 @@ describe('authenticator', () => {
   it('serves repeated lookups from the cache within the TTL and asks the store again after it', async () => {
     const { auth, store, time, write } = await setup(60_000);
     const credentials = { authorization: basic(`${write.key}:`) };
-    await auth.authenticate(credentials, 'write');
+    await expectValue(auth.authenticate(credentials, 'write'));
     time.advance(59_999);
-    await auth.authenticate(credentials, 'write');
+    await expectValue(auth.authenticate(credentials, 'write'));
     expect(store.lookups).toBe(1);
 
     // A revocation is seen once the cached entry expires.
     await store.revoke(write.record.keyId, '2026-11-22T14:31:00Z');
-    await auth.authenticate(credentials, 'write');
+    await expectValue(auth.authenticate(credentials, 'write'));
     time.advance(1);
-    const error = await rejectionOf(auth.authenticate(credentials, 'write'));
-    expect(error.status).toBe(401);
+    const error = await expectRejection(auth.authenticate(credentials, 'write'));
+    expect(error.reason).toBe('unauthorized');
     expect(store.lookups).toBe(2);
   });
 
   it('caches per key', async () => {
     const { auth, store, write, admin } = await setup();
-    await auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write');
-    await auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write');
-    await auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write');
+    await expectValue(auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write'));
+    await expectValue(auth.authenticate({ authorization: `Bearer ${admin.key}` }, 'write'));
+    await expectValue(auth.authenticate({ authorization: `Bearer ${write.key}` }, 'write'));
     expect(store.lookups).toBe(2);
   });
 });
@@ -211,42 +202,43 @@ describe('authenticator cache', () => {
 
   it('forgets the least recently used key when full, not every key', async () => {
     const { store, auth, keys: k, bearer } = await keys(1_002);
-    for (const key of k.slice(0, 1_000)) await auth.authenticate(bearer(key), 'write');
-    await auth.authenticate(bearer(k[0] ?? ''), 'write'); // now the most recently used
-    await auth.authenticate(bearer(k[1_000] ?? ''), 'write');
-    await auth.authenticate(bearer(k[1_001] ?? ''), 'write');
+    for (const key of k.slice(0, 1_000)) await expectValue(auth.authenticate(bearer(key), 'write'));
+    await expectValue(auth.authenticate(bearer(k[0] ?? ''), 'write')); // now the most recently used
+    await expectValue(auth.authenticate(bearer(k[1_000] ?? ''), 'write'));
+    await expectValue(auth.authenticate(bearer(k[1_001] ?? ''), 'write'));
     expect(store.lookups).toBe(1_002);
     // k[1] and k[2] were the least recently used: gone. k[0] and k[3..] are still served from the cache.
-    for (const i of [0, 3, 500, 999, 1_000, 1_001]) await auth.authenticate(bearer(k[i] ?? ''), 'write');
+    for (const i of [0, 3, 500, 999, 1_000, 1_001])
+      await expectValue(auth.authenticate(bearer(k[i] ?? ''), 'write'));
     expect(store.lookups).toBe(1_002);
-    await auth.authenticate(bearer(k[1] ?? ''), 'write');
+    await expectValue(auth.authenticate(bearer(k[1] ?? ''), 'write'));
     expect(store.lookups).toBe(1_003);
   });
 
   it('never lets unknown keys evict known ones, and bounds what it remembers of them', async () => {
     const { store, auth, keys: k, bearer } = await keys(2);
-    for (const key of k) await auth.authenticate(bearer(key), 'write');
+    for (const key of k) await expectValue(auth.authenticate(bearer(key), 'write'));
     for (let i = 0; i < 5_000; i++) {
-      const error = await rejectionOf(auth.authenticate(bearer(`wk_guess_${i}`), 'write'));
-      expect(error.status).toBe(401);
+      const error = await expectRejection(auth.authenticate(bearer(`wk_guess_${i}`), 'write'));
+      expect(error.reason).toBe('unauthorized');
     }
     const before = store.lookups;
-    for (const key of k) await auth.authenticate(bearer(key), 'write');
+    for (const key of k) await expectValue(auth.authenticate(bearer(key), 'write'));
     expect(store.lookups).toBe(before);
     // A recent unknown key is remembered (no second lookup within the TTL); the oldest was forgotten.
-    await rejectionOf(auth.authenticate(bearer('wk_guess_4999'), 'write'));
+    await expectRejection(auth.authenticate(bearer('wk_guess_4999'), 'write'));
     expect(store.lookups).toBe(before);
-    await rejectionOf(auth.authenticate(bearer('wk_guess_0'), 'write'));
+    await expectRejection(auth.authenticate(bearer('wk_guess_0'), 'write'));
     expect(store.lookups).toBe(before + 1);
   });
 
   it('sees a key created after it was tried once the negative entry expires', async () => {
     const { store, time, auth, bearer } = await keys(0);
     const secret = 'made-later';
-    await rejectionOf(auth.authenticate(bearer(`wk_${secret}`), 'write'));
+    await expectRejection(auth.authenticate(bearer(`wk_${secret}`), 'write'));
     await createApiKey({ role: 'write', sourceId: 'late', name: 'late' }, store, time.now, secret);
     time.advance(60_001);
-    expect((await auth.authenticate(bearer(`wk_${secret}`), 'write')).sourceId).toBe('late');
+    expect((await expectValue(auth.authenticate(bearer(`wk_${secret}`), 'write'))).sourceId).toBe('late');
   });
 });
 

@@ -80,7 +80,9 @@ describe('withHttp authentication', () => {
         request({ key, body: huge, gzip: true }),
         request({ key, body: '{}', encoding: 'br' }),
       ]) {
-        expect(answer(await route(event, context)).status).toBe(status);
+        const res = await route(event, context);
+        expect(answer(res).status).toBe(status);
+        if (status === 401) expect(res.headers?.['www-authenticate']).toMatch(/^Basic /);
       }
     }
   });
