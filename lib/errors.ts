@@ -40,3 +40,12 @@ export const unsupportedMediaType = (message: string) =>
 /** A dependency is down: clients (and Segment SDKs) retry 503 with backoff. */
 export const unavailable = (message: string) =>
   new HttpError(503, 'unavailable', message, undefined, { 'retry-after': '5' });
+
+/**
+ * A store refused a write that had to be durable before the caller is answered (the queue, the
+ * quarantine). Thrown by lib/ use cases, which know nothing of HTTP; the HTTP edge answers it with
+ * `unavailable` (503: clients retry, and dedup absorbs what got through). The message is for clients.
+ */
+export class StorageUnavailable extends Error {
+  override readonly name = 'StorageUnavailable';
+}

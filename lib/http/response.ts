@@ -1,6 +1,6 @@
 // JSON responses and the single conversion of errors into the API's error shape.
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ErrorBody, HttpError } from '../errors.js';
+import { type ErrorBody, HttpError, StorageUnavailable, unavailable } from '../errors.js';
 import { logger } from '../log.js';
 
 export function json(
@@ -16,10 +16,13 @@ export function json(
 }
 
 export function errorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof HttpError) {
-    if (error.status >= 500) logger().error(error.message, { error, status: error.status });
-    const body: ErrorBody = { error: error.code, message: error.message, details: error.details, requestId };
-    return json(error.status, body, error.headers);
+  // lib/ throws no HTTP errors: its surprises that mean something to a client become one here.
+  const http = error instanceof StorageUnavailable ? unavailable(error.message) : error;
+  if (http instanceof HttpError) {
+    // The original error is logged: a storage failure's cause says which store and why.
+    if (http.status >= 500) logger().error(http.message, { error, status: http.status });
+    const body: ErrorBody = { error: http.code, message: http.message, details: http.details, requestId };
+    return json(http.status, body, http.headers);
   }
   logger().error('unhandled error', { error });
   const body: ErrorBody = {

@@ -2,9 +2,9 @@
 // their PII traits encrypted and identifiers hashed, quarantined payloads are sealed whole), make
 // accepted events durable on the queue and rejected ones durable in the quarantine, and only then answer.
 // What a client must be told (a body that is not events, every event rejected) is a value of the
-// outcome; the HTTP edge turns it into a status. Only storage failures throw.
+// outcome; the HTTP edge turns it into a status. Only storage failures throw (StorageUnavailable: 503).
 import type { QualityConfig } from '../config.js';
-import { unavailable } from '../errors.js';
+import { StorageUnavailable } from '../errors.js';
 import type { Logger } from '../log.js';
 import { mayHoldPii } from '../pii/protect.js';
 import {
@@ -99,7 +99,7 @@ export async function ingest(req: IngestRequest, deps: IngestDeps): Promise<Inge
       accepted: routed.accepted.length,
       rejected: entries.length,
     });
-    throw unavailable('Events could not be stored; retry the request.');
+    throw new StorageUnavailable('Events could not be stored; retry the request.', { cause: error });
   }
   const rejected: Rejection[] = routed.rejected.map((r, i) => ({
     index: r.index,

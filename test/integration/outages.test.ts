@@ -16,7 +16,7 @@ import { archiveBucket } from '../../lib/adapters/s3/archiveBucket.js';
 import { eventQueue } from '../../lib/adapters/sqs/eventQueue.js';
 import { archiveBatch } from '../../lib/archive/archiveBatch.js';
 import { createS3, createSqs } from '../../lib/aws/clients.js';
-import { HttpError } from '../../lib/errors.js';
+import { StorageUnavailable } from '../../lib/errors.js';
 import { parseEnvelope } from '../../lib/ingest/envelope.js';
 import { type IngestDeps, type IngestRequest, ingest } from '../../lib/ingest/ingest.js';
 import {
@@ -193,8 +193,8 @@ describe('SQS faults under the ingest edge', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(HttpError);
-      expect(error).toMatchObject({ status: 503, code: 'unavailable' });
+      // Thrown as a storage failure; the HTTP edge answers it 503 (test/unit/httpResponse.test.ts).
+      expect(error).toBeInstanceOf(StorageUnavailable);
       expect(scripted.mock.commandCalls(SendMessageBatchCommand).length).toBeGreaterThan(0);
       expect(logger.messages('error')).toContain('ingest write failed');
       expect(await queueDepth(sqs, queue.url)).toBe(0);

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
+import { StorageUnavailable } from '../../lib/errors.js';
 import { type IngestDeps, ingest } from '../../lib/ingest/ingest.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { createPiiCipher, isPiiToken } from '../../lib/pii/cipher.js';
@@ -543,7 +544,7 @@ describe('ingest() at the edge', () => {
     const deps = { ...e.deps, protect: async () => Promise.reject(new Error('KMS throttled')) };
     await expect(
       ingest(request([{ type: 'identify', userId: 'u1', traits: { email: CLEAR.email } }]), deps),
-    ).rejects.toMatchObject({ status: 503 });
+    ).rejects.toBeInstanceOf(StorageUnavailable);
     expect(e.enqueued).toEqual([]);
   });
 });
