@@ -32,6 +32,10 @@ export type RunParameters = z.infer<typeof RunParameters>;
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
+/** The suffix of the nightly run's id: one run per day (`seg_<asOf>_nightly`), whoever asks for it. */
+export const NIGHTLY = 'nightly';
+export const isNightly = (runId: string): boolean => runId.endsWith(`_${NIGHTLY}`);
+
 /** A queued run: the message the runner consumes. */
 export const RunRequest = z.object({
   runId: z.string().regex(/^seg_[0-9A-Za-z_-]+$/),

@@ -14,8 +14,11 @@ export interface RunStore {
   listRuns(page: { limit: number; after?: string; asOfBefore?: string }): Promise<RunsPage>;
   /** The live run whose assignments profiles carry now. */
   publishedRun(): Promise<string | undefined>;
-  /** Moves the published pointer to this run unless a run with a later as-of holds it; false then. */
-  claimPublished(runId: string, asOf: string): Promise<boolean>;
+  /**
+   * Moves the published pointer to this run unless a run with a later as-of holds it (or, without
+   * `replaceSameAsOf`, another run of the same as-of); false then. The run holding it may re-claim it.
+   */
+  claimPublished(runId: string, asOf: string, options: { replaceSameAsOf: boolean }): Promise<boolean>;
   /**
    * Assignments shown on profiles, a chunk at a time (idempotent: one item per customer, overwritten).
    */

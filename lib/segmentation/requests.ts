@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldIssue } from '../ingest/spec.js';
-import { RunParameterFields, RunParameters, type RunRecord, RunRequest } from './model.js';
+import { NIGHTLY, RunParameterFields, RunParameters, type RunRecord, RunRequest } from './model.js';
 import type { RunStore } from './ports.js';
 import { queuedRun } from './run.js';
 
@@ -143,7 +143,7 @@ export function buildRequest(
   const asOf = new Date(asOfMs).toISOString();
   const parameters = RunParameters.parse({ ...body.parameters, asOf, timezone: deps.timezone });
   // The nightly run of a day has one id, so a schedule firing twice asks for the same run.
-  const suffix = options.nightly ? 'nightly' : randomBytes(4).toString('hex');
+  const suffix = options.nightly ? NIGHTLY : randomBytes(4).toString('hex');
   const value = RunRequest.parse({
     runId: `seg_${compact(asOf)}_${suffix}`,
     parameters,

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { featuresOf } from './features.js';
 import { type HistoryDeps, historyAsOf } from './history.js';
 import { externalIdsOf } from './identifiers.js';
-import type { RunRecord, RunRequest, RunSummary } from './model.js';
+import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
 import {
   type ChangePublisher,
   DamagedObjectError,
@@ -198,7 +198,8 @@ async function compute(
     exportPrefix,
   };
   if (request.publish && !live) {
-    done.note = 'A run with a later as-of time is published; this one was kept as a back-test.';
+    done.note =
+      'A run with a later as-of time (or, for a nightly run, a live run of the same day) is published; this one was kept as a back-test.';
   }
   return done;
 }
@@ -212,7 +213,10 @@ async function compute(
 async function claim(run: RunRecord, deps: RunDeps): Promise<TransitionCounter | undefined> {
   const before = run.publishedOver ?? '';
   await deps.runs.putRun(run);
-  if (!(await deps.runs.claimPublished(run.runId, run.asOf))) return undefined;
+  // The nightly run never replaces a live run of its own day (an operator's, the demo's): asked for by
+  // the hourly schedule, it may be computed after one, and what GET /v1/segments serves would flip.
+  const replaceSameAsOf = !isNightly(run.runId);
+  if (!(await deps.runs.claimPublished(run.runId, run.asOf, { replaceSameAsOf }))) return undefined;
   const previous = before && before !== run.runId ? await segmentsOfPrevious(before, deps) : undefined;
   return new TransitionCounter(before, previous ?? new Map());
 }

@@ -118,11 +118,11 @@ describe('scheduled segmentation', () => {
     const listed: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 100; pages++) {
-      const page = (
-        await callApi<{ runs: { runId: string }[]; nextCursor?: string }>(
-          `/v1/segmentation/runs?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
-        )
-      ).body;
+      const res = await callApi<{ runs: { runId: string }[]; nextCursor?: string }>(
+        `/v1/segmentation/runs?limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      const page = res.body;
       listed.push(...page.runs.map((r) => r.runId));
       cursor = page.nextCursor;
       if (cursor === undefined) break;

@@ -560,6 +560,31 @@ describe('runs after an empty or damaged run', () => {
     expect(text).not.toMatch(/enc:v1|sealed/);
   });
 
+  it('never lets the nightly run replace a live run of its own day, whichever finishes last', async () => {
+    const asOf = '2011-12-20';
+    const nightly = (requestedAt: string) => {
+      const window = {
+        timezone: 'UTC',
+        now: () => Date.parse(requestedAt),
+        minAsOf: config.quality.minTimestampMs,
+      };
+      const built = buildRequest({ asOf, publish: true }, 'schedule', window, { nightly: true });
+      if (!built.ok) throw new Error(JSON.stringify(built.issues));
+      return built.value;
+    };
+    // The demo's (or an operator's) run of the day first, the schedule's nightly run of that day after.
+    const operator = await executeRun(request(asOf, true), freshDeps);
+    expect(operator.published).toBe(true);
+    const late = await executeRun(nightly('2011-12-20T01:05:00Z'), freshDeps);
+    expect(late).toMatchObject({ status: 'completed', published: false });
+    expect(await freshDeps.runs.publishedRun()).toBe(operator.runId);
+    // An operator's run of the same day does replace a nightly one (and its own retry re-claims).
+    const again = await executeRun(request(asOf, true, '2025-06-02T08:00:00Z'), freshDeps);
+    expect(again.published).toBe(true);
+    expect(await freshDeps.runs.publishedRun()).toBe(again.runId);
+    await receiveChanges();
+  });
+
   it('records the object key on a run that fails reading the archive, and logs the stack', async () => {
     const key = archiveObjectKey('2011-12-14', Date.parse('2011-12-14T00:00:00Z'), 'it-damaged');
     await s3.send(new PutObjectCommand({ Bucket: fresh, Key: key, Body: Buffer.from('not gzip') }));

@@ -68,15 +68,15 @@ export function segmentsTable(client: DynamoDBDocumentClient, table: string): Ru
       return typeof out.Item?.runId === 'string' ? out.Item.runId : undefined;
     },
 
-    async claimPublished(runId, asOf) {
+    async claimPublished(runId, asOf, { replaceSameAsOf }) {
       try {
         await client.send(
           new PutCommand({
             TableName: table,
             Item: { pk: PUBLISHED, sk: RUN, runId, asOf },
             // ISO-8601 UTC strings compare in time order.
-            ConditionExpression: 'attribute_not_exists(pk) OR asOf <= :asOf',
-            ExpressionAttributeValues: { ':asOf': asOf },
+            ConditionExpression: `attribute_not_exists(pk) OR asOf ${replaceSameAsOf ? '<=' : '<'} :asOf OR runId = :runId`,
+            ExpressionAttributeValues: { ':asOf': asOf, ':runId': runId },
           }),
         );
         return true;
