@@ -35,7 +35,7 @@ const GROUPED = String.raw`\d{1,5}${SEP}(?:\d{2,5}${SEP}){1,5}\d{2,5}`;
 // Not inside a word or a number (`ORD-2024-…`, `1.2.3`), and only whole: never the first groups of a
 // longer run of digits, which would leave the rest of a card or account number behind as a "phone".
 const PHONE_IN_TEXT = new RegExp(
-  String.raw`(?<![\p{L}\p{N}_+@]|[\p{L}\p{N}][.\-])(?:${INTL}|${PAREN}|${GROUPED})(?![\p{L}\p{N}_@]|${SEP}?\p{N})`,
+  String.raw`(?=[+(\d])(?<![\p{L}\p{N}_+@]|[\p{L}\p{N}][.\-])(?:${INTL}|${PAREN}|${GROUPED})(?![\p{L}\p{N}_@]|${SEP}?\p{N})`,
   'gu',
 );
 const OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
@@ -60,21 +60,27 @@ function isPhone(text: string): boolean {
   return !IPV4.test(text) && !DATE.test(text) && !THOUSANDS.test(text);
 }
 
+const mayHoldEmail = (text: string) => text.includes('@') || text.includes('%40');
+/** A phone needs 8 digits and a +, a parenthesis or a separator; `=` for a query value named `phone`. */
+const mayHoldPhone = (text: string) => digitCount(text) >= 8 && /[+( .\-\u00a0=]/.test(text);
+
 /**
  * Whether a string can hold an e-mail or phone at all: the cheap test run on every string of every event
- * before any regular expression.
+ * before any regular expression (ids such as `2053013555631882655` stop here).
  */
 export function mayHoldPiiText(text: string): boolean {
-  return text.includes('@') || text.includes('%40') || digitCount(text) >= 8;
+  return mayHoldEmail(text) || mayHoldPhone(text);
 }
 
 /** The e-mail addresses and phone numbers in a text, in order, never overlapping. */
 export function findPii(text: string): PiiMatch[] {
-  if (!mayHoldPiiText(text)) return [];
   const found: PiiMatch[] = [];
-  for (const m of text.matchAll(EMAIL_IN_TEXT)) {
-    found.push({ kind: 'email', start: m.index, end: m.index + m[0].length, text: m[0] });
+  if (text.includes('@')) {
+    for (const m of text.matchAll(EMAIL_IN_TEXT)) {
+      found.push({ kind: 'email', start: m.index, end: m.index + m[0].length, text: m[0] });
+    }
   }
+  if (!mayHoldPhone(text)) return found;
   const emails = found.length;
   for (const m of text.matchAll(PHONE_IN_TEXT)) {
     const start = m.index;
@@ -88,6 +94,8 @@ export function findPii(text: string): PiiMatch[] {
 /** 'email' or 'phone' when the whole value (trimmed) is one, else undefined. */
 export function wholePii(text: string): ValueKind | undefined {
   const trimmed = text.trim();
+  // Characters no e-mail or phone holds: URLs and sentences are settled without a regular expression.
+  if (/[/?=&#:;,<>"]/.test(trimmed)) return undefined;
   const [only, ...more] = findPii(trimmed);
   return only && more.length === 0 && only.start === 0 && only.end === trimmed.length ? only.kind : undefined;
 }
@@ -122,6 +130,7 @@ const QUERY_PARAM = /(^|[?&;#])([^=&#;?]*)=([^&#;]*)/g;
 function redactQuery(text: string): string {
   return text.replace(QUERY_PARAM, (whole, sep: string, key: string, value: string) => {
     const kind = traitKind(safeDecode(key))?.kind;
+    if (kind !== 'email' && kind !== 'phone' && !mayHoldPiiText(value)) return whole;
     const asSent = safeDecode(value);
     const clear = findPii(asSent).length > 0 ? asSent : safeDecode(value.replace(/\+/g, ' '));
     let masked: string | undefined;
