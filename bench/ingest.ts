@@ -191,7 +191,7 @@ async function collectArchive(stack: LocalStack, posted: Posted) {
 }
 
 async function endToEnd(events: SpecEventInput[], concurrency: number) {
-  const stack = await startLocalStack({ logLevel: values['log-level'] });
+  const stack = await startLocalStack({ logLevel: values['log-level'], watch: false });
   try {
     const bodies = segmentBodies(events, new Date().toISOString());
     const started = Date.now();

@@ -41,6 +41,8 @@ export interface StackOptions {
    * would start a worker thread for each, and a burst of SDK connections would time out on a laptop.
    */
   readonly httpConcurrency?: number;
+  /** Rebuild and reload the functions when a source file changes (default true; tests run a fixed build). */
+  readonly watch?: boolean;
 }
 
 export interface LocalStack {
@@ -244,6 +246,7 @@ async function spawnOffline(
     PRECIS_LOCAL_PII_KEY: secrets.PRECIS_PII_LOCAL_KEY,
     PRECIS_LOCAL_HMAC_SECRET: secrets.PRECIS_HMAC_SECRET,
     PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
+    ...(options.watch === false ? { PRECIS_ESBUILD_WATCH: '.local/no-watch/**' } : {}),
     SLS_TELEMETRY_DISABLED: '1',
   };
   // Idle workers live an hour (serverless-offline's default is 60 s): a burst after a pause finds the

@@ -9,7 +9,7 @@ import { drainRudderstack, rudderstackClient, sendWithRudderstack } from '../../
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
 import { testConfig } from '../support/provided.js';
 
-const ORDERS = 1_000;
+const ORDERS = 600;
 const CLIENTS = 5;
 
 describe.skipIf(!datasetsAvailable())('RudderStack SDK against the local stack', () => {

@@ -157,7 +157,7 @@ describe('Segment SDK against the local stack', () => {
     'replays real orders and every accepted order is archived once',
     async () => {
       const run = `sdk-orders-${randomUUID()}`;
-      const events = await retailOrders(run, 1_000);
+      const events = await retailOrders(run, 600);
       const expected = acceptedMessageIds(events, testConfig().quality);
       // 15 events a request: the SDK's default batch size.
       expect(await deliver(events, 15)).toEqual([]);

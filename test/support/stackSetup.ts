@@ -3,7 +3,8 @@ import type { TestProject } from 'vitest/node';
 import { startLocalStack } from '../../local/stack.js';
 
 export default async function setup(project: TestProject) {
-  const stack = await startLocalStack({ logLevel: 'WARN' });
+  // A fixed build: a source edit during the run must not restart the functions under test.
+  const stack = await startLocalStack({ logLevel: 'WARN', watch: false });
   const e = stack.config.endpoints;
   project.provide('stackEnv', {
     AWS_REGION: stack.config.region,
