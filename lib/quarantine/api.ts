@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { boundedId } from '../http/params.js';
 import { FieldIssue } from '../ingest/spec.js';
 import { invalid, notFound, type Outcome, ok } from '../outcome.js';
+import { decodeQuarantineCursor } from './cursor.js';
 import {
   QuarantineEntry,
   type QuarantinePage,
@@ -20,6 +21,7 @@ export const QuarantineIdPath = z.object({
 });
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day as YYYY-MM-DD' });
+
 const MAX_DAYS = 92;
 export const DEFAULT_LOOKBACK_DAYS = 7;
 
@@ -33,7 +35,11 @@ export const QuarantineListQuery = z
     reason: z.string().max(100).optional().meta({ description: 'Only entries with this reason code' }),
     source: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(2000).optional(),
+    cursor: z
+      .string()
+      .max(2000)
+      .refine((c) => decodeQuarantineCursor(c) !== undefined, { error: 'is not a cursor this API returned' })
+      .optional(),
   })
   .meta({ id: 'QuarantineListQuery' });
 export type QuarantineListQuery = z.infer<typeof QuarantineListQuery>;

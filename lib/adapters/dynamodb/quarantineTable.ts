@@ -8,9 +8,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
-import { z } from 'zod';
-import { badRequest } from '../../errors.js';
 import type { FieldIssue } from '../../ingest/spec.js';
+import {
+  decodeQuarantineCursor,
+  encodeQuarantineCursor as encodeCursor,
+  type QuarantineCursor,
+} from '../../quarantine/cursor.js';
 import {
   QuarantineEntry,
   type QuarantinePage,
@@ -26,15 +29,11 @@ const dayOf = (iso: string) => iso.slice(0, 10);
 const sortKeyOf = (e: QuarantineEntry) => `${e.quarantinedAt}#${e.id}`;
 const codesOf = (reasons: readonly FieldIssue[]) => [...new Set(reasons.map((r) => r.code))];
 
-const Cursor = z.object({ day: z.string(), id: z.string().optional(), sortKey: z.string().optional() });
-type Cursor = z.infer<typeof Cursor>;
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-function decodeCursor(s: string): Cursor {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(s, 'base64url').toString()));
-  } catch {
-    throw badRequest('cursor is not one this API returned');
-  }
+/** The listing's cursor; the API validated it, so one that does not decode here is a caller's bug. */
+function decodeCursor(s: string): QuarantineCursor {
+  const cursor = decodeQuarantineCursor(s);
+  if (!cursor) throw new Error('quarantine list called with a cursor the listing did not make');
+  return cursor;
 }
 
 /** Days from `to` back to `from`, inclusive. */
