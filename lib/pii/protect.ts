@@ -176,9 +176,9 @@ class Walk {
 }
 
 /**
- * Whether an event can hold anything protectEvent acts on. Synchronous and allocation-free: the hot path
- * skips protection (and its promise) for the many events whose strings hold no `@` and no run of 8
- * digits, with no traits, IP, device or external ids.
+ * Whether an event can hold anything protectEvent acts on. Synchronous and cheap (a character scan per
+ * string, lib/pii/detect.ts mayHoldPiiText): the hot path skips protection (and its promise) for events
+ * with no traits, IP, device or external ids whose strings cannot hold an e-mail or phone number.
  */
 export function mayHoldPii(e: NormalizedEvent): boolean {
   if (e.traits !== undefined) return true;
@@ -357,8 +357,9 @@ export function eventProtector(deps: {
   readonly cipher: PiiCipher;
   readonly secret: () => Promise<string>;
   readonly junk: ReadonlySet<string>;
+  readonly ip?: IpPolicy;
 }): (e: NormalizedEvent) => Promise<NormalizedEvent> {
-  return async (e) => protectEvent(e, { cipher: deps.cipher, secret: await deps.secret(), junk: deps.junk });
+  return async (e) => protectEvent(e, { ...deps, secret: await deps.secret() });
 }
 
 /**

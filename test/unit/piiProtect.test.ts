@@ -2,6 +2,7 @@
 // what leaves the edge, idempotence, masked versus revealed reads, sealed quarantine payloads, and the
 // hot path skipping protection for events that cannot hold PII. Storage is in memory.
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
 import { StorageUnavailable } from '../../lib/errors.js';
@@ -422,6 +423,45 @@ describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
     const count = encryptions();
     expect(await protectEvent(once, d)).toBe(once);
     expect(encryptions()).toBe(count);
+  });
+
+  it('leaves no e-mail anywhere in arbitrary JSON, whatever the keys, and is idempotent on it', async () => {
+    const { cipher } = memoryCipher();
+    const d = { cipher, secret: SECRET, junk };
+    const key = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('__proto__', 'constructor', 'toString', 'email', 'phone', 'name', 'address', 'url'),
+    );
+    const secret = 'zz.secret.value@example.com';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.object({ key, maxDepth: 3 }),
+        fc.array(key, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('traits', 'properties', 'context'),
+        fc.constantFrom(secret, `note: ${secret}`, `https://x.io/?to=${encodeURIComponent(secret)}`),
+        async (base, path, where, value) => {
+          fc.pre(!(where === 'context' && ['device', 'externalIds'].includes(path[0] ?? '')));
+          const root = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+          let at = root;
+          for (const [i, k] of path.entries()) {
+            // Own properties only: reading `toString` or `__proto__` must not reach Object.prototype.
+            const next = i === path.length - 1 ? value : Object.hasOwn(at, k) ? at[k] : undefined;
+            const child = i === path.length - 1 || (next !== null && typeof next === 'object') ? next : {};
+            Object.defineProperty(at, k, {
+              value: child,
+              writable: true,
+              enumerable: true,
+              configurable: true,
+            });
+            if (i < path.length - 1) at = child as Record<string, unknown>;
+          }
+          const out = await protectEvent(normalizedEvent({ type: 'identify', [where]: root }), d);
+          expect(JSON.stringify(out)).not.toContain('zz.secret.value');
+          expect(await protectEvent(out, d)).toBe(out);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('does not let a trait named __proto__ change the prototype of what it returns', async () => {
