@@ -367,12 +367,13 @@ function eventOf(r: GeneratedRequest): APIGatewayProxyEventV2 {
 function problemsOf(res: APIGatewayProxyStructuredResultV2): string[] {
   const status = res.statusCode ?? 0;
   if (status < 200 || status >= 500) return [`status ${status}: ${res.body?.slice(0, 200)}`];
-  let parsed: Record<string, unknown>;
+  let parsed: Record<string, unknown> | null;
   try {
-    parsed = JSON.parse(res.body ?? 'null') as Record<string, unknown>;
+    parsed = res.body ? (JSON.parse(res.body) as Record<string, unknown> | null) : null;
   } catch {
     return [`status ${status} with a body that is not JSON`];
   }
+  if (parsed === null) return status >= 400 ? [`status ${status} without a body`] : [];
   const problems: string[] = [];
   if (status >= 400) {
     if (typeof parsed.error !== 'string') problems.push(`status ${status} without an error code`);
@@ -423,8 +424,10 @@ function namesPaths(body: Record<string, unknown>): boolean {
   );
 }
 
-function rejectionsOf(body: Record<string, unknown>): { errors: { path: unknown; message: unknown }[] }[] {
-  const rejected = body.rejected;
+function rejectionsOf(
+  body: Record<string, unknown> | null,
+): { errors: { path: unknown; message: unknown }[] }[] {
+  const rejected = body?.rejected;
   return Array.isArray(rejected) ? (rejected as { errors: { path: unknown; message: unknown }[] }[]) : [];
 }
 
