@@ -189,6 +189,20 @@ describe('protectEvent', () => {
   });
 });
 
+/** `root` with `value` set at `path`, creating objects on the way (own properties only: `__proto__` too). */
+function withValueAt(root: Record<string, unknown>, path: readonly string[], value: unknown) {
+  let at = root;
+  for (const [i, k] of path.entries()) {
+    const last = i === path.length - 1;
+    // Read own properties only: `toString` or `__proto__` must not reach Object.prototype.
+    const next = Object.hasOwn(at, k) ? at[k] : undefined;
+    const child = last ? value : next !== null && typeof next === 'object' ? next : {};
+    Object.defineProperty(at, k, { value: child, writable: true, enumerable: true, configurable: true });
+    if (!last) at = child as Record<string, unknown>;
+  }
+  return root;
+}
+
 describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
   const deps = () => ({ ...memoryCipher(), secret: SECRET, junk });
 
@@ -441,20 +455,7 @@ describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
         fc.constantFrom(secret, `note: ${secret}`, `https://x.io/?to=${encodeURIComponent(secret)}`),
         async (base, path, where, value) => {
           fc.pre(!(where === 'context' && ['device', 'externalIds'].includes(path[0] ?? '')));
-          const root = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
-          let at = root;
-          for (const [i, k] of path.entries()) {
-            // Own properties only: reading `toString` or `__proto__` must not reach Object.prototype.
-            const next = i === path.length - 1 ? value : Object.hasOwn(at, k) ? at[k] : undefined;
-            const child = i === path.length - 1 || (next !== null && typeof next === 'object') ? next : {};
-            Object.defineProperty(at, k, {
-              value: child,
-              writable: true,
-              enumerable: true,
-              configurable: true,
-            });
-            if (i < path.length - 1) at = child as Record<string, unknown>;
-          }
+          const root = withValueAt(JSON.parse(JSON.stringify(base)), path, value);
           const out = await protectEvent(normalizedEvent({ type: 'identify', [where]: root }), d);
           expect(JSON.stringify(out)).not.toContain('zz.secret.value');
           expect(await protectEvent(out, d)).toBe(out);
