@@ -12,8 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ReportStore } from '../adapters/s3/reportsBucket.js';
 import type { Logger } from '../log.js';
+import { processRecords } from '../queue/eachRecord.js';
 import type { QueueRecord } from '../queue/record.js';
-import { type CreatedObject, parseS3Notification } from '../queue/s3Notification.js';
+import { type CreatedObject, createdObjects } from '../queue/s3Notification.js';
 import { type ImportDeps, importFile } from './importFile.js';
 import { formatOfName, type ImportFormat, ImportType } from './model.js';
 
@@ -86,26 +87,19 @@ export async function importDroppedObjects(
   records: readonly QueueRecord[],
   deps: DropDeps,
 ): Promise<DropResult> {
-  const failedRecordIds: string[] = [];
-  const reports: string[] = [];
-  for (const record of records) {
-    const parsed = parseS3Notification(record.body);
-    if (!parsed.ok) {
-      deps.log.error('unreadable imports message', { recordId: record.id, reason: parsed.reason });
-      failedRecordIds.push(record.id);
-      continue;
-    }
-    try {
-      for (const object of parsed.objects) {
+  const { failedRecordIds, results } = await processRecords(
+    records,
+    async (record) => {
+      const reports: string[] = [];
+      for (const object of createdObjects(record.body)) {
         const key = await importObject(object, deps);
         if (key !== undefined) reports.push(key);
       }
-    } catch (error) {
-      deps.log.error('import failed; the file will be imported again', { recordId: record.id, error });
-      failedRecordIds.push(record.id);
-    }
-  }
-  return { failedRecordIds, reports };
+      return reports;
+    },
+    { log: deps.log, failure: 'import failed; the file will be imported again' },
+  );
+  return { failedRecordIds, reports: results.flat() };
 }
 
 /** Imports one object and writes its report; returns the report's key (undefined for folder markers). */

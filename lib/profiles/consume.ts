@@ -8,6 +8,8 @@ import { attributionNode, type NodeKey } from '../identity/nodes.js';
 import { type ResolveDeps, recordLinks } from '../identity/resolve.js';
 import type { NormalizedEvent } from '../ingest/normalized.js';
 import type { Logger } from '../log.js';
+import type { QueueRecord } from '../queue/record.js';
+import { createdObjects } from '../queue/s3Notification.js';
 import { emptyPartial, type PartialProfile } from './partial.js';
 import { applyObject } from './reduce.js';
 import type { PartialStore } from './store.js';
@@ -27,6 +29,16 @@ export interface ObjectApplied {
   /** Partials changed by this delivery (0 when the object had been applied before). */
   readonly updated: number;
   readonly newEdges: number;
+}
+
+/**
+ * One record of the profiles queue: an S3 notification of new archive objects, applied in turn; returns
+ * how many. A record that fails is retried whole: the ledgers make objects already applied count once.
+ */
+export async function applyNotification(record: QueueRecord, deps: ProfileDeps): Promise<number> {
+  const objects = createdObjects(record.body);
+  for (const object of objects) await applyArchiveObject(object.key, deps);
+  return objects.length;
 }
 
 export async function applyArchiveObject(key: string, deps: ProfileDeps): Promise<ObjectApplied> {

@@ -1,6 +1,7 @@
 // S3 event notifications as SQS message bodies: which objects were created. S3 URL-encodes keys (spaces
 // as '+'), and sends one s3:TestEvent when a notification is configured.
 import { z } from 'zod';
+import { UnreadableRecord } from './eachRecord.js';
 
 const Notification = z.object({
   Records: z.array(
@@ -44,4 +45,11 @@ export function parseS3Notification(body: string): ParsedNotification {
       key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
     })),
   };
+}
+
+/** The objects a notification announces, for a record handler: one that is not a notification throws. */
+export function createdObjects(body: string): CreatedObject[] {
+  const parsed = parseS3Notification(body);
+  if (!parsed.ok) throw new UnreadableRecord(parsed.reason);
+  return parsed.objects;
 }

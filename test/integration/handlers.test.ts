@@ -26,10 +26,33 @@ let queue: { url: string; arn: string };
 let ingest: HttpHandler;
 let openapi: HttpHandler;
 let archive: typeof import('../../functions/queue/archive.js')['handler'];
+let profiles: typeof import('../../functions/queue/profiles.js')['handler'];
 
 /** A sample event, cloned (a test may change it). */
 async function sample<T>(name: string): Promise<T> {
   return JSON.parse(await readFile(join(projectRoot(), 'events', name), 'utf8')) as T;
+}
+
+/** An SQS event as Lambda's event source mapping delivers it. */
+function sqsEvent(messages: readonly { messageId: string; body: string }[]): SQSEvent {
+  return {
+    Records: messages.map(({ messageId, body }) => ({
+      messageId,
+      receiptHandle: `rh-${messageId}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'test',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queue.arn,
+      awsRegion: h.config.region,
+    })),
+  };
 }
 
 async function call(handler: HttpHandler, name: string) {
@@ -55,6 +78,7 @@ beforeAll(async () => {
   ({ handler: ingest } = await import('../../functions/http/ingest.js'));
   ({ handler: openapi } = await import('../../functions/http/openapi.js'));
   ({ handler: archive } = await import('../../functions/queue/archive.js'));
+  ({ handler: profiles } = await import('../../functions/queue/profiles.js'));
   // The sample events authenticate with the local demo key; create it here as the local stack does.
   const { apiKeysTable } = await import('../../lib/adapters/dynamodb/apiKeysTable.js');
   const { createApiKey } = await import('../../lib/auth/apiKeys.js');
@@ -96,24 +120,7 @@ describe('handlers on the sample events', () => {
 
     // Everything enqueued goes through the archive consumer as one SQS batch.
     const messages = await receiveMessages(sqs, queue.url, 3);
-    const event: SQSEvent = {
-      Records: messages.map((m) => ({
-        messageId: String(m.MessageId),
-        receiptHandle: String(m.ReceiptHandle),
-        body: String(m.Body),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'test',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: String(m.MD5OfBody),
-        eventSource: 'aws:sqs',
-        eventSourceARN: queue.arn,
-        awsRegion: h.config.region,
-      })),
-    };
+    const event = sqsEvent(messages.map((m) => ({ messageId: String(m.MessageId), body: String(m.Body) })));
     expect(await archive(event, lambdaContext())).toEqual({ batchItemFailures: [] });
 
     const ids = ['evt-track-0001', 'evt-batch-0001', 'evt-batch-0002', 'evt-batch-0003'];
@@ -146,6 +153,62 @@ describe('handlers on the sample events', () => {
       received_at: '2026-11-22T15:30:00.000Z',
       timestamp: '2026-11-22T15:29:59.120Z',
     });
+  });
+
+  it('applies an archive object to identity and profiles, whatever its events name, a poison record failing alone', async () => {
+    // Issue 7, defect 2: an event named `constructor` made every write of its profile throw.
+    const userId = newId('u-ctor');
+    const template = await sample<APIGatewayProxyEventV2>('http/track.json');
+    const sent = [
+      { event: 'constructor', properties: { valueOf: 1 } },
+      {
+        event: 'Product Added',
+        properties: { product_id: 'toString', category: '__proto__', brand: 'constructor', price: 1 },
+      },
+    ].map((fields) => ({ ...JSON.parse(template.body ?? '{}'), ...fields, userId, messageId: newId('evt') }));
+    for (const body of sent) {
+      const res = await ingest(
+        { ...template, body: JSON.stringify(body) },
+        lambdaContext('precis-test-ingest'),
+      );
+      expect(res.statusCode).toBe(200);
+    }
+    // Archive what the queue holds (the first test's messages may be visible again: dedup drops them).
+    const keys = new Set<string>();
+    const archivedIds = new Set<string>();
+    for (let round = 0; archivedIds.size < sent.length && round < 10; round++) {
+      const messages = await receiveMessages(sqs, queue.url, 1);
+      const batch = sqsEvent(messages.map((m) => ({ messageId: String(m.MessageId), body: String(m.Body) })));
+      expect(await archive(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
+      for await (const r of h.reader.allRecords()) {
+        if (r.user_id !== userId) continue;
+        keys.add(r.key);
+        archivedIds.add(r.message_id);
+      }
+    }
+    expect(archivedIds.size).toBe(sent.length);
+
+    const notification = JSON.stringify({
+      Records: [...keys].map((key) => ({
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: h.config.buckets.archive }, object: { key: encodeURIComponent(key) } },
+      })),
+    });
+    const response = await profiles(
+      sqsEvent([
+        { messageId: 'poison', body: '{"Records": "not a notification"}' },
+        { messageId: 'created', body: notification },
+      ]),
+      lambdaContext('precis-test-profiles'),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+    const { profilesTable } = await import('../../lib/adapters/dynamodb/profilesTable.js');
+    const partial = await profilesTable(h.dynamo, h.config.tables.profiles).get(`user:${userId}`);
+    expect(partial?.eventCounts.constructor).toBe(1);
+    expect(partial?.eventCounts['Product Added']).toBe(1);
+    expect(Object.keys(partial?.categoryAffinity ?? {})).toEqual(['__proto__']);
+    expect(Object.keys(partial?.brandAffinity ?? {})).toEqual(['constructor']);
+    expect(Object.keys(partial?.cart ?? {})).toEqual(['toString']);
   });
 
   it('serves the OpenAPI document', async () => {
