@@ -22,6 +22,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -65,6 +66,8 @@ const { values } = parseArgs({
     'batch-size': { type: 'string', default: '15' },
     /** Share of REES46 (web browsing) events; default: the demo's mix of the two datasets. */
     'rees46-share': { type: 'string' },
+    /** Messages per archive invocation (serverless.yml: 10); more needs a batching window, as on AWS. */
+    'archive-batch': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -213,6 +216,10 @@ interface Figures {
     logGzipRatio: number;
   };
   dataKeysMade: number;
+  /** Items holding a JSON document (`doc`, the partial profiles): units as written and with the doc gzipped. */
+  docWrites: { writes: number; wcu: number; wcuGzipped: number };
+  /** Events per request, messages per archive and per profiles invocation. */
+  batching: { request: number; archive: number; profiles: number };
   wallSeconds: number;
 }
 
@@ -228,6 +235,8 @@ function emptyFigures(): Figures {
     functions: {},
     stored: { tables: {}, s3Objects: 0, s3Bytes: 0, logGzipRatio: 0 },
     dataKeysMade: 0,
+    docWrites: { writes: 0, wcu: 0, wcuGzipped: 0 },
+    batching: { request: 0, archive: 0, profiles: 0 },
     wallSeconds: 0,
   };
 }
@@ -261,6 +270,15 @@ function consumed(output: Json | undefined): number | undefined {
   return undefined;
 }
 
+/** What a document item would cost with its JSON gzipped into a binary attribute (a measured what-if). */
+function gzipWhatIf(item: Item, size: number) {
+  const doc = item.doc?.S;
+  if (doc === undefined) return;
+  fig.docWrites.writes++;
+  fig.docWrites.wcu += writeUnits(size);
+  fig.docWrites.wcuGzipped += writeUnits(size - utf8(doc) + gzipSync(doc).length);
+}
+
 /** Write and read units of one DynamoDB call; failed conditional writes are charged too. */
 function dynamoUnits(name: string, input: Json, output: Json | undefined, f: OpFigures) {
   const table = String(input.TableName ?? '');
@@ -272,6 +290,7 @@ function dynamoUnits(name: string, input: Json, output: Json | undefined, f: OpF
       sized(table, 'written', size);
       f.billed++;
       f.wcu += output ? (reported ?? writeUnits(size)) : writeUnits(size);
+      gzipWhatIf(input.Item as Item, size);
       return;
     }
     case 'UpdateItem':
@@ -476,8 +495,14 @@ function batches(events: SpecEventInput[], size: number): string[] {
 type HttpHandler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 type SqsHandler = (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
 
-function lambdaContext(c: Config, functionName: string, timeoutMs: number, memoryMb = 1024): Context {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * The functions' own timeouts are not enforced: against the emulators, many times slower than DynamoDB
+ * and S3, a consumer that takes seconds on AWS can take minutes, and middy would cut it short.
+ */
+const BENCH_TIMEOUT_MS = 30 * 60_000;
+
+function lambdaContext(c: Config, functionName: string, memoryMb: number): Context {
+  const deadline = Date.now() + BENCH_TIMEOUT_MS;
   const name = `precis-${c.stage}-${functionName}`;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -603,50 +628,67 @@ async function queue(sqs: SQSClient, name: string): Promise<Queue> {
 }
 
 /**
- * Lambda's event source mapping: receive up to `batchSize`, invoke, delete what did not fail. Its calls
- * are billed SQS requests, counted under "event source". Stops when `expected` messages were handled.
+ * Lambda's event source mapping: receives up to `batchSize` messages (10 a call, as SQS allows; more only
+ * with a batching window), invokes, deletes what did not fail. Its calls are billed SQS requests, counted
+ * under "event source". Stops when `expected` messages were handled.
  */
 async function drain(
   esm: SQSClient,
   q: Queue,
-  batchSize: number,
   expected: number,
   fn: string,
   handler: SqsHandler,
   c: Config,
-  timeoutMs: number,
+  s: { readonly batchSize: number; readonly timeoutSeconds: number; readonly memoryMb: number },
 ) {
   let handled = 0;
   const deadline = Date.now() + 30 * 60_000;
   while (handled < expected) {
     if (Date.now() > deadline) throw new Error(`${fn}: ${expected - handled} messages never arrived`);
-    caller = 'event source';
-    const got = await esm.send(
-      new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: batchSize, WaitTimeSeconds: 0 }),
-    );
-    caller = 'bench';
-    const messages = got.Messages ?? [];
+    const messages = await receiveBatch(esm, q, s.batchSize);
     if (messages.length === 0) {
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    const result = await invoke(fn, () =>
-      handler(sqsEvent(messages, q.arn, c), lambdaContext(c, fn, timeoutMs)),
-    );
+    const context = lambdaContext(c, fn, s.memoryMb);
+    const result = await invoke(fn, () => handler(sqsEvent(messages, q.arn, c), context));
     const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
     const done = messages.filter((m) => !failed.has(String(m.MessageId)));
     if (failed.size > 0) console.error(`${fn}: ${failed.size} records failed (they will be retried)`);
-    if (done.length > 0) {
-      caller = 'event source';
+    caller = 'event source';
+    for (let i = 0; i < done.length; i += 10) {
       await esm.send(
         new DeleteMessageBatchCommand({
           QueueUrl: q.url,
-          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: String(m.ReceiptHandle) })),
+          Entries: done
+            .slice(i, i + 10)
+            .map((m, n) => ({ Id: String(n), ReceiptHandle: String(m.ReceiptHandle) })),
         }),
       );
-      caller = 'bench';
     }
+    caller = 'bench';
     handled += done.length;
+  }
+}
+
+async function receiveBatch(esm: SQSClient, q: Queue, batchSize: number) {
+  const messages: NonNullable<ReceiveMessageCommandOutput['Messages']> = [];
+  caller = 'event source';
+  try {
+    while (messages.length < batchSize) {
+      const got = await esm.send(
+        new ReceiveMessageCommand({
+          QueueUrl: q.url,
+          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+          WaitTimeSeconds: 0,
+        }),
+      );
+      if (!got.Messages?.length) break;
+      messages.push(...got.Messages);
+    }
+    return messages;
+  } finally {
+    caller = 'bench';
   }
 }
 
@@ -654,9 +696,19 @@ const WorkerArgs = z.object({
   events: z.number().int().positive(),
   batchSize: z.number().int().positive(),
   reesShare: z.number().min(0).max(1).optional(),
-  settings: z.record(z.string(), z.object({ batchSize: z.number(), timeoutSeconds: z.number() })),
+  settings: z.record(
+    z.string(),
+    z.object({ batchSize: z.number(), timeoutSeconds: z.number(), memoryMb: z.number() }),
+  ),
 });
 type WorkerArgs = z.infer<typeof WorkerArgs>;
+
+/** A function's settings from serverless.yml (the SQS trigger's batch size, timeout, memory). */
+function settingOf(args: WorkerArgs, fn: string) {
+  const s = args.settings[fn];
+  if (!s) throw new Error(`serverless.yml has no function ${fn}`);
+  return s;
+}
 
 async function worker(args: WorkerArgs) {
   const started = Date.now();
@@ -679,7 +731,12 @@ async function worker(args: WorkerArgs) {
 
   // 1. The API: SDK-sized batches to POST /v1/batch.
   const authorization = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-  const ingestTimeout = (args.settings.ingest?.timeoutSeconds ?? 10) * 1000;
+  const ingestSettings = settingOf(args, 'ingest');
+  fig.batching = {
+    request: args.batchSize,
+    archive: settingOf(args, 'archive').batchSize,
+    profiles: settingOf(args, 'profiles').batchSize,
+  };
   for (const body of batches(events, args.batchSize)) {
     const at = Date.now();
     const res = await invoke('ingest', () =>
@@ -716,7 +773,7 @@ async function worker(args: WorkerArgs) {
           body,
           isBase64Encoded: false,
         },
-        lambdaContext(c, 'ingest', ingestTimeout),
+        lambdaContext(c, 'ingest', ingestSettings.memoryMb),
       ),
     );
     const sent = (JSON.parse(body) as { batch: unknown[] }).batch.length;
@@ -740,16 +797,7 @@ async function worker(args: WorkerArgs) {
   // 2. The archive consumer, in the batches its event source mapping delivers.
   const ingestQueue = await queue(esm, c.queues.ingest);
   const onQueue = await queueLength(esm, ingestQueue);
-  await drain(
-    esm,
-    ingestQueue,
-    args.settings.archive?.batchSize ?? 10,
-    onQueue,
-    'archive',
-    archive,
-    c,
-    (args.settings.archive?.timeoutSeconds ?? 60) * 1000,
-  );
+  await drain(esm, ingestQueue, onQueue, 'archive', archive, c, settingOf(args, 'archive'));
   console.error(`archive: ${onQueue} messages`);
 
   // 3. S3 notifies the profiles feed of each archived object; the profiles consumer applies them.
@@ -763,16 +811,7 @@ async function worker(args: WorkerArgs) {
     );
   }
   caller = 'bench';
-  await drain(
-    esm,
-    profilesQueue,
-    args.settings.profiles?.batchSize ?? 5,
-    objects.length,
-    'profiles',
-    profiles,
-    c,
-    (args.settings.profiles?.timeoutSeconds ?? 120) * 1000,
-  );
+  await drain(esm, profilesQueue, objects.length, 'profiles', profiles, c, settingOf(args, 'profiles'));
   console.error(`profiles: ${objects.length} archive objects applied`);
 
   // 4. What is stored afterwards.
@@ -1069,6 +1108,8 @@ function bill(
   }
   scheduled += 30;
   scheduleGbSeconds += 30 * 2 * ((settings.segmentationRunner?.memoryMb ?? 3008) / 1024);
+  // deploy/functionAlarms.mjs adds an Errors alarm per function when the stack is packaged.
+  const alarms = count('AWS::CloudWatch::Alarm') + Object.keys(p.functions).length;
   const idle: Line[] = [
     {
       group: 'KMS',
@@ -1086,10 +1127,10 @@ function bill(
     },
     {
       group: 'CloudWatch',
-      what: 'alarms',
-      quantity: count('AWS::CloudWatch::Alarm'),
+      what: `alarms: ${count('AWS::CloudWatch::Alarm')} in the resources, one per function (deploy/functionAlarms.mjs)`,
+      quantity: alarms,
       unit: 'alarms',
-      usd: count('AWS::CloudWatch::Alarm') * PRICES.alarm.usd,
+      usd: alarms * PRICES.alarm.usd,
     },
     {
       group: 'SQS',
@@ -1132,7 +1173,8 @@ function report(f: Figures, p: Printed, machine: string) {
   console.log(
     `sample: ${f.events.sent} events (${f.dataset.retail} Online Retail, ${f.dataset.rees46} REES46) of ${f.dataset.customers} whole customers, ` +
       `${Math.round(f.dataset.bytes / f.events.sent)} bytes each on average; ${f.events.accepted} accepted, ${f.events.rejected} quarantined; ` +
-      `${f.events.requests} requests; ${f.wallSeconds.toFixed(0)} s; scaled ×${scale.toFixed(1)} to 1,000,000 events`,
+      `${f.events.requests} requests of ${f.batching.request} events; archive invocations of up to ${f.batching.archive} messages, ` +
+      `profiles of up to ${f.batching.profiles} objects; ${f.wallSeconds.toFixed(0)} s; scaled ×${scale.toFixed(1)} to 1,000,000 events`,
   );
   console.log(`prices: ${PRICES.region} list prices, no free tier\n`);
 
@@ -1239,6 +1281,13 @@ function report(f: Figures, p: Printed, machine: string) {
       .map(([g, v]) => `${g} ${usd(v)} (${((v / total) * 100).toFixed(0)} %)`)
       .join(', '),
   );
+  const d = f.docWrites;
+  if (d.writes > 0) {
+    console.log(
+      `Partial profile writes: ${(d.wcu / d.writes).toFixed(2)} WRU each; with the JSON document gzipped, ` +
+        `${(d.wcuGzipped / d.writes).toFixed(2)} (${usd((d.wcu - d.wcuGzipped) * scale * PRICES.dynamoWrite.usd)} less per million events)`,
+    );
+  }
   const cpuTotal = bill(f, p, true).perMillion.reduce((n, l) => n + l.usd, 0);
   console.log(
     `With Lambda billed by the handlers' CPU time instead of their wall time (a lower bound: no waiting on the emulators): ${usd(cpuTotal)}`,
@@ -1293,6 +1342,8 @@ async function main() {
       region,
     );
     const settings = settingsOf(printed);
+    const archiveBatch = values['archive-batch'];
+    if (archiveBatch !== undefined && settings.archive) settings.archive.batchSize = Number(archiveBatch);
     const figures = await runWorker(env, {
       events: Number(values.events),
       batchSize: Number(values['batch-size']),
