@@ -3,16 +3,16 @@
 // and every event the API accepts must reach the archive exactly once.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { datasetsAvailable } from '../../lib/datasets/index.js';
 import { acceptedMessageIds, retailOrders } from '../../local/replay.js';
 import { drainRudderstack, rudderstackClient, sendWithRudderstack } from '../../local/rudderstack.js';
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
+import { datasetsPresent } from '../support/datasets.js';
 import { testConfig } from '../support/provided.js';
 
 const ORDERS = 600;
 const CLIENTS = 5;
 
-describe.skipIf(!datasetsAvailable())('RudderStack SDK against the local stack', () => {
+describe.skipIf(!datasetsPresent())('RudderStack SDK against the local stack', () => {
   it('replays real orders with gzip on (the default) and every accepted order is archived once', async () => {
     const run = `rs-${randomUUID()}`;
     const events = await retailOrders(run, ORDERS);
