@@ -1,11 +1,12 @@
 // The tests that need the public datasets skip when they are absent on a laptop, but in CI a missing
 // dataset must fail the run: a green CI that silently skipped the acceptance tests proves nothing.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetPath, datasetsForTests } from '../../lib/datasets/index.js';
 import { runningInCi } from '../../local/config.js';
+import { PROJECT_ROOT } from '../../local/service.js';
 
 let empty: string;
 let full: string;
@@ -43,5 +44,18 @@ describe('runningInCi', () => {
     for (const value of ['true', '1', 'TRUE']) expect(runningInCi({ CI: value }), value).toBe(true);
     for (const value of [undefined, '', 'false', '0'])
       expect(runningInCi({ CI: value }), String(value)).toBe(false);
+  });
+});
+
+describe('tests that need the datasets', () => {
+  it('all decide through datasetsPresent (the CI rule), none through datasetsAvailable', async () => {
+    const root = join(PROJECT_ROOT, 'test');
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.test.ts'));
+    expect(files.length).toBeGreaterThan(10);
+    const offenders: string[] = [];
+    for (const file of files) {
+      if (/datasetsAvailable\(/.test(await readFile(join(root, file), 'utf8'))) offenders.push(file);
+    }
+    expect(offenders).toEqual([]);
   });
 });
