@@ -142,6 +142,11 @@ describe('HTTP API with plain clients', () => {
     expect(shown.status).toBe(200);
     expect(await shown.json()).toMatchObject({ id, status: 'open', messageId: run, replayable: true });
     expect((await fetch(url('/v1/quarantine/q_missing'), { headers: admin })).status).toBe(404);
+    const forged = await fetch(url('/v1/quarantine?cursor=garbage'), { headers: admin });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { details: unknown }).details).toEqual([
+      expect.objectContaining({ path: 'cursor' }),
+    ]);
 
     const unchanged = await fetch(url(`/v1/quarantine/${id}/replay`), { method: 'POST', headers: admin });
     expect(await unchanged.json()).toMatchObject({ outcome: 'still_invalid' });
