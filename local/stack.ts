@@ -48,6 +48,8 @@ export interface StackOptions {
 export interface LocalStack {
   /** The HTTP API (local/httpGateway.ts in front of serverless-offline's functions). */
   readonly httpUrl: string;
+  /** serverless-offline's own HTTP server, only to measure it against httpUrl (bench:load --via offline). */
+  readonly offlineHttpUrl: string;
   /** serverless-offline's Lambda API (POST /2015-03-31/functions/<name>/invocations). */
   readonly lambdaUrl: string;
   readonly writeKey: string;
@@ -153,6 +155,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const stack: LocalStack = {
       httpUrl,
+      offlineHttpUrl: offlineUrl,
       lambdaUrl,
       writeKey: LOCAL_WRITE_KEY,
       adminKey: LOCAL_ADMIN_KEY,
