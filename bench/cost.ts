@@ -279,81 +279,87 @@ function gzipWhatIf(item: Item, size: number) {
   fig.docWrites.wcuGzipped += writeUnits(size - utf8(doc) + gzipSync(doc).length);
 }
 
-/** Write and read units of one DynamoDB call; failed conditional writes are charged too. */
-function dynamoUnits(name: string, input: Json, output: Json | undefined, f: OpFigures) {
-  const table = String(input.TableName ?? '');
-  const consistent = input.ConsistentRead === true;
-  const reported = consumed(output);
-  switch (name) {
-    case 'PutItem': {
-      const size = itemSize(input.Item as Item);
-      sized(table, 'written', size);
-      f.billed++;
-      f.wcu += output ? (reported ?? writeUnits(size)) : writeUnits(size);
-      gzipWhatIf(input.Item as Item, size);
-      return;
+type Units = (input: Json, output: Json | undefined, f: OpFigures) => void;
+
+const tableOf = (input: Json) => String(input.TableName ?? '');
+
+/** Single-item writes: the emulator's figure (old and new item) when it succeeded, else the item's own. */
+const putUnits: Units = (input, output, f) => {
+  const size = itemSize(input.Item as Item);
+  sized(tableOf(input), 'written', size);
+  f.billed++;
+  f.wcu += (output && consumed(output)) ?? writeUnits(size);
+  gzipWhatIf(input.Item as Item, size);
+};
+
+const updateUnits: Units = (_input, output, f) => {
+  f.billed++;
+  f.wcu += consumed(output) ?? 1;
+};
+
+const getUnits: Units = (input, output, f) => {
+  const item = output?.Item as Json | undefined;
+  const size = item ? plainItemSize(item) : 0;
+  if (item) sized(tableOf(input), 'read', size);
+  f.billed++;
+  f.rru += readUnits(size, input.ConsistentRead === true);
+};
+
+/** Query and Scan: the items' sizes summed, then rounded once. */
+const queryUnits: Units = (input, output, f) => {
+  const items = (output?.Items ?? []) as Json[];
+  const sizes = items.map((i) => plainItemSize(i));
+  for (const size of sizes) sized(tableOf(input), 'read', size);
+  f.billed += items.length;
+  f.rru += readUnits(
+    sizes.reduce((n, x) => n + x, 0),
+    input.ConsistentRead === true,
+  );
+};
+
+/** Each key read as its own GetItem; a key that is not there still costs the minimum read. */
+const batchGetUnits: Units = (input, output, f) => {
+  const requests = (input.RequestItems ?? {}) as Record<string, { Keys: Item[]; ConsistentRead?: boolean }>;
+  const responses = (output?.Responses ?? {}) as Record<string, Json[]>;
+  const unprocessed = (output?.UnprocessedKeys ?? {}) as Record<string, { Keys: Item[] }>;
+  for (const [t, r] of Object.entries(requests)) {
+    const found = responses[t] ?? [];
+    for (const i of found) {
+      const size = plainItemSize(i);
+      sized(t, 'read', size);
+      f.rru += readUnits(size, r.ConsistentRead === true);
     }
-    case 'UpdateItem':
-    case 'DeleteItem':
-      f.billed++;
-      f.wcu += reported ?? 1;
-      return;
-    case 'GetItem': {
-      const item = output?.Item as Json | undefined;
-      const size = item ? plainItemSize(item) : 0;
-      if (item) sized(table, 'read', size);
-      f.billed++;
-      f.rru += readUnits(size, consistent);
-      return;
-    }
-    case 'Query':
-    case 'Scan': {
-      const items = (output?.Items ?? []) as Json[];
-      const size = items.reduce((n, i) => n + plainItemSize(i), 0);
-      for (const i of items) sized(table, 'read', plainItemSize(i));
-      f.billed += items.length;
-      f.rru += readUnits(size, consistent);
-      return;
-    }
-    case 'BatchGetItem': {
-      const requests = (input.RequestItems ?? {}) as Record<
-        string,
-        { Keys: Item[]; ConsistentRead?: boolean }
-      >;
-      const responses = (output?.Responses ?? {}) as Record<string, Json[]>;
-      const unprocessed = (output?.UnprocessedKeys ?? {}) as Record<string, { Keys: Item[] }>;
-      for (const [t, r] of Object.entries(requests)) {
-        const found = responses[t] ?? [];
-        for (const i of found) {
-          const size = plainItemSize(i);
-          sized(t, 'read', size);
-          f.rru += readUnits(size, r.ConsistentRead === true);
-        }
-        // A key that is not there still costs the minimum read.
-        const missing = r.Keys.length - found.length - (unprocessed[t]?.Keys.length ?? 0);
-        f.rru += Math.max(0, missing) * readUnits(0, r.ConsistentRead === true);
-        f.billed += r.Keys.length;
-      }
-      return;
-    }
-    case 'BatchWriteItem': {
-      const requests = (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: Item } }[]>;
-      let own = 0;
-      for (const [t, list] of Object.entries(requests)) {
-        for (const r of list) {
-          const size = r.PutRequest ? itemSize(r.PutRequest.Item) : 0;
-          if (r.PutRequest) sized(t, 'written', size);
-          own += writeUnits(size);
-          f.billed++;
-        }
-      }
-      f.wcu += reported ?? own;
-      return;
-    }
-    default:
-      return;
+    const missing = r.Keys.length - found.length - (unprocessed[t]?.Keys.length ?? 0);
+    f.rru += Math.max(0, missing) * readUnits(0, r.ConsistentRead === true);
+    f.billed += r.Keys.length;
   }
-}
+};
+
+const batchWriteUnits: Units = (input, output, f) => {
+  const requests = (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: Item } }[]>;
+  let own = 0;
+  for (const [t, list] of Object.entries(requests)) {
+    for (const r of list) {
+      const size = r.PutRequest ? itemSize(r.PutRequest.Item) : 0;
+      if (r.PutRequest) sized(t, 'written', size);
+      own += writeUnits(size);
+      f.billed++;
+    }
+  }
+  f.wcu += consumed(output) ?? own;
+};
+
+/** Write and read units by DynamoDB operation; failed conditional writes are charged too. */
+const DYNAMO_UNITS: Record<string, Units> = {
+  PutItem: putUnits,
+  UpdateItem: updateUnits,
+  DeleteItem: updateUnits,
+  GetItem: getUnits,
+  Query: queryUnits,
+  Scan: queryUnits,
+  BatchGetItem: batchGetUnits,
+  BatchWriteItem: batchWriteUnits,
+};
 
 /** Bytes of the SQS message bodies a call carries, billed by 64 KB chunk. */
 function sqsPayload(name: string, input: Json, output: Json | undefined): number {
@@ -381,7 +387,7 @@ function record(service: string, command: string, input: Json, output: Json | un
   if (!output) f.errors++;
   f.requestBytes += bytes[0] ?? 0;
   f.responseBytes += bytes[1] ?? 0;
-  if (service === 'dynamodb') dynamoUnits(name, input, output, f);
+  if (service === 'dynamodb') DYNAMO_UNITS[name]?.(input, output, f);
   if (service === 'sqs') f.billed += Math.max(1, Math.ceil(sqsPayload(name, input, output) / (64 * 1024)));
   if (service === 's3') f.billed++;
 }
@@ -968,6 +974,19 @@ function bill(
   cpu = false,
 ): { perMillion: Line[]; storage: Line[]; idle: Line[]; scale: number } {
   const scale = 1e6 / f.events.sent;
+  return { perMillion: perMillion(f, p, cpu, scale), storage: storage(f, p, scale), idle: idle(p), scale };
+}
+
+/** Bytes CloudWatch ingests: what the functions logged, and Lambda's own lines per invocation. */
+function logBytesOf(f: Figures): number {
+  const invocations = Object.values(f.functions).reduce((n, fn) => n + fn.invocations, 0);
+  return (
+    Object.values(f.functions).reduce((n, fn) => n + fn.logBytes, 0) +
+    invocations * ASSUMED.platformLogBytesPerInvocation
+  );
+}
+
+function perMillion(f: Figures, p: Printed, cpu: boolean, scale: number): Line[] {
   const settings = settingsOf(p);
   const perMillion: Line[] = [];
   const add = (group: string, what: string, quantity: number, unit: string, price: number) =>
@@ -1011,10 +1030,7 @@ function bill(
   const s3Get = sumOps(f, (_c, s, o) => s === 's3' && /^(Get|Head)/.test(o), 'calls');
   add('S3', 'PUT requests', s3Put * scale, 'requests', PRICES.s3Put.usd);
   add('S3', 'GET and HEAD requests', s3Get * scale, 'requests', PRICES.s3Get.usd);
-  const invocations = Object.values(f.functions).reduce((n, fn) => n + fn.invocations, 0);
-  const logBytes =
-    Object.values(f.functions).reduce((n, fn) => n + fn.logBytes, 0) +
-    invocations * ASSUMED.platformLogBytesPerInvocation;
+  const logBytes = logBytesOf(f);
   add(
     'CloudWatch Logs',
     'ingestion (function lines + START/END/REPORT)',
@@ -1037,8 +1053,11 @@ function bill(
     'calls',
     PRICES.secretRequest.usd,
   );
+  return perMillion;
+}
 
-  // Storage added by a million events, per month it is kept.
+/** Storage a million events add, per month it is kept. */
+function storage(f: Figures, p: Printed, scale: number): Line[] {
   const storage: Line[] = [];
   const pitrTables = new Set(
     Object.values(p.resources.Resources)
@@ -1081,7 +1100,7 @@ function bill(
     unit: 'GB-month',
     usd: ((f.stored.s3Bytes * scale) / GB) * PRICES.s3Storage.usd,
   });
-  const logsStored = (logBytes * scale * f.stored.logGzipRatio) / GB;
+  const logsStored = (logBytesOf(f) * scale * f.stored.logGzipRatio) / GB;
   storage.push({
     group: 'CloudWatch Logs',
     what: 'logs kept 30 days (compressed)',
@@ -1089,8 +1108,12 @@ function bill(
     unit: 'GB-month',
     usd: logsStored * PRICES.logsStorage.usd,
   });
+  return storage;
+}
 
-  // Fixed monthly costs with no traffic at all.
+/** Fixed monthly costs with no traffic at all. */
+function idle(p: Printed): Line[] {
+  const settings = settingsOf(p);
   const count = (type: string) => Object.values(p.resources.Resources).filter((r) => r.Type === type).length;
   const consumedQueues = Object.values(p.functions).filter((fn) => fn.events.some((e) => e.sqs)).length;
   // Each scheduled invocation taken as ~1 s at its function's memory; the hourly segmentation schedule also
@@ -1110,7 +1133,7 @@ function bill(
   scheduleGbSeconds += 30 * 2 * ((settings.segmentationRunner?.memoryMb ?? 3008) / 1024);
   // deploy/functionAlarms.mjs adds an Errors alarm per function when the stack is packaged.
   const alarms = count('AWS::CloudWatch::Alarm') + Object.keys(p.functions).length;
-  const idle: Line[] = [
+  return [
     {
       group: 'KMS',
       what: 'customer-managed keys',
@@ -1147,7 +1170,6 @@ function bill(
       usd: scheduled * PRICES.lambdaRequest.usd + scheduleGbSeconds * PRICES.lambdaGbSecondArm.usd,
     },
   ];
-  return { perMillion, storage, idle, scale };
 }
 
 const usd = (n: number) =>
@@ -1164,20 +1186,7 @@ function table(rows: string[][]): string {
   ].join('\n');
 }
 
-function report(f: Figures, p: Printed, machine: string) {
-  const { perMillion, storage, idle, scale } = bill(f, p);
-  const settings = settingsOf(p);
-  const total = perMillion.reduce((n, l) => n + l.usd, 0);
-  console.log(`# Cost benchmark — ${new Date().toISOString()}`);
-  console.log(`machine: ${machine}`);
-  console.log(
-    `sample: ${f.events.sent} events (${f.dataset.retail} Online Retail, ${f.dataset.rees46} REES46) of ${f.dataset.customers} whole customers, ` +
-      `${Math.round(f.dataset.bytes / f.events.sent)} bytes each on average; ${f.events.accepted} accepted, ${f.events.rejected} quarantined; ` +
-      `${f.events.requests} requests of ${f.batching.request} events; archive invocations of up to ${f.batching.archive} messages, ` +
-      `profiles of up to ${f.batching.profiles} objects; ${f.wallSeconds.toFixed(0)} s; scaled ×${scale.toFixed(1)} to 1,000,000 events`,
-  );
-  console.log(`prices: ${PRICES.region} list prices, no free tier\n`);
-
+function printCalls(f: Figures) {
   console.log('## AWS calls counted (per 1,000 events)\n');
   const rows = [
     [
@@ -1212,7 +1221,9 @@ function report(f: Figures, p: Printed, machine: string) {
     ]);
   }
   console.log(`${table(rows)}\n`);
+}
 
+function printSizes(f: Figures) {
   console.log('## DynamoDB item sizes (bytes, DynamoDB formula)\n');
   const sizeRows = [['table', 'items', 'mean', 'p50', 'p95', 'max']];
   for (const [k, s] of Object.entries(f.items).sort()) {
@@ -1237,6 +1248,24 @@ function report(f: Figures, p: Printed, machine: string) {
       ]);
   }
   console.log(`${table(sizeRows)}\n`);
+}
+
+function report(f: Figures, p: Printed, machine: string) {
+  const { perMillion, storage, idle, scale } = bill(f, p);
+  const settings = settingsOf(p);
+  const total = perMillion.reduce((n, l) => n + l.usd, 0);
+  console.log(`# Cost benchmark — ${new Date().toISOString()}`);
+  console.log(`machine: ${machine}`);
+  console.log(
+    `sample: ${f.events.sent} events (${f.dataset.retail} Online Retail, ${f.dataset.rees46} REES46) of ${f.dataset.customers} whole customers, ` +
+      `${Math.round(f.dataset.bytes / f.events.sent)} bytes each on average; ${f.events.accepted} accepted, ${f.events.rejected} quarantined; ` +
+      `${f.events.requests} requests of ${f.batching.request} events; archive invocations of up to ${f.batching.archive} messages, ` +
+      `profiles of up to ${f.batching.profiles} objects; ${f.wallSeconds.toFixed(0)} s; scaled ×${scale.toFixed(1)} to 1,000,000 events`,
+  );
+  console.log(`prices: ${PRICES.region} list prices, no free tier\n`);
+
+  printCalls(f);
+  printSizes(f);
 
   console.log('## Handlers (in-process on this machine, against the emulators)\n');
   const fnRows = [
