@@ -86,26 +86,34 @@ export async function startHttpGateway(options: GatewayOptions): Promise<HttpGat
       signal,
     });
 
-  /** One invocation in its function's line, within the integration timeout, as API Gateway answers it. */
+  /**
+   * One invocation in its function's line, answered as API Gateway would within its integration timeout.
+   * Past the timeout the client gets a 503 but the function runs on (as on AWS) and keeps its place:
+   * releasing it early would let more invocations run than the bound, on the machine already too busy.
+   */
   const integrate = async (match: RouteMatch, event: APIGatewayProxyEventV2): Promise<Answer> => {
     const deadline = event.requestContext.timeEpoch + INTEGRATION_TIMEOUT_MS;
     const gate = gateOf(match.route.functionName);
     if (!(await gate.enter(deadline - Date.now()))) return errorAnswer(503, 'Service Unavailable');
+    const invocation = invoke(match.route.functionName, event, AbortSignal.timeout(15 * 60_000))
+      .then(async (answer): Promise<Answer> => {
+        const text = await answer.text();
+        // The Lambda API reports a thrown error, a crash and a timeout alike: an unhandled function error.
+        if (answer.status !== 200 || answer.headers.get('x-amz-function-error')) {
+          return errorAnswer(500, 'Internal Server Error');
+        }
+        return toResponse(text);
+      })
+      .catch(() => errorAnswer(500, 'Internal Server Error'))
+      .finally(() => gate.leave());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Answer>((resolve) => {
+      timer = setTimeout(() => resolve(errorAnswer(503, 'Service Unavailable')), deadline - Date.now());
+    });
     try {
-      const signal = AbortSignal.timeout(deadline - Date.now());
-      const answer = await invoke(match.route.functionName, event, signal);
-      const text = await answer.text();
-      // The Lambda API reports a thrown error, a crash and a timeout alike: an unhandled function error.
-      if (answer.status !== 200 || answer.headers.get('x-amz-function-error')) {
-        return errorAnswer(500, 'Internal Server Error');
-      }
-      return toResponse(text);
-    } catch (error) {
-      return (error as Error).name === 'TimeoutError'
-        ? errorAnswer(503, 'Service Unavailable')
-        : errorAnswer(500, 'Internal Server Error');
+      return await Promise.race([invocation, timeout]);
     } finally {
-      gate.leave();
+      clearTimeout(timer);
     }
   };
 
