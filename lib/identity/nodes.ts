@@ -1,6 +1,7 @@
 // Identity nodes: the keys of the identity graph. userId and anonymousId are pseudonymous and kept as
 // sent (`user:<id>`, `anon:<id>`); every other identifier type is keyed by its HMAC (`email:<hash>`...),
 // so the index never holds an e-mail address or phone number.
+import { createHash } from 'node:crypto';
 import type { NormalizedEvent } from '../ingest/normalized.js';
 
 export type NodeKey = string;
@@ -8,8 +9,28 @@ export type NodeKey = string;
 export const USER = 'user';
 export const ANON = 'anon';
 
-export const userNode = (userId: string): NodeKey => `${USER}:${userId}`;
-export const anonNode = (anonymousId: string): NodeKey => `${ANON}:${anonymousId}`;
+/**
+ * The longest node key in UTF-8 bytes. Keys are DynamoDB keys (`N#<node>`, and `E#<node>` as an edge's
+ * sort key, which DynamoDB caps at 1,024 bytes), and ingestion accepts ids of 1,024 characters: such an id
+ * failed every write of its archive object, forever.
+ */
+export const NODE_KEY_MAX_BYTES = 512;
+/** What a shortened key keeps of the id, for people reading it. */
+const SHORTENED_PREFIX_CHARS = 100;
+
+/**
+ * `<type>:<id>`, or for an id too long for that, `<type>:<its first 100 characters>…<SHA-256 of it>`: one
+ * key per id, and still the same id's key everywhere (lookups, profiles, segmentation).
+ */
+function nodeKey(type: string, id: string): NodeKey {
+  const key = `${type}:${id}`;
+  if (key.length <= NODE_KEY_MAX_BYTES / 4 || Buffer.byteLength(key) <= NODE_KEY_MAX_BYTES) return key;
+  const hash = createHash('sha256').update(id).digest('base64url');
+  return `${type}:${Array.from(id).slice(0, SHORTENED_PREFIX_CHARS).join('')}…${hash}`;
+}
+
+export const userNode = (userId: string): NodeKey => nodeKey(USER, userId);
+export const anonNode = (anonymousId: string): NodeKey => nodeKey(ANON, anonymousId);
 export const hashedNode = (type: string, hash: string): NodeKey => `${type}:${hash}`;
 
 /** The type of a node key (`user`, `anon`, `email`, ...). */

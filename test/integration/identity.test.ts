@@ -12,6 +12,7 @@ import {
   resolveComponents,
 } from '../../lib/identity/graph.js';
 import { linksOf } from '../../lib/identity/links.js';
+import { anonNode, userNode } from '../../lib/identity/nodes.js';
 import { type ResolveDeps, recordLinks, unmerge } from '../../lib/identity/resolve.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { recordingLogger } from '../support/archiveFixtures.js';
@@ -153,6 +154,19 @@ describe('identity graph on DynamoDB', () => {
     expect((await customerOf(`anon:${id.anon(1)}`))?.customerId).toBe(customerIdOf(`user:${id.user(1)}`));
   });
 
+  it('records and stitches ids of the longest length ingestion accepts, in any script', async () => {
+    const run = randomUUID().slice(0, 8);
+    // MAX_ID_LENGTH characters: 1,024 ASCII ones, or 3 bytes each in most scripts.
+    const userId = `${run}${'u'.repeat(1_016)}`;
+    const anonymousId = `${run}${'匿'.repeat(1_016)}`;
+    await recordLinks([linksOf(event({ type: 'identify', userId, anonymousId }))], deps);
+    const [anon, user] = [anonNode(anonymousId), userNode(userId)];
+    expect((await customerOf(anon))?.members).toEqual([anon, user].sort());
+    // The node shows the whole id; its key is a shortened form of it.
+    expect((await store.getNodes([anon])).get(anon)?.display).toBe(anonymousId);
+    expect(anon).toMatch(new RegExp(`^anon:${run}匿+…[\\w-]{43}$`));
+  });
+
   it('stores the two copies of an edge alike when writers add it at once, from either side', async () => {
     const id = ids();
     // Each pair is added by two writers at once, one from each end, with different event times: the
@@ -205,12 +219,21 @@ describe('identity graph on DynamoDB', () => {
     );
     await Promise.all(
       batches.map(async (edges) => {
-        await store.addNodes(
-          edges
-            .flatMap((x) => [x.a, x.b])
-            .map((key) => ({ key, display: key, at: '2026-03-01T00:00:00.000Z' })),
-        );
-        return recordLinks([{ nodes: [], edges }], deps);
+        // Each writer is a consumer of its own (a Lambda container): its own client and sockets. Sharing
+        // one client queued 20 writers' requests behind its 50 sockets, and on a busy machine a request
+        // waiting there for a socket fails with the SDK's 2 s connection timeout.
+        const client = createDynamoDb(config);
+        const own = identityTable(client, config.tables.identity);
+        try {
+          await own.addNodes(
+            edges
+              .flatMap((x) => [x.a, x.b])
+              .map((key) => ({ key, display: key, at: '2026-03-01T00:00:00.000Z' })),
+          );
+          return await recordLinks([{ nodes: [], edges }], { ...deps, store: own });
+        } finally {
+          client.destroy();
+        }
       }),
     );
 

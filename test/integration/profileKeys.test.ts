@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
+import { attributionNode } from '../../lib/identity/nodes.js';
 import { get } from '../../lib/profiles/maps.js';
 import { mergePartials } from '../../lib/profiles/merge.js';
 import { emptyPartial } from '../../lib/profiles/partial.js';
@@ -62,6 +63,22 @@ describe('profiles table with client strings as map keys', () => {
     expect(await table.put(next, written.version)).toBe(true);
     const name = expectedKeys(key)[0]?.[1] as string;
     expect(get(mergePartials([(await table.get(written.node)) ?? written]).eventCounts, name)).toBe(2);
+  });
+
+  it('stores the partial of a userId of the longest length ingestion accepts', async () => {
+    // 1,024 characters of 3 bytes: `user:<id>` as the item's key was over DynamoDB's 2,048 bytes.
+    const userId = `${randomUUID()}${'客'.repeat(988)}`;
+    const node = attributionNode({ userId });
+    expect(node).toBeDefined();
+    const written = applyObject(
+      emptyPartial(node as string),
+      eventsKeyedBy('constructor', userId),
+      'raw/dt=2026-03-10/long.ndjson.gz',
+      OBJECT_AT,
+    ).partial;
+    expect(written.eventCounts.constructor).toBe(1);
+    expect(await table.put(written, undefined)).toBe(true);
+    expect(await table.get(written.node)).toEqual(written);
   });
 
   it('round-trips any string used as a name, id or key', async () => {

@@ -86,7 +86,7 @@ describe('client strings as map keys', () => {
           applyObject(stored, eventsKeyedBy(key), 'raw/dt=2026-03-10/keys.ndjson.gz', OBJECT_AT).changed,
         ).toBe(false);
       }),
-      { numRuns: 400, endOnFailure: true },
+      { numRuns: 150, endOnFailure: true },
     );
   });
 
