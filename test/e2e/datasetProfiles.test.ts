@@ -177,15 +177,20 @@ async function replayThroughApi(): Promise<void> {
     }
   }
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    for (let batch = batches[next++]; batch; batch = batches[next++]) {
+    // One failure stops every worker: the others sending on would keep the queues busy for later tests.
+    for (let batch = batches[next++]; batch && !failed; batch = batches[next++]) {
       const res = await fetch(`${inject('httpUrl')}/v1/batch`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/json' },
         body: JSON.stringify({ batch }),
       });
       // 400 is a batch whose every event was quarantined (Online Retail's inventory adjustments).
-      if (res.status !== 200 && res.status !== 400) throw new Error(`POST /v1/batch answered ${res.status}`);
+      if (res.status !== 200 && res.status !== 400) {
+        failed = true;
+        throw new Error(`POST /v1/batch answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      }
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
