@@ -60,6 +60,8 @@ export interface GatewayOptions {
   readonly port: number;
   /** Invocations in flight per function; the rest wait in line (the integration timeout bounds the wait). */
   readonly concurrency: number;
+  /** API Gateway's integration timeout (30 s); tests shorten it. */
+  readonly integrationTimeoutMs?: number;
   /** Where CORS preflights go: serverless-offline's own HTTP server applies serverless.yml's CORS settings. */
   readonly preflightUrl?: string;
 }
@@ -92,7 +94,8 @@ export async function startHttpGateway(options: GatewayOptions): Promise<HttpGat
    * releasing it early would let more invocations run than the bound, on the machine already too busy.
    */
   const integrate = async (match: RouteMatch, event: APIGatewayProxyEventV2): Promise<Answer> => {
-    const deadline = event.requestContext.timeEpoch + INTEGRATION_TIMEOUT_MS;
+    const deadline =
+      event.requestContext.timeEpoch + (options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS);
     const gate = gateOf(match.route.functionName);
     if (!(await gate.enter(deadline - Date.now()))) return errorAnswer(503, 'Service Unavailable');
     const invocation = invoke(match.route.functionName, event, AbortSignal.timeout(15 * 60_000))

@@ -28,7 +28,7 @@ async function run(name: string, event: APIGatewayProxyEventV2): Promise<{ error
     default: {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await sleep(50);
+      await sleep(event.rawPath === '/slower' ? 3_000 : 50);
       inFlight--;
       return { result: { statusCode: 204 } };
     }
@@ -56,10 +56,12 @@ beforeAll(async () => {
       { method: 'GET', path: '/plain', functionName: 'plain' },
       { method: 'GET', path: '/malformed', functionName: 'malformed' },
       { method: 'GET', path: '/slow', functionName: 'slow' },
+      { method: 'GET', path: '/slower', functionName: 'slow' },
     ],
     lambdaUrl: `http://127.0.0.1:${port}`,
     port: 0,
     concurrency: 2,
+    integrationTimeoutMs: 1_000,
   });
 });
 
@@ -132,6 +134,19 @@ describe('local HTTP gateway', () => {
     maxInFlight = 0;
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.url}/slow`)));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(204));
+    expect(maxInFlight).toBe(2);
+  });
+
+  it('answers 503 past the integration timeout, and the invocation keeps its place until it ends', async () => {
+    maxInFlight = 0;
+    const late = await Promise.all([fetch(`${gateway.url}/slower`), fetch(`${gateway.url}/slower`)]);
+    expect(late.map((a) => a.status)).toEqual([503, 503]);
+    expect(await late[0]?.json()).toEqual({ message: 'Service Unavailable' });
+    // Both places are still taken by the running invocations: a new request waits in line for its
+    // whole integration timeout and is answered 503 without being invoked.
+    const started = Date.now();
+    expect((await fetch(`${gateway.url}/slow`)).status).toBe(503);
+    expect(Date.now() - started).toBeGreaterThan(900);
     expect(maxInFlight).toBe(2);
   });
 });
