@@ -146,7 +146,8 @@ export async function startHttpGateway(options: GatewayOptions): Promise<HttpGat
       else res.destroy();
     });
   });
-  // A burst of SDK connections arrives at once; the default backlog (511) already exceeds it.
+  // SDKs reuse connections between flushes (10 s apart by default); Node's 5 s keep-alive would close
+  // them under the client's feet.
   server.keepAliveTimeout = 60_000;
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
