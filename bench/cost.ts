@@ -1,4 +1,4 @@
-// npm run bench:cost [-- --events N] [--batch-size N] [--rees46-share F] [--json]
+// npm run bench:cost [-- --events N] [--batch-size N] [--archive-batch N] [--rees46-share F] [--json]
 // What a million events cost on AWS, from what the real code does: a sample of the real datasets goes
 // through the deployed handlers in-process (ingest HTTP handler with API Gateway v2 events, the archive
 // consumer on what landed on the ingest queue, the profiles consumer on S3 notifications of the archived
@@ -645,7 +645,7 @@ async function drain(
   fn: string,
   handler: SqsHandler,
   c: Config,
-  s: { readonly batchSize: number; readonly timeoutSeconds: number; readonly memoryMb: number },
+  s: { readonly batchSize: number; readonly memoryMb: number },
 ) {
   let handled = 0;
   const deadline = Date.now() + 30 * 60_000;
@@ -702,14 +702,11 @@ const WorkerArgs = z.object({
   events: z.number().int().positive(),
   batchSize: z.number().int().positive(),
   reesShare: z.number().min(0).max(1).optional(),
-  settings: z.record(
-    z.string(),
-    z.object({ batchSize: z.number(), timeoutSeconds: z.number(), memoryMb: z.number() }),
-  ),
+  settings: z.record(z.string(), z.object({ batchSize: z.number(), memoryMb: z.number() })),
 });
 type WorkerArgs = z.infer<typeof WorkerArgs>;
 
-/** A function's settings from serverless.yml (the SQS trigger's batch size, timeout, memory). */
+/** A function's settings from serverless.yml (the SQS trigger's batch size, memory). */
 function settingOf(args: WorkerArgs, fn: string) {
   const s = args.settings[fn];
   if (!s) throw new Error(`serverless.yml has no function ${fn}`);
@@ -885,7 +882,6 @@ const Printed = z.object({
     z
       .object({
         memorySize: z.number().optional(),
-        timeout: z.number().optional(),
         events: z.array(z.record(z.string(), z.unknown())).default([]),
       })
       .loose(),
@@ -910,13 +906,12 @@ async function printedService(): Promise<Printed> {
 }
 
 function settingsOf(p: Printed) {
-  const settings: Record<string, { memoryMb: number; batchSize: number; timeoutSeconds: number }> = {};
+  const settings: Record<string, { memoryMb: number; batchSize: number }> = {};
   for (const [name, fn] of Object.entries(p.functions)) {
     const sqs = fn.events.map((e) => e.sqs as { batchSize?: number } | undefined).find(Boolean);
     settings[name] = {
       memoryMb: fn.memorySize ?? p.provider.memorySize,
       batchSize: sqs?.batchSize ?? 10,
-      timeoutSeconds: fn.timeout ?? 6,
     };
   }
   return settings;
