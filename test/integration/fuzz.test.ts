@@ -374,19 +374,22 @@ function problemsOf(res: APIGatewayProxyStructuredResultV2): string[] {
     return [`status ${status} with a body that is not JSON`];
   }
   if (parsed === null) return status >= 400 ? [`status ${status} without a body`] : [];
+  const problems = status >= 400 ? errorBodyProblems(status, parsed, res.body ?? '') : [];
+  const unnamed = rejectionsOf(parsed).some(
+    (r) =>
+      r.errors.length === 0 ||
+      !r.errors.every((i) => typeof i.path === 'string' && String(i.message ?? '').length > 0),
+  );
+  return unnamed ? [...problems, 'a rejected event without path and reason'] : problems;
+}
+
+/** An error answer has the one error shape, and a 400 names the path of what was wrong. */
+function errorBodyProblems(status: number, parsed: Record<string, unknown>, raw: string): string[] {
   const problems: string[] = [];
-  if (status >= 400) {
-    if (typeof parsed.error !== 'string') problems.push(`status ${status} without an error code`);
-    if (String(parsed.message ?? '').length === 0) problems.push(`status ${status} without a message`);
-    if (status === 400 && !namesPaths(parsed)) {
-      problems.push(`400 ${String(parsed.error)} names no path: ${res.body?.slice(0, 200)}`);
-    }
-  }
-  for (const rejection of rejectionsOf(parsed)) {
-    const named = rejection.errors.every(
-      (i) => typeof i.path === 'string' && String(i.message ?? '').length > 0,
-    );
-    if (rejection.errors.length === 0 || !named) problems.push('a rejected event without path and reason');
+  if (typeof parsed.error !== 'string') problems.push(`status ${status} without an error code`);
+  if (String(parsed.message ?? '').length === 0) problems.push(`status ${status} without a message`);
+  if (status === 400 && !namesPaths(parsed)) {
+    problems.push(`400 ${String(parsed.error)} names no path: ${raw.slice(0, 200)}`);
   }
   return problems;
 }
