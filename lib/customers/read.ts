@@ -100,7 +100,11 @@ export async function customerEvents(
   deps: CustomerReadDeps,
 ): Promise<Outcome<TimelinePage>> {
   const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-  if (before === null) return invalid('cursor is not one this API returned');
+  if (before === null) {
+    return invalid('cursor is not one this API returned', [
+      { path: 'cursor', code: 'invalid_cursor', message: 'is not a cursor this API returned' },
+    ]);
+  }
   const found = await customerNamed(id, deps.lookup);
   if (!found.ok) return found;
   const customer = found.value;

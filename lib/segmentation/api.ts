@@ -25,11 +25,19 @@ export const RunIdParam = z.object({
 });
 export const SegmentParam = z.object({ id: z.enum(SEGMENT_IDS).meta({ description: 'Segment id' }) });
 
+const RUN_LISTING_POSITION = /^[0-9T:.Z+-]{10,40}\|[0-9T:.Z+-]{10,40}\|seg_[0-9A-Za-z_-]{1,128}$/;
+const positionOf = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
+
 export const RunListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,400}$/)
+    // A cursor is a listing position (`<asOf>|<requestedAt>|<runId>`); anything else would reach the
+    // store as a start key it refuses (an empty one was a 500).
+    .refine((cursor) => RUN_LISTING_POSITION.test(positionOf(cursor)), {
+      error: 'is not a cursor this API returned',
+    })
     .optional()
     .meta({ description: 'nextCursor of the previous page' }),
 });
@@ -99,7 +107,7 @@ export async function listRunsPage(
   query: z.infer<typeof RunListQuery>,
   deps: Pick<SegmentationReadDeps, 'runs'>,
 ): Promise<z.infer<typeof RunListResponse>> {
-  const after = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+  const after = query.cursor === undefined ? undefined : positionOf(query.cursor);
   const page = await deps.runs.listRuns({ limit: query.limit, ...(after === undefined ? {} : { after }) });
   return page.next === undefined
     ? { runs: page.runs }

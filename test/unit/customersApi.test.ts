@@ -25,6 +25,8 @@ describe('customer API rules', () => {
     for (const cursor of ['garbage', Buffer.from('not a key').toString('base64url')]) {
       const refused = await expectRejection(customerEvents('anyone', { limit: 5, cursor }, untouched));
       expect(refused.reason).toBe('invalid');
+      // The fuzz suite found this refusal without the path of what was wrong.
+      expect(refused).toMatchObject({ issues: [{ path: 'cursor', code: 'invalid_cursor' }] });
     }
   });
 

@@ -1,6 +1,7 @@
 // Asking for a segmentation run: which as-of times are accepted (real dates, inside a documented window),
 // and when the schedule's nightly run is not needed.
 import { describe, expect, it } from 'vitest';
+import { RunListQuery } from '../../lib/segmentation/api.js';
 import type { RunRecord } from '../../lib/segmentation/model.js';
 import type { RunStore } from '../../lib/segmentation/ports.js';
 import {
@@ -137,5 +138,19 @@ describe('the nightly run', () => {
     const run = await requestRun(nightly(), requestDeps(runs, queued), { skipIfPublished: true });
     expect(run).toMatchObject({ runId: 'seg_20261206T000000Z_nightly', status: 'queued' });
     expect(queued).toEqual(['seg_20261206T000000Z_nightly']);
+  });
+});
+
+describe('the run listing cursor', () => {
+  it('refuses a cursor that is not a listing position, naming it (an empty position was a 500)', () => {
+    for (const cursor of ['0', 'AA', Buffer.from('seg_x').toString('base64url')]) {
+      const parsed = RunListQuery.safeParse({ cursor });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path).toEqual(['cursor']);
+    }
+    const position = '2011-12-10T00:00:00.000Z|2026-12-06T09:00:00.000Z|seg_20111210_ab12';
+    expect(RunListQuery.safeParse({ cursor: Buffer.from(position).toString('base64url') }).success).toBe(
+      true,
+    );
   });
 });
