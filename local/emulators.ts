@@ -39,7 +39,7 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
     for (const close of closers) await close().catch(() => {});
   };
   try {
-    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamo = keptAlive(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
     await listening('dynamodb', ports.dynamodb, async () => {
       await new Promise<void>((resolve, reject) => {
         dynamo.once('error', reject);
@@ -66,14 +66,16 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
 
     // local-aws-sqs never settles when its listen fails (the error goes unhandled): check the port first.
     if (ports.sqs !== 0) await assertPortsFree({ sqs: ports.sqs });
-    const sqs: Server = await listening('sqs', ports.sqs, () =>
-      createSqsServer({
-        port: ports.sqs,
-        hostname: HOST,
-        region,
-        accountId: LOCAL_ACCOUNT_ID,
-        emulateQueueCreationLifecycle: false,
-      }),
+    const sqs: Server = await listening('sqs', ports.sqs, async () =>
+      keptAlive(
+        await createSqsServer({
+          port: ports.sqs,
+          hostname: HOST,
+          region,
+          accountId: LOCAL_ACCOUNT_ID,
+          emulateQueueCreationLifecycle: false,
+        }),
+      ),
     );
     closers.unshift(
       () =>
@@ -103,6 +105,16 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
 }
 
 /** Starts one emulator; a port that is taken becomes a PortInUseError naming its setting. */
+/**
+ * Idle keep-alive connections held for a minute, as AWS endpoints do, not Node's 5 s: on a busy machine a
+ * client reused a socket the emulator had just closed ("socket hang up"), a failure no AWS service shows.
+ */
+function keptAlive<S extends Server>(server: S): S {
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 61_000;
+  return server;
+}
+
 async function listening<T>(name: LocalPortName, port: number, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
