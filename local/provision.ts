@@ -1,7 +1,13 @@
 // Creates the tables, queues and buckets of serverless.yml's resources on the emulators. Idempotent.
 // Queues get every attribute the stack deploys. Table properties the emulator does not implement (TTL,
 // SSE, point-in-time recovery) are skipped: they change nothing a local run can observe.
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_ACCOUNT_ID } from './emulators.js';
@@ -51,24 +57,38 @@ async function createTable(client: DynamoDBClient, p: Record<string, unknown>): 
   const gsis = p.GlobalSecondaryIndexes as
     | { IndexName: string; KeySchema: unknown; Projection: unknown }[]
     | undefined;
+  await createActiveTable(client, {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: p.AttributeDefinitions as never,
+    KeySchema: p.KeySchema as never,
+    GlobalSecondaryIndexes: gsis?.map((g) => ({
+      IndexName: g.IndexName,
+      KeySchema: g.KeySchema as never,
+      Projection: g.Projection as never,
+    })),
+  });
+  return name;
+}
+
+/**
+ * Creates a table (one that exists already is fine) and returns once it is ACTIVE. dynalite, like
+ * DynamoDB, answers CreateTable while the table is still CREATING: on a busy machine the first write
+ * after it found no table (ResourceNotFoundException).
+ */
+export async function createActiveTable(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+): Promise<void> {
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: p.AttributeDefinitions as never,
-        KeySchema: p.KeySchema as never,
-        GlobalSecondaryIndexes: gsis?.map((g) => ({
-          IndexName: g.IndexName,
-          KeySchema: g.KeySchema as never,
-          Projection: g.Projection as never,
-        })),
-      }),
-    );
+    await client.send(new CreateTableCommand(input));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  return name;
+  await waitUntilTableExists(
+    { client, minDelay: 0.1, maxDelay: 1, maxWaitTime: 60 },
+    { TableName: input.TableName },
+  );
 }
 
 /**

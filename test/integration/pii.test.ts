@@ -4,7 +4,7 @@
 // The data keys table is this file's own (random name): the tests do not depend on how the emulators
 // were provisioned.
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { identifierHash } from '../../lib/pii/hmac.js';
 import { localKeyProvider } from '../../lib/pii/keys.js';
 import { eventProtector, payloadSeal } from '../../lib/pii/protect.js';
 import { replayEntry } from '../../lib/quarantine/replay.js';
+import { createActiveTable } from '../../local/provision.js';
 import { newId, recordingLogger } from '../support/archiveFixtures.js';
 import { createTestQueue, receiveMessages } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
@@ -33,14 +34,12 @@ const master = randomBytes(32);
 const secret = randomBytes(32).toString('base64url');
 
 beforeAll(async () => {
-  await raw.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'keyId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'keyId', KeyType: 'HASH' }],
-    }),
-  );
+  await createActiveTable(raw, {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'keyId', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'keyId', KeyType: 'HASH' }],
+  });
 });
 afterAll(async () => {
   await raw.send(new DeleteTableCommand({ TableName: table })).catch(() => {});

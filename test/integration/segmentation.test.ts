@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -38,6 +38,7 @@ import { type RunRecord, SegmentChangesMessage } from '../../lib/segmentation/mo
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
 import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
+import { createActiveTable } from '../../local/provision.js';
 import { makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
 import { lambdaContext } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
@@ -421,20 +422,18 @@ describe('runs after an empty or damaged run', () => {
 
   beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: fresh }));
-    await raw.send(
-      new CreateTableCommand({
-        TableName: fresh,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createActiveTable(raw, {
+      TableName: fresh,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
   });
   afterAll(async () => {
     await raw.send(new DeleteTableCommand({ TableName: fresh })).catch(() => {});
