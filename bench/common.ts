@@ -1,9 +1,11 @@
-// Figures shared by the benchmarks: percentiles, memory, sizes.
+// Shared by the benchmarks: percentiles, memory, sizes, and request bodies as a Segment SDK sends them.
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import type { SpecEventInput } from '../lib/ingest/spec.js';
 
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+/** The p-th percentile of sorted figures; `whenEmpty` where there are none (NaN prints as such in a table). */
+export function percentile(sorted: number[], p: number, whenEmpty = Number.NaN): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? whenEmpty;
 }
 
 /** Peak resident memory of another process (Linux /proc); 0 where unknown. */
@@ -21,3 +23,28 @@ export const peakRss = () => process.resourceUsage().maxRSS * 1024;
 /** The machine line every benchmark report starts with. */
 export const machine = () =>
   `${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${mb(totalmem())}, Node ${process.version}`;
+
+/** What a Segment SDK sends: batches of at most `maxEvents` events and 480 KB. */
+export function segmentBodies(
+  events: SpecEventInput[],
+  sentAt: string,
+  maxEvents = 500,
+): { body: string; count: number }[] {
+  const bodies: { body: string; count: number }[] = [];
+  let parts: string[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    bodies.push({ body: `{"batch":[${parts.join(',')}],"sentAt":"${sentAt}"}`, count: parts.length });
+    parts = [];
+    bytes = 0;
+  };
+  for (const e of events) {
+    const json = JSON.stringify(e);
+    if (parts.length === maxEvents || bytes + json.length > 480 * 1024) flush();
+    parts.push(json);
+    bytes += json.length + 1;
+  }
+  flush();
+  return bodies;
+}

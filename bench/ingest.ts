@@ -20,7 +20,7 @@ import { packEnvelopes } from '../lib/ingest/envelope.js';
 import { routeRequest } from '../lib/ingest/route.js';
 import type { SpecEventInput } from '../lib/ingest/spec.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
-import { machine, mb, peakRss, percentile, processPeakRss } from './common.js';
+import { machine, mb, peakRss, percentile, processPeakRss, segmentBodies } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,31 +33,6 @@ const { values } = parseArgs({
     data: { type: 'string', default: 'all' },
   },
 });
-
-/** What a Segment SDK sends: batches of at most `maxEvents` events and 480 KB. */
-function segmentBodies(
-  events: SpecEventInput[],
-  sentAt: string,
-  maxEvents = 500,
-): { body: string; count: number }[] {
-  const bodies: { body: string; count: number }[] = [];
-  let parts: string[] = [];
-  let bytes = 0;
-  const flush = () => {
-    if (parts.length === 0) return;
-    bodies.push({ body: `{"batch":[${parts.join(',')}],"sentAt":"${sentAt}"}`, count: parts.length });
-    parts = [];
-    bytes = 0;
-  };
-  for (const e of events) {
-    const json = JSON.stringify(e);
-    if (parts.length === maxEvents || bytes + json.length > 480 * 1024) flush();
-    parts.push(json);
-    bytes += json.length + 1;
-  }
-  flush();
-  return bodies;
-}
 
 interface PassFigures {
   readonly seconds: number;

@@ -10,8 +10,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_ACCOUNT_ID } from './emulators.js';
-import { getAttTarget, resourcesOfType, type ServiceDefinition } from './service.js';
+import { createDynamoDbClient, createS3, createSqs } from '../lib/aws/clients.js';
+import { parseConfig } from '../lib/config.js';
+import { type Emulators, LOCAL_ACCOUNT_ID, startEmulators } from './emulators.js';
+import { getAttTarget, loadServiceDefinition, resourcesOfType, type ServiceDefinition } from './service.js';
 
 export interface ProvisionClients {
   readonly dynamodb: DynamoDBClient;
@@ -178,4 +180,44 @@ function intrinsics(nameOf: ReadonlyMap<string, string>, region: string): (value
     return Object.fromEntries(entries.map(([k, v]) => [k, resolve(v)]));
   };
   return resolve;
+}
+
+export interface ProvisionedEmulators {
+  readonly emulators: Emulators;
+  readonly endpoints: Emulators['endpoints'];
+  /** The stack's environment as the functions read it: serverless.yml's, the emulators' endpoints, `extraEnv`. */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * The three emulators on free ports with every resource of serverless.yml (stage local): what the
+ * integration tier and the cost benchmark run the functions against. `extraEnv` (secrets, log level) is
+ * added to the environment; the emulators are stopped again if provisioning fails.
+ */
+export async function startProvisionedEmulators(
+  extraEnv: Record<string, string>,
+): Promise<ProvisionedEmulators> {
+  const def = await loadServiceDefinition('local');
+  const region = def.provider.environment.AWS_REGION ?? 'eu-west-1';
+  const emulators = await startEmulators({ dynamodb: 0, s3: 0, sqs: 0 }, region);
+  try {
+    const env: Record<string, string> = {
+      ...def.provider.environment,
+      AWS_REGION: region,
+      PRECIS_ENDPOINT_DYNAMODB: emulators.endpoints.dynamodb,
+      PRECIS_ENDPOINT_S3: emulators.endpoints.s3,
+      PRECIS_ENDPOINT_SQS: emulators.endpoints.sqs,
+      ...extraEnv,
+    };
+    const config = parseConfig(env);
+    await provision(
+      def,
+      { dynamodb: createDynamoDbClient(config), s3: createS3(config), sqs: createSqs(config) },
+      region,
+    );
+    return { emulators, endpoints: emulators.endpoints, env };
+  } catch (error) {
+    await emulators.stop();
+    throw error;
+  }
 }

@@ -11,13 +11,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
@@ -29,9 +23,7 @@ import { newId } from '../support/archiveFixtures.js';
 import { archiveHarness } from '../support/archiveHarness.js';
 import { createTestQueue, lambdaContext, type TestQueue } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
-
-type HttpHandler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-type SqsHandler = (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
+import { type HttpHandler, receivedMessages, type SqsHandler, sqsEvent } from '../support/sqsEvents.js';
 
 interface Route {
   readonly method: string;
@@ -445,24 +437,11 @@ async function drainThrough(queue: TestQueue, handler: SqsHandler, functionName:
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) return total;
-    const event: SQSEvent = {
-      Records: messages.map((m) => ({
-        messageId: String(m.MessageId),
-        receiptHandle: String(m.ReceiptHandle),
-        body: String(m.Body),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'fuzz',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: queue.arn,
-        awsRegion: 'eu-west-1',
-      })),
-    };
+    const event = sqsEvent(receivedMessages(messages), {
+      arn: queue.arn,
+      region: 'eu-west-1',
+      senderId: 'fuzz',
+    });
     const out = await handler(event, lambdaContext(functionName, 120_000));
     expect(out.batchItemFailures, `${functionName} failed records`).toEqual([]);
     total += messages.length;

@@ -4,20 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createSqs } from '../../lib/aws/clients.js';
 import { projectRoot } from '../../lib/projectRoot.js';
 import { newId } from '../support/archiveFixtures.js';
 import { archivedCounts, archiveHarness } from '../support/archiveHarness.js';
 import { lambdaContext, receiveMessages } from '../support/archiveQueues.js';
-
-type HttpHandler = (e: APIGatewayProxyEventV2, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+import { type HttpHandler, sqsEvent as lambdaSqsEvent } from '../support/sqsEvents.js';
 
 const h = archiveHarness();
 const sqs = createSqs(h.config);
@@ -33,26 +27,12 @@ async function sample<T>(name: string): Promise<T> {
   return JSON.parse(await readFile(join(projectRoot(), 'events', name), 'utf8')) as T;
 }
 
-/** An SQS event as Lambda's event source mapping delivers it. */
+/** An SQS event from this file's queue (receipt handles made up: the handlers never use them). */
 function sqsEvent(messages: readonly { messageId: string; body: string }[]): SQSEvent {
-  return {
-    Records: messages.map(({ messageId, body }) => ({
-      messageId,
-      receiptHandle: `rh-${messageId}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queue.arn,
-      awsRegion: h.config.region,
-    })),
-  };
+  return lambdaSqsEvent(
+    messages.map((m) => ({ ...m, receiptHandle: `rh-${m.messageId}` })),
+    { arn: queue.arn, region: h.config.region, senderId: 'test' },
+  );
 }
 
 async function call(handler: HttpHandler, name: string) {
