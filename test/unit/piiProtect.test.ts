@@ -206,24 +206,37 @@ function withValueAt(root: Record<string, unknown>, path: readonly string[], val
 describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
   const deps = () => ({ ...memoryCipher(), secret: SECRET, junk });
 
-  /** Traits named as real clients name them, nested, and with PII inside free text. */
-  const ALIASED = {
-    contact_email: 'contact.jane@example.com',
-    emailAddress: 'jane.addr@example.com',
-    mobile: '+33 6 98 76 54 32',
-    phone_number: '(415) 555-0100',
-    full_name: 'Janet Quintessa Doe',
-    'Date of Birth': '1984-03-07',
-    emergency_contact_phone: '+44 20 7946 0958',
-    contact: { work_email: 'jane.work@example.com', 'Home-Phone': '+49 151 23456789' },
-    shippingAddress: { street: '9 Kings Road', city: 'London', postalCode: 'SW3 4LX', country: 'GB' },
-    zip: '75002',
-    notes: 'prefers SMS on +86 138 0013 8000',
-    login: 'jane.login@example.com',
-    company: { name: 'Acme Ltd', plan: 'gold' },
-    plan: 'gold',
-    logins: 12,
+  /**
+   * Traits named as real clients name them, nested, and with PII inside free text, each beside what a read
+   * key is shown of it (so that a trait added here cannot go without its expected mask).
+   */
+  const unchanged = (v: unknown) => ({ clear: v, masked: v });
+  const TRAITS: Record<string, { clear: unknown; masked: unknown }> = {
+    contact_email: { clear: 'contact.jane@example.com', masked: 'c***@example.com' },
+    emailAddress: { clear: 'jane.addr@example.com', masked: 'j***@example.com' },
+    mobile: { clear: '+33 6 98 76 54 32', masked: '+*********32' },
+    phone_number: { clear: '(415) 555-0100', masked: '********00' },
+    full_name: { clear: 'Janet Quintessa Doe', masked: 'J*** Q*** D***' },
+    'Date of Birth': { clear: '1984-03-07', masked: '****-**-**' },
+    emergency_contact_phone: { clear: '+44 20 7946 0958', masked: '+**********58' },
+    contact: {
+      clear: { work_email: 'jane.work@example.com', 'Home-Phone': '+49 151 23456789' },
+      masked: { work_email: 'j***@example.com', 'Home-Phone': '+***********89' },
+    },
+    shippingAddress: {
+      clear: { street: '9 Kings Road', city: 'London', postalCode: 'SW3 4LX', country: 'GB' },
+      masked: { street: '***', city: '***', postalCode: '***', country: 'GB' },
+    },
+    zip: { clear: '75002', masked: '***' },
+    notes: { clear: 'prefers SMS on +86 138 0013 8000', masked: 'prefers SMS on +***********00' },
+    login: { clear: 'jane.login@example.com', masked: 'j***@example.com' },
+    company: unchanged({ name: 'Acme Ltd', plan: 'gold' }),
+    plan: unchanged('gold'),
+    logins: unchanged(12),
   };
+  const traitsAs = (view: 'clear' | 'masked'): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(TRAITS).map(([name, t]) => [name, t[view]]));
+  const ALIASED = traitsAs('clear');
   const CLEAR_VALUES = [
     'contact.jane',
     'jane.addr',
@@ -297,23 +310,7 @@ describe('the catalogue of aliases, PII values anywhere, and IPs', () => {
     const e = normalizedEvent({ type: 'identify', event: undefined, properties: undefined, traits: ALIASED });
     const traits = (await protectEvent(e, { cipher, secret: SECRET, junk })).traits ?? {};
     const masked = await revealTraits(traits, cipher, { reveal: false });
-    expect(masked).toEqual({
-      contact_email: 'c***@example.com',
-      emailAddress: 'j***@example.com',
-      mobile: '+*********32',
-      phone_number: '********00',
-      full_name: 'J*** Q*** D***',
-      'Date of Birth': '****-**-**',
-      emergency_contact_phone: '+**********58',
-      contact: { work_email: 'j***@example.com', 'Home-Phone': '+***********89' },
-      shippingAddress: { street: '***', city: '***', postalCode: '***', country: 'GB' },
-      zip: '***',
-      notes: 'prefers SMS on +***********00',
-      login: 'j***@example.com',
-      company: { name: 'Acme Ltd', plan: 'gold' },
-      plan: 'gold',
-      logins: 12,
-    });
+    expect(masked).toEqual(traitsAs('masked'));
     // Stored before protection existed: masked alike.
     expect(await revealTraits(ALIASED, cipher, { reveal: false })).toEqual(masked);
   });
