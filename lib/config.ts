@@ -1,6 +1,7 @@
 // The one place that reads process.env: parsed once with zod, memoized, and frozen.
 // Every other module takes what it needs from `config()` (or has it passed in by a caller).
 import { z } from 'zod';
+import { CHANNELS, type Channel, PURPOSES, type Purpose } from './campaigns/model.js';
 
 /** A comma-separated list with a default (zod 4 defaults apply to the parsed value, hence prefault). */
 const csv = z.string().transform((s) =>
@@ -43,9 +44,27 @@ const Env = z.object({
   PRECIS_TABLE_PROFILES: z.string().min(3).optional(),
   PRECIS_TABLE_DATA_KEYS: z.string().min(3).optional(),
   PRECIS_TABLE_SEGMENTS: z.string().min(3).optional(),
+  PRECIS_TABLE_MESSAGING: z.string().min(3).optional(),
   PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
   PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
+  PRECIS_TABLE_COUPONS: z.string().min(3).optional(),
+  PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
+
+  // Campaign channels (docs/campaigns.md, Coupons and channels). Each channel sends through its provider
+  // or records to the outbox; unset, every channel is `outbox`, so no configuration sends by accident.
+  PRECIS_EMAIL_CHANNEL: setting(z.enum(['ses', 'outbox']).default('outbox')),
+  /** The sender of campaign e-mail: an SES verified identity. */
+  PRECIS_EMAIL_FROM: setting(z.email().optional()),
+  PRECIS_SES_CONFIGURATION_SET: optionalString,
+  PRECIS_SMS_CHANNEL: setting(z.enum(['sms', 'outbox']).default('outbox')),
+  PRECIS_SMS_ORIGINATION: optionalString,
+  PRECIS_SMS_CONFIGURATION_SET: optionalString,
+  // No push provider yet: SNS mobile push is the cloud adapter to come.
+  PRECIS_PUSH_CHANNEL: setting(z.enum(['outbox']).default('outbox')),
+  PRECIS_WEBHOOK_CHANNEL: setting(z.enum(['webhook', 'outbox']).default('outbox')),
+  PRECIS_WEBHOOK_URL: optionalUrl,
+  PRECIS_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
 
   // PII: envelope encryption under a KMS key in the cloud, under a local 32-byte key (base64) on laptops
   // and in tests. Identifiers are keyed by HMAC: the secret comes from Secrets Manager (ARN) or, locally,
@@ -68,6 +87,7 @@ const Env = z.object({
   PRECIS_ENDPOINT_DYNAMODB: optionalUrl,
   PRECIS_ENDPOINT_S3: optionalUrl,
   PRECIS_ENDPOINT_SQS: optionalUrl,
+  PRECIS_ENDPOINT_SES: optionalUrl,
 
   // Dedup must hold for at least 30 days (Segment's own window is 24 hours).
   PRECIS_DEDUP_WINDOW_DAYS: setting(positiveInt.min(30).default(35)),
@@ -103,6 +123,22 @@ const Env = z.object({
       'null,undefined,nil,none,nan,0,-1,[object object],anonymous,unknown,n/a,na,(null),false,true',
     ),
   ),
+
+  // The send decision (lib/campaigns/decision.ts). The control group's share and salt pick the same
+  // customers out of every campaign: changing either draws a new group and restarts every comparison.
+  PRECIS_CONTROL_GROUP_PERCENT: setting(z.coerce.number().min(1).max(15).default(5)),
+  PRECIS_CONTROL_GROUP_SALT: setting(z.string().min(8).max(200).default('precis-control-group')),
+  /** channel:perDay:perWeek (local calendar days), `all` for every channel together; unlisted keep the default. */
+  PRECIS_FREQUENCY_CAPS: setting(csv.prefault('')),
+  /** HH:MM-HH:MM in the customer's zone (may cross midnight) for campaigns without their own, or `off`. */
+  PRECIS_QUIET_HOURS: setting(
+    z
+      .string()
+      .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'HH:MM-HH:MM or off')
+      .default('21:00-08:00'),
+  ),
+  /** Purposes for which an unknown consent counts as granted; default none (PIPL: explicit consent). */
+  PRECIS_CONSENT_UNKNOWN_GRANTED: setting(csv.prefault('').pipe(z.array(z.enum(PURPOSES)))),
 });
 
 export interface Config {
@@ -117,6 +153,9 @@ export interface Config {
     readonly profiles: string;
     readonly dataKeys: string;
     readonly segments: string;
+    readonly messaging: string;
+    readonly coupons: string;
+    readonly outbox: string;
   };
   readonly queues: {
     readonly ingest: string;
@@ -126,7 +165,12 @@ export interface Config {
     readonly segmentChanges: string;
   };
   readonly buckets: { readonly archive: string };
-  readonly endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string };
+  readonly endpoints: {
+    readonly dynamodb?: string;
+    readonly s3?: string;
+    readonly sqs?: string;
+    readonly ses?: string;
+  };
   readonly dedupWindowDays: number;
   readonly quarantineRetentionDays: number;
   readonly archiveLeaseSeconds: number;
@@ -136,6 +180,28 @@ export interface Config {
   readonly identifiers: readonly IdentifierRule[];
   readonly businessTimezone: string;
   readonly codeVersion: string;
+  readonly sendDecision: SendDecisionConfig;
+  readonly channels: ChannelsConfig;
+}
+
+/** How each campaign channel sends: through its provider, or to the outbox (lib/campaigns/outbox.ts). */
+export interface ChannelsConfig {
+  readonly email: {
+    readonly mode: 'ses' | 'outbox';
+    readonly from?: string;
+    readonly configurationSet?: string;
+  };
+  readonly sms: {
+    readonly mode: 'sms' | 'outbox';
+    readonly originationIdentity?: string;
+    readonly configurationSet?: string;
+  };
+  readonly push: { readonly mode: 'outbox' };
+  readonly webhook: {
+    readonly mode: 'webhook' | 'outbox';
+    /** The webhooks messages may go to, each with the secret that signs them. */
+    readonly endpoints: readonly { readonly url: string; readonly secret: string }[];
+  };
 }
 
 /** Where the keys of PII protection come from (see lib/pii). */
@@ -164,6 +230,31 @@ export interface QualityConfig {
   readonly junkIds: ReadonlySet<string>;
 }
 
+/** A frequency cap: sends per local calendar day and per 7 local days; 0 = never. */
+export interface CapConfig {
+  readonly perDay: number;
+  readonly perWeek: number;
+}
+
+/** The stage's settings of the send decision (lib/campaigns/decision.ts). */
+export interface SendDecisionConfig {
+  readonly controlPercent: number;
+  readonly controlSalt: string;
+  readonly caps: Readonly<Record<Channel | 'all', CapConfig>>;
+  /** Undefined when `off`. */
+  readonly quietHours?: { readonly start: string; readonly end: string };
+  readonly unknownConsentGranted: readonly Purpose[];
+}
+
+/** Frequency caps unless PRECIS_FREQUENCY_CAPS says otherwise (webhooks feed POS/CRM tools, not inboxes). */
+export const DEFAULT_CAPS: Readonly<Record<Channel | 'all', CapConfig>> = {
+  email: { perDay: 1, perWeek: 3 },
+  sms: { perDay: 1, perWeek: 2 },
+  push: { perDay: 2, perWeek: 7 },
+  webhook: { perDay: 10, perWeek: 50 },
+  all: { perDay: 2, perWeek: 7 },
+};
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -189,6 +280,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       profiles: e.PRECIS_TABLE_PROFILES ?? name('profiles'),
       dataKeys: e.PRECIS_TABLE_DATA_KEYS ?? name('data-keys'),
       segments: e.PRECIS_TABLE_SEGMENTS ?? name('segments'),
+      messaging: e.PRECIS_TABLE_MESSAGING ?? name('messaging'),
+      coupons: e.PRECIS_TABLE_COUPONS ?? name('coupons'),
+      outbox: e.PRECIS_TABLE_OUTBOX ?? name('outbox'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
@@ -198,7 +292,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
     },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
-    endpoints: { dynamodb: e.PRECIS_ENDPOINT_DYNAMODB, s3: e.PRECIS_ENDPOINT_S3, sqs: e.PRECIS_ENDPOINT_SQS },
+    endpoints: {
+      dynamodb: e.PRECIS_ENDPOINT_DYNAMODB,
+      s3: e.PRECIS_ENDPOINT_S3,
+      sqs: e.PRECIS_ENDPOINT_SQS,
+      ses: e.PRECIS_ENDPOINT_SES,
+    },
     dedupWindowDays: e.PRECIS_DEDUP_WINDOW_DAYS,
     quarantineRetentionDays: e.PRECIS_QUARANTINE_RETENTION_DAYS,
     archiveLeaseSeconds: e.PRECIS_ARCHIVE_LEASE_SECONDS,
@@ -220,7 +319,51 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
     businessTimezone: e.PRECIS_BUSINESS_TIMEZONE,
     codeVersion: e.PRECIS_CODE_VERSION,
+    sendDecision: {
+      controlPercent: e.PRECIS_CONTROL_GROUP_PERCENT,
+      controlSalt: e.PRECIS_CONTROL_GROUP_SALT,
+      caps: parseCaps(e.PRECIS_FREQUENCY_CAPS),
+      quietHours:
+        e.PRECIS_QUIET_HOURS === 'off'
+          ? undefined
+          : { start: e.PRECIS_QUIET_HOURS.slice(0, 5), end: e.PRECIS_QUIET_HOURS.slice(6) },
+      unknownConsentGranted: e.PRECIS_CONSENT_UNKNOWN_GRANTED,
+    },
+    channels: channelsOf(e),
   });
+}
+
+/** The channels' settings; a channel set to its provider without what the provider needs is refused. */
+function channelsOf(e: z.infer<typeof Env>): ChannelsConfig {
+  const problems = [
+    e.PRECIS_EMAIL_CHANNEL === 'ses' &&
+      !e.PRECIS_EMAIL_FROM &&
+      'PRECIS_EMAIL_FROM: required when PRECIS_EMAIL_CHANNEL is ses',
+    e.PRECIS_WEBHOOK_CHANNEL === 'webhook' &&
+      !(e.PRECIS_WEBHOOK_URL && e.PRECIS_WEBHOOK_SECRET) &&
+      'PRECIS_WEBHOOK_URL, PRECIS_WEBHOOK_SECRET: both required when PRECIS_WEBHOOK_CHANNEL is webhook',
+  ].filter(Boolean);
+  if (problems.length) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  return {
+    email: {
+      mode: e.PRECIS_EMAIL_CHANNEL,
+      from: e.PRECIS_EMAIL_FROM,
+      configurationSet: e.PRECIS_SES_CONFIGURATION_SET,
+    },
+    sms: {
+      mode: e.PRECIS_SMS_CHANNEL,
+      originationIdentity: e.PRECIS_SMS_ORIGINATION,
+      configurationSet: e.PRECIS_SMS_CONFIGURATION_SET,
+    },
+    push: { mode: e.PRECIS_PUSH_CHANNEL },
+    webhook: {
+      mode: e.PRECIS_WEBHOOK_CHANNEL,
+      endpoints:
+        e.PRECIS_WEBHOOK_URL && e.PRECIS_WEBHOOK_SECRET
+          ? [{ url: e.PRECIS_WEBHOOK_URL, secret: e.PRECIS_WEBHOOK_SECRET }]
+          : [],
+    },
+  };
 }
 
 let memo: Config | undefined;
@@ -242,6 +385,28 @@ function parseIdentifierRules(specs: readonly string[]): IdentifierRule[] {
     }
     return rule;
   });
+}
+
+function parseCaps(specs: readonly string[]): Record<Channel | 'all', CapConfig> {
+  const caps = { ...DEFAULT_CAPS };
+  const names: readonly string[] = [...CHANNELS, 'all'];
+  for (const spec of specs) {
+    const [name, day, week] = spec.split(':');
+    const cap = { perDay: Number(day), perWeek: Number(week) };
+    const valid =
+      name !== undefined &&
+      names.includes(name) &&
+      /^\d{1,6}$/.test(day ?? '') &&
+      /^\d{1,6}$/.test(week ?? '') &&
+      cap.perWeek >= cap.perDay;
+    if (!valid) {
+      throw new ConfigError(
+        `Invalid configuration: PRECIS_FREQUENCY_CAPS: "${spec}" is not channel:perDay:perWeek (${names.join('|')}, 0 <= perDay <= perWeek)`,
+      );
+    }
+    caps[name as Channel | 'all'] = cap;
+  }
+  return caps;
 }
 
 /** The process environment with overrides on top: for CLIs and tools pointed at a local stack. */

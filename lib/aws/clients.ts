@@ -2,8 +2,10 @@
 // as a parameter that defaults to these, so tests can hand in another (or a fault-injecting mock).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, config } from '../config.js';
@@ -50,6 +52,16 @@ export function createSqs(c: Config = config()): SQSClient {
   return new SQSClient(common(c, c.endpoints.sqs));
 }
 
+/** SES v2: locally the aws-ses-v2-local emulator (local/ses.ts). */
+export function createSesV2(c: Config = config()): SESv2Client {
+  return new SESv2Client(common(c, c.endpoints.ses));
+}
+
+/** AWS End User Messaging SMS: no emulator (locally SMS goes to the outbox). */
+export function createSmsVoice(c: Config = config()): PinpointSMSVoiceV2Client {
+  return new PinpointSMSVoiceV2Client(common(c, undefined));
+}
+
 /** No emulator exists for KMS and Secrets Manager: locally, PII keys come from the environment instead. */
 export function createKms(c: Config = config()): KMSClient {
   return new KMSClient(common(c, undefined));
@@ -65,6 +77,8 @@ let clients: {
   sqs?: SQSClient;
   kms?: KMSClient;
   secretsManager?: SecretsManagerClient;
+  sesv2?: SESv2Client;
+  sms?: PinpointSMSVoiceV2Client;
 } = {};
 
 /** The shared clients by service, as a hook sees them. */
@@ -73,7 +87,9 @@ export type SharedClient =
   | { readonly service: 's3'; readonly client: S3Client }
   | { readonly service: 'sqs'; readonly client: SQSClient }
   | { readonly service: 'kms'; readonly client: KMSClient }
-  | { readonly service: 'secretsManager'; readonly client: SecretsManagerClient };
+  | { readonly service: 'secretsManager'; readonly client: SecretsManagerClient }
+  | { readonly service: 'sesv2'; readonly client: SESv2Client }
+  | { readonly service: 'sms'; readonly client: PinpointSMSVoiceV2Client };
 
 const hooks: ((shared: SharedClient) => void)[] = [];
 
@@ -89,6 +105,8 @@ export function hookSharedClients(hook: (shared: SharedClient) => void): void {
   if (clients.sqs) hook({ service: 'sqs', client: clients.sqs });
   if (clients.kms) hook({ service: 'kms', client: clients.kms });
   if (clients.secretsManager) hook({ service: 'secretsManager', client: clients.secretsManager });
+  if (clients.sesv2) hook({ service: 'sesv2', client: clients.sesv2 });
+  if (clients.sms) hook({ service: 'sms', client: clients.sms });
 }
 
 function hooked<S extends SharedClient>(shared: S): S['client'] {
@@ -115,6 +133,14 @@ export const kms = (): KMSClient => {
 export const secretsManager = (): SecretsManagerClient => {
   clients.secretsManager ??= hooked({ service: 'secretsManager', client: createSecretsManager() });
   return clients.secretsManager;
+};
+export const sesv2 = (): SESv2Client => {
+  clients.sesv2 ??= hooked({ service: 'sesv2', client: createSesV2() });
+  return clients.sesv2;
+};
+export const smsVoice = (): PinpointSMSVoiceV2Client => {
+  clients.sms ??= hooked({ service: 'sms', client: createSmsVoice() });
+  return clients.sms;
 };
 
 /** For CLIs that point at another environment mid-process. */
