@@ -1,0 +1,172 @@
+// Audience filters: traits (types as clients send them, PII tokens never compared), segment, RFM label and
+// live figures; the first failing condition and its reason; save-time refusals.
+import { describe, expect, it } from 'vitest';
+import {
+  type AudienceSnapshot,
+  audienceIssues,
+  audienceSnapshot,
+  evaluateAudience,
+} from '../../lib/campaigns/audience.js';
+import { Condition } from '../../lib/campaigns/model.js';
+
+const TOKEN = 'enc:v1:0123456789abcdef:QUJDREVGR0hJSktMTU5PUFFSU1RVVldY';
+
+const snapshot: AudienceSnapshot = {
+  traits: {
+    plan: 'gold',
+    age: '34',
+    vip: true,
+    signupDate: '2024-03-01',
+    email: TOKEN,
+    address: { country: 'FR', state: 'IDF', enc: TOKEN },
+    empty: '',
+  },
+  segment: 'churn-risk',
+  rfm: 'at-risk',
+  metrics: {
+    orders: 3,
+    netRevenue: 120.5,
+    averageOrderValue: 40.17,
+    daysSinceLastOrder: 45,
+    daysSinceLastSeen: 2,
+  },
+};
+
+const cond = (c: unknown) => Condition.parse(c);
+const check = (...conditions: unknown[]) => evaluateAudience(conditions.map(cond), snapshot);
+
+describe('evaluateAudience', () => {
+  it('an empty audience is everyone', () => {
+    expect(evaluateAudience([], { traits: {}, metrics: snapshot.metrics })).toEqual({ ok: true });
+  });
+
+  it('passes when every condition holds', () => {
+    expect(
+      check(
+        { kind: 'segment', in: ['churn-risk', 'dormant'] },
+        { kind: 'rfm', in: ['at-risk'] },
+        { kind: 'metric', metric: 'orders', op: 'gte', value: 3 },
+        { kind: 'metric', metric: 'daysSinceLastOrder', op: 'gt', value: 30 },
+        { kind: 'trait', trait: 'plan', op: 'in', value: ['gold', 'platinum'] },
+        { kind: 'trait', trait: 'age', op: 'gte', value: 18 },
+        { kind: 'trait', trait: 'vip', op: 'eq', value: true },
+        { kind: 'trait', trait: 'signupDate', op: 'lt', value: '2025-01-01' },
+        { kind: 'trait', trait: 'address.country', op: 'eq', value: 'FR' },
+        { kind: 'trait', trait: 'email', op: 'exists' },
+        { kind: 'trait', trait: 'phone', op: 'missing' },
+        { kind: 'trait', trait: 'plan', op: 'neq', value: 'basic' },
+        { kind: 'trait', trait: 'tier', op: 'neq', value: 'basic' },
+      ),
+    ).toEqual({ ok: true });
+  });
+
+  it.each([
+    [{ kind: 'segment', in: ['loyal'] }, 'segment churn-risk is not one of loyal'],
+    [{ kind: 'rfm', in: ['champions', 'loyal'] }, 'RFM at-risk is not one of champions, loyal'],
+    [{ kind: 'metric', metric: 'netRevenue', op: 'gt', value: 500 }, 'netRevenue 120.5 is not gt 500'],
+    [{ kind: 'trait', trait: 'plan', op: 'eq', value: 'platinum' }, 'plan gold is not eq platinum'],
+    [{ kind: 'trait', trait: 'age', op: 'lt', value: 30 }, 'age 34 is not lt 30'],
+    [{ kind: 'trait', trait: 'tier', op: 'eq', value: 'x' }, 'tier is missing'],
+    [{ kind: 'trait', trait: 'empty', op: 'exists' }, 'empty is missing'],
+    [{ kind: 'trait', trait: 'plan', op: 'missing' }, 'plan is present'],
+    [{ kind: 'trait', trait: 'plan', op: 'neq', value: 'gold' }, 'plan is gold'],
+    [
+      { kind: 'trait', trait: 'email', op: 'eq', value: 'jane@example.com' },
+      'email is personal data and is never compared',
+    ],
+    [{ kind: 'trait', trait: 'plan', op: 'gt', value: 3 }, 'plan gold is not gt 3'],
+  ])('fails %j: %s', (condition, reason) => {
+    const result = check({ kind: 'segment', in: ['churn-risk'] }, condition);
+    expect(result).toEqual({ ok: false, index: 1, condition: cond(condition), reason });
+  });
+
+  it('reports the first failing condition of several', () => {
+    const result = check(
+      { kind: 'metric', metric: 'orders', op: 'gt', value: 10 },
+      { kind: 'segment', in: ['loyal'] },
+    );
+    expect(result).toMatchObject({ ok: false, index: 0, reason: 'orders 3 is not gt 10' });
+  });
+
+  it('a figure without a value (no orders yet) fails its comparison', () => {
+    const prospect = { ...snapshot, metrics: { ...snapshot.metrics, daysSinceLastOrder: null } };
+    expect(
+      evaluateAudience(
+        [cond({ kind: 'metric', metric: 'daysSinceLastOrder', op: 'lt', value: 400 })],
+        prospect,
+      ),
+    ).toMatchObject({ ok: false, reason: 'daysSinceLastOrder has no value' });
+  });
+
+  it('a customer without a segment is in no segment', () => {
+    const unassigned = { traits: {}, metrics: snapshot.metrics };
+    expect(evaluateAudience([cond({ kind: 'segment', in: ['new'] })], unassigned)).toMatchObject({
+      ok: false,
+      reason: 'segment none is not one of new',
+    });
+  });
+});
+
+describe('audienceSnapshot', () => {
+  it('reads traits, figures, segment and RFM label from the profile view and the assignment', () => {
+    const view = {
+      traits: {
+        plan: { v: 'gold', at: '2026-01-01T00:00:00.000Z' },
+        email: { v: TOKEN, at: '2026-01-01T00:00:00.000Z' },
+      },
+      orders: 2,
+      netRevenue: 50,
+      averageOrderValue: 25,
+      daysSinceLastOrder: 3,
+      daysSinceLastSeen: null,
+    };
+    expect(audienceSnapshot(view, { segment: 'loyal', rfm: { segment: 'champions' } })).toEqual({
+      traits: { plan: 'gold', email: TOKEN },
+      segment: 'loyal',
+      rfm: 'champions',
+      metrics: {
+        orders: 2,
+        netRevenue: 50,
+        averageOrderValue: 25,
+        daysSinceLastOrder: 3,
+        daysSinceLastSeen: null,
+      },
+    });
+    expect(audienceSnapshot(view).segment).toBeUndefined();
+  });
+});
+
+describe('audienceIssues', () => {
+  it('refuses comparisons on PII traits, whatever their spelling, but allows exists and missing', () => {
+    const issues = audienceIssues(
+      [
+        { kind: 'trait', trait: 'email', op: 'eq', value: 'a@b.c' },
+        { kind: 'trait', trait: 'Phone_Number', op: 'in', value: ['1'] },
+        { kind: 'trait', trait: 'birthday', op: 'gt', value: '1990-01-01' },
+        { kind: 'trait', trait: 'email', op: 'exists' },
+        { kind: 'trait', trait: 'address.country', op: 'eq', value: 'FR' },
+        { kind: 'trait', trait: 'plan', op: 'eq', value: 'gold' },
+      ].map(cond),
+    );
+    expect(issues.map((i) => [i.path, i.code])).toEqual([
+      ['audience[0].trait', 'pii_trait'],
+      ['audience[1].trait', 'pii_trait'],
+      ['audience[2].trait', 'pii_trait'],
+    ]);
+  });
+
+  it('refuses a comparison without a value, a list for one value, one value for in', () => {
+    const issues = audienceIssues(
+      [
+        { kind: 'trait', trait: 'plan', op: 'eq' },
+        { kind: 'trait', trait: 'plan', op: 'eq', value: ['a'] },
+        { kind: 'trait', trait: 'plan', op: 'in', value: 'a' },
+      ].map(cond),
+    );
+    expect(issues.map((i) => [i.path, i.code])).toEqual([
+      ['audience[0].value', 'missing_value'],
+      ['audience[1].value', 'not_a_scalar'],
+      ['audience[2].value', 'not_a_list'],
+    ]);
+  });
+});
