@@ -64,18 +64,27 @@ export function toTimelineEvent(e: NormalizedEvent): TimelineEvent {
   return out;
 }
 
-/** Sort key: newest first by event time, then by messageId (unique), so order is total. */
-export const timelineKey = (e: Pick<TimelineEvent, 'timestamp' | 'messageId'>) =>
-  `${e.timestamp}#${e.messageId}`;
+/**
+ * Sort key and /events cursor: newest first by event time, then messageId, then source. Dedup is per
+ * source, so one messageId from two sources is two events; the source makes the key unique. It comes last
+ * so that a cursor of the old form `timestamp#messageId` (clients may hold one) is a prefix of its event's
+ * key and still sorts where it did. The source is URI-encoded so it holds no '#': the first '#' ends the
+ * timestamp and the last starts the source, so no two events share a key whatever their ids contain.
+ */
+export const timelineKey = (e: Pick<TimelineEvent, 'timestamp' | 'messageId' | 'sourceId'>) =>
+  `${e.timestamp}#${e.messageId}#${encodeURIComponent(e.sourceId)}`;
 
-/** The `max` newest of two timelines, each event once (commutative and associative). */
+/** An event's identity: dedup is per source, so the same messageId from two sources is two events. */
+const eventIdentity = (e: TimelineEvent) => JSON.stringify([e.sourceId, e.messageId]);
+
+/** The `max` newest of two timelines, each event (source and messageId) once (commutative and associative). */
 export function mergeTimelines(
   a: readonly TimelineEvent[],
   b: readonly TimelineEvent[],
   max = RECENT_EVENTS_MAX,
 ): TimelineEvent[] {
   const byId = new Map<string, TimelineEvent>();
-  for (const e of a) byId.set(e.messageId, e);
-  for (const e of b) if (!byId.has(e.messageId)) byId.set(e.messageId, e);
+  for (const e of a) byId.set(eventIdentity(e), e);
+  for (const e of b) if (!byId.has(eventIdentity(e))) byId.set(eventIdentity(e), e);
   return [...byId.values()].sort((x, y) => (timelineKey(x) < timelineKey(y) ? 1 : -1)).slice(0, max);
 }
