@@ -197,9 +197,11 @@ export const CampaignDefinition = z
   .meta({ id: 'CampaignDefinition' });
 export type CampaignDefinition = z.infer<typeof CampaignDefinition>;
 
-/** A stored campaign: the definition and its store-kept version. */
+/** A stored campaign: the definition and its store-kept version (lib/campaigns/store.ts). */
 export const Campaign = CampaignDefinition.safeExtend({
   version: z.number().int().min(1),
   updatedAt: z.iso.datetime(),
+  /** Deleted (DELETE /v1/campaigns/{id}): disabled, out of listings; its versions are kept, a PUT revives it. */
+  archived: z.boolean().default(false),
 }).meta({ id: 'Campaign' });
 export type Campaign = z.infer<typeof Campaign>;
