@@ -323,10 +323,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       controlPercent: e.PRECIS_CONTROL_GROUP_PERCENT,
       controlSalt: e.PRECIS_CONTROL_GROUP_SALT,
       caps: parseCaps(e.PRECIS_FREQUENCY_CAPS),
-      quietHours:
-        e.PRECIS_QUIET_HOURS === 'off'
-          ? undefined
-          : { start: e.PRECIS_QUIET_HOURS.slice(0, 5), end: e.PRECIS_QUIET_HOURS.slice(6) },
+      quietHours: parseQuietHours(e.PRECIS_QUIET_HOURS),
       unknownConsentGranted: e.PRECIS_CONSENT_UNKNOWN_GRANTED,
     },
     channels: channelsOf(e),
@@ -385,6 +382,11 @@ function parseIdentifierRules(specs: readonly string[]): IdentifierRule[] {
     }
     return rule;
   });
+}
+
+/** `HH:MM-HH:MM` (validated by Env), or `off`. */
+function parseQuietHours(spec: string): SendDecisionConfig['quietHours'] {
+  return spec === 'off' ? undefined : { start: spec.slice(0, 5), end: spec.slice(6) };
 }
 
 function parseCaps(specs: readonly string[]): Record<Channel | 'all', CapConfig> {

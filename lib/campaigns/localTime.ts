@@ -167,7 +167,7 @@ export function quietHoursEnd(ms: number, quiet: QuietHours, zone: string): numb
   if (first > ms) return first;
   // A fall-back overlap: ms is in the repeated hour, after the end's first occurrence.
   const second = instantAt(date, end, zone, true);
-  return second > ms ? second : ms;
+  return Math.max(second, ms);
 }
 
 function dateMs(date: string): number {
