@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, inject, it } from 'vitest';
 import { startHttpGateway } from '../../local/httpGateway.js';
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
+import { waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
 
 const CONNECTIONS = 100;
@@ -60,6 +61,8 @@ describe('local stack HTTP front', () => {
 
     const expected = CONNECTIONS * EVENTS_PER_REQUEST;
     await waitForArchived(testConfig(), run, expected, 120_000);
+    // Counted once the archive has nothing left to do: a late duplicate would be in the count.
+    await waitForArchiveIdle(testConfig());
     const ids = (await archivedWithPrefix(testConfig(), run)).map((r) => r.message_id);
     expect(ids.length).toBe(expected);
     expect(new Set(ids).size).toBe(expected);

@@ -7,6 +7,7 @@ import { acceptedMessageIds, retailOrders } from '../../local/replay.js';
 import { drainRudderstack, rudderstackClient, sendWithRudderstack } from '../../local/rudderstack.js';
 import { archivedWithPrefix, waitForArchived } from '../support/archiveWait.js';
 import { datasetsPresent } from '../support/datasets.js';
+import { waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
 
 const ORDERS = 600;
@@ -39,6 +40,8 @@ describe.skipIf(!datasetsPresent())('RudderStack SDK against the local stack', (
     expect(errors.map((e) => String(e))).toEqual([]);
 
     await waitForArchived(testConfig(), run, expected.length, 120_000);
+    // Counted once the archive has nothing left to do: a late duplicate would be in the count.
+    await waitForArchiveIdle(testConfig());
     const ids = (await archivedWithPrefix(testConfig(), run)).map((r) => r.message_id).sort();
     expect(ids).toEqual([...expected].sort());
   }, 300_000);

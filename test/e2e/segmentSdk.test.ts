@@ -136,6 +136,7 @@ describe('Segment SDK against the local stack', () => {
     // One batch: the SDK gets a 200 for it, because its good events were accepted.
     expect(await deliver([good[0] as SpecEventInput, bad, ...good.slice(1)])).toEqual([]);
     await waitForArchived(testConfig(), run, 3);
+    await waitForArchiveIdle(testConfig());
 
     const res = await fetch(`${inject('httpUrl')}/v1/quarantine?reason=negative_amount&limit=500`, {
       headers: { authorization: `Bearer ${inject('adminKey')}` },
@@ -162,6 +163,7 @@ describe('Segment SDK against the local stack', () => {
       // 15 events a request: the SDK's default batch size.
       expect(await deliver(events, 15)).toEqual([]);
       await waitForArchived(testConfig(), run, expected.length, 120_000);
+      await waitForArchiveIdle(testConfig());
       const ids = (await archivedWithPrefix(testConfig(), run)).map((r) => r.message_id).sort();
       expect(ids).toEqual([...expected].sort());
     },
