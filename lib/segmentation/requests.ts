@@ -155,8 +155,16 @@ export function buildRequest(
 }
 
 /**
+ * How long a stored run may stay queued before it is asked again. The runner takes a message within
+ * seconds (a run starting marks it running), so a run still queued this long after it was asked lost its
+ * message: the enqueue failed after the record was stored. A duplicate message is harmless once the run
+ * completed (executeRun returns it as it is).
+ */
+export const REQUEUE_AFTER_MS = 10 * 60_000;
+
+/**
  * Stores the queued run and enqueues it. A run that already exists (the schedule firing twice) is not
- * queued again unless it failed. With `skipIfPublished` (the hourly schedule), no run is needed when a
+ * queued again unless it failed, or is still queued REQUEUE_AFTER_MS after it was asked (its message lost). With `skipIfPublished` (the hourly schedule), no run is needed when a
  * live run as of that time or later is already published (an operator's or the demo's run of the day):
  * the published run is returned. Otherwise the first firing after that run would publish a second run of
  * the same day over it, and what GET /v1/segments serves would change under its reader for nothing new.
@@ -172,9 +180,25 @@ export async function requestRun(
     if (published && published.asOf >= request.parameters.asOf) return published;
   }
   const existing = await deps.runs.getRun(request.runId);
+  if (existing?.status === 'queued' && deps.now() - Date.parse(existing.requestedAt) >= REQUEUE_AFTER_MS) {
+    // Asked again as it was stored: the next hourly firing recovers a lost message (else the day's run
+    // would wait queued forever).
+    await deps.queue.enqueue(requestOf(existing));
+    return existing;
+  }
   if (existing && existing.status !== 'failed') return existing;
   const run = existing ? { ...existing, status: 'queued' as const } : queuedRun(request, deps.codeVersion);
   await deps.runs.putRun(run);
   await deps.queue.enqueue(request);
   return run;
 }
+
+/** The request a stored run was asked with. */
+const requestOf = (run: RunRecord): RunRequest =>
+  RunRequest.parse({
+    runId: run.runId,
+    parameters: run.parameters,
+    publish: run.publish,
+    requestedBy: run.requestedBy,
+    requestedAt: run.requestedAt,
+  });

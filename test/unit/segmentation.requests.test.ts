@@ -2,10 +2,11 @@
 // and when the schedule's nightly run is not needed.
 import { describe, expect, it } from 'vitest';
 import { RunListQuery } from '../../lib/segmentation/api.js';
-import type { RunRecord } from '../../lib/segmentation/model.js';
+import type { RunRecord, RunRequest } from '../../lib/segmentation/model.js';
 import type { RunStore } from '../../lib/segmentation/ports.js';
 import {
   buildRequest,
+  REQUEUE_AFTER_MS,
   type RequestDeps,
   RunRequestBody,
   requestRun,
@@ -138,6 +139,68 @@ describe('the nightly run', () => {
     const run = await requestRun(nightly(), requestDeps(runs, queued), { skipIfPublished: true });
     expect(run).toMatchObject({ runId: 'seg_20261206T000000Z_nightly', status: 'queued' });
     expect(queued).toEqual(['seg_20261206T000000Z_nightly']);
+  });
+
+  it('is enqueued again when its first enqueue failed after the run was stored, once that is stale', async () => {
+    const runs = memoryRuns();
+    let now = NOW;
+    const sent: RunRequest[] = [];
+    let failNext = true;
+    const faulty: RequestDeps = {
+      ...deps,
+      now: () => now,
+      runs,
+      // Fault injection on the queue port: the first send fails (SQS throttled, a network error).
+      queue: {
+        enqueue: async (r) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('SQS unavailable');
+          }
+          sent.push(r);
+        },
+      },
+      codeVersion: 'test',
+    };
+    const firing = () => {
+      const built = buildRequest({ publish: true }, 'schedule', faulty, { nightly: true });
+      if (!built.ok) throw new Error('rejected');
+      return requestRun(built.value, faulty, { skipIfPublished: true });
+    };
+    await expect(firing()).rejects.toThrow('SQS unavailable');
+    const stored = runs.stored.get('seg_20261206T000000Z_nightly');
+    expect(stored?.status).toBe('queued');
+
+    // A retry within minutes: the message may still be on its way to the runner.
+    now = NOW + REQUEUE_AFTER_MS - 1;
+    expect((await firing()).status).toBe('queued');
+    expect(sent).toEqual([]);
+
+    // The next hourly firing: asked again, as the stored run was asked (its parameters, its time).
+    now = NOW + 60 * 60_000;
+    const run = await firing();
+    expect(run).toEqual(stored);
+    expect(sent).toEqual([
+      {
+        runId: 'seg_20261206T000000Z_nightly',
+        parameters: stored?.parameters,
+        publish: true,
+        requestedBy: 'schedule',
+        requestedAt: new Date(NOW).toISOString(),
+      },
+    ]);
+  });
+
+  it('is not enqueued again once the runner started it', async () => {
+    const runs = memoryRuns();
+    const sent: string[] = [];
+    const request = nightly();
+    const later: RequestDeps = { ...requestDeps(runs, sent), now: () => NOW + 60 * 60_000 };
+    for (const status of ['running', 'completed'] as const) {
+      runs.stored.set(request.runId, { ...queuedRun(request, 'test'), status });
+      expect((await requestRun(request, later)).status).toBe(status);
+    }
+    expect(sent).toEqual([]);
   });
 });
 
