@@ -41,9 +41,9 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /**
  * Whether the YYYY-MM-DD an ISO string starts with is a day of the calendar. Date.parse takes any day
  * up to 31 and rolls it over (`2024-02-30` is read as March 1st): a client's bug would land on a
- * neighbouring day instead of being reported.
+ * neighbouring day instead of being reported. Shared by every YYYY-MM-DD a client sends (quarantine days too).
  */
-function isCalendarDate(s: string): boolean {
+export function isCalendarDate(s: string): boolean {
   const year = Number(s.slice(0, 4));
   const month = Number(s.slice(5, 7));
   const day = Number(s.slice(8, 10));

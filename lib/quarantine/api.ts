@@ -3,7 +3,7 @@
 // cases, whose expected failures (an unknown id, a bad date range) are outcomes.
 import { z } from 'zod';
 import { boundedId } from '../http/params.js';
-import { FieldIssue } from '../ingest/spec.js';
+import { FieldIssue, isCalendarDate } from '../ingest/spec.js';
 import { invalid, notFound, type Outcome, ok } from '../outcome.js';
 import { decodeQuarantineCursor } from './cursor.js';
 import {
@@ -20,7 +20,14 @@ export const QuarantineIdPath = z.object({
   id: boundedId(64).meta({ description: 'The id of a quarantined event', example: 'q_3f2a...' }),
 });
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day as YYYY-MM-DD' });
+// A day of the calendar: Date.parse rolls 2024-02-30 over to March 1st and reads 2024-13-45 as NaN (an
+// empty 200), so a typo would list the wrong days or none instead of being reported.
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const isDay = (s: string) => DAY.test(s) && isCalendarDate(s);
+const Day = z
+  .string()
+  .regex(DAY, { error: 'must be a day as YYYY-MM-DD' })
+  .refine(isCalendarDate, { error: 'is not a day of the calendar' });
 
 const MAX_DAYS = 92;
 export const DEFAULT_LOOKBACK_DAYS = 7;
@@ -72,6 +79,14 @@ export function toStoreQuery(q: QuarantineListQuery, now: number): Outcome<Quara
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / dayMs;
   if (span < 0) return invalid('from must not be after to');
   if (span >= MAX_DAYS) return invalid(`at most ${MAX_DAYS} days at a time`);
+  // The listing resumes at the cursor's day and walks back to `from`: a day outside the range (a forged
+  // 9999-12-31) would walk millions of days, past the bound above.
+  const day = q.cursor === undefined ? undefined : decodeQuarantineCursor(q.cursor)?.day;
+  if (q.cursor !== undefined && (day === undefined || !isDay(day) || day < from || day > to)) {
+    return invalid('cursor is not one this API returned for this range of days', [
+      { path: 'cursor', code: 'invalid_cursor', message: `does not resume within ${from}..${to}` },
+    ]);
+  }
   return ok({
     fromDay: from,
     toDay: to,

@@ -10,6 +10,7 @@ import type { QualityConfig } from '../../lib/config.js';
 import { parseEnvelope } from '../../lib/ingest/envelope.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { prepareEvent } from '../../lib/ingest/route.js';
+import { encodeQuarantineCursor } from '../../lib/quarantine/cursor.js';
 import { type QuarantineEntry, type QuarantineQuery, quarantineEntryOf } from '../../lib/quarantine/model.js';
 import { type ReplayDeps, replayEntry, replayMatching } from '../../lib/quarantine/replay.js';
 import { DAY_MS, newId, randomDay, sorted } from '../support/archiveFixtures.js';
@@ -157,6 +158,14 @@ describe('quarantine store', () => {
 
     const lastDay = await listAll({ fromDay: day2, toDay: day2, sourceId, limit: 50 });
     expect(lastDay.items.map((e) => e.id)).toEqual(newestFirst([...negative.slice(1), junk]));
+  });
+
+  it('refuses a cursor whose day is outside the range instead of walking to it day by day', async () => {
+    const day = randomDay();
+    const forged = encodeQuarantineCursor({ day: '9999-12-31' });
+    await expect(store.list({ fromDay: day, toDay: day, limit: 5, cursor: forged })).rejects.toThrow(
+      /outside/,
+    );
   });
 });
 

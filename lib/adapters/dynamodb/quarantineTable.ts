@@ -134,6 +134,13 @@ export function quarantineTable(
 
     async list(query: QuarantineQuery): Promise<QuarantinePage> {
       const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+      // The API refuses such a cursor; checked again here because a day past `toDay` (a forged
+      // 9999-12-31) would make daysDescending walk, and query, millions of days.
+      if (cursor && (cursor.day < query.fromDay || cursor.day > query.toDay)) {
+        throw new Error(
+          `quarantine list cursor day ${cursor.day} is outside ${query.fromDay}..${query.toDay}`,
+        );
+      }
       const items: QuarantineEntry[] = [];
       for (const day of daysDescending(query.fromDay, cursor?.day ?? query.toDay)) {
         const resumeAt =
