@@ -50,6 +50,7 @@ const Env = z.object({
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
   PRECIS_TABLE_COUPONS: z.string().min(3).optional(),
   PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
+  PRECIS_TABLE_WAITS: z.string().min(3).optional(),
 
   // Campaign channels (docs/campaigns.md, Coupons and channels). Each channel sends through its provider
   // or records to the outbox; unset, every channel is `outbox`, so no configuration sends by accident.
@@ -156,6 +157,8 @@ export interface Config {
     readonly messaging: string;
     readonly coupons: string;
     readonly outbox: string;
+    /** Campaign waits and deferred sends (lib/adapters/dynamodb/waitsTable.ts). */
+    readonly waits: string;
   };
   readonly queues: {
     readonly ingest: string;
@@ -283,6 +286,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       messaging: e.PRECIS_TABLE_MESSAGING ?? name('messaging'),
       coupons: e.PRECIS_TABLE_COUPONS ?? name('coupons'),
       outbox: e.PRECIS_TABLE_OUTBOX ?? name('outbox'),
+      waits: e.PRECIS_TABLE_WAITS ?? name('waits'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
