@@ -167,6 +167,23 @@ describe('identity graph on DynamoDB', () => {
     expect(anon).toMatch(new RegExp(`^anon:${run}匿+…[\\w-]{43}$`));
   });
 
+  it('sets an edge status only on the copies that exist: a missing copy leaves no stub to poison reads', async () => {
+    const id = ids();
+    const [a, b, c] = [`anon:${id.anon(1)}`, `email:${id.hash(1)}`, `anon:${id.anon(2)}`];
+    const stored = newEdge({ a, b: c, at: '2026-03-01T00:00:00.000Z', reason: 'trait', messageId: 'm1' });
+    await store.addEdges([stored]);
+    // Neither copy of a–b was ever written (as when one side of a pair is reached before it is stored).
+    const missing = newEdge({ a, b, at: '2026-03-01T00:00:00.000Z', reason: 'trait', messageId: 'm2' });
+    await store.setEdgeStatus(missing, 'undone');
+    // Every later read of the node still works, and sees only the stored edge.
+    expect((await store.edgesOf(a)).map((e) => e.id)).toEqual([stored.id]);
+    expect(await store.edgesOf(b)).toEqual([]);
+    // The copies that exist are still updated.
+    await store.setEdgeStatus(stored, 'undone');
+    expect((await store.edgesOf(a)).map((e) => e.status)).toEqual(['undone']);
+    expect((await store.edgesOf(c)).map((e) => e.status)).toEqual(['undone']);
+  });
+
   it('stores the two copies of an edge alike when writers add it at once, from either side', async () => {
     const id = ids();
     // Each pair is added by two writers at once, one from each end, with different event times: the

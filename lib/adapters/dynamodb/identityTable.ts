@@ -365,19 +365,28 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
     },
 
     async setEdgeStatus(edge, status) {
-      for (const [from, to] of [
-        [edge.a, edge.b],
-        [edge.b, edge.a],
-      ] as const) {
-        await client.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: nodePk(from), sk: `E#${to}` },
-            UpdateExpression: 'SET #status = :s',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':s': status },
-          }),
-        );
+      // The commit copy first: a mirror still missing is then written from it, with the new status.
+      const { commit, mirror } = copiesOf(edge);
+      for (const key of [commit, mirror]) {
+        try {
+          await client.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: key,
+              UpdateExpression: 'SET #status = :s',
+              // Only a copy that exists: an update would otherwise create a stub (pk, sk, status) that
+              // StoredEdge.parse refuses, breaking edgesOf, so every later object touching the node.
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':s': status },
+            }),
+          );
+        } catch (error) {
+          // A copy not written yet, skipped as markResolved does: a missing mirror is written later from
+          // the commit copy, status included (unless its writer read the commit copy before this update).
+          // A missing commit copy is an edge this store never returned.
+          if (!isConditionFailed(error)) throw error;
+        }
       }
     },
   };
