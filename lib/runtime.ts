@@ -12,6 +12,7 @@ import { identityTable } from './adapters/dynamodb/identityTable.js';
 import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
 import { segmentsTable } from './adapters/dynamodb/segmentsTable.js';
+import { waitsTable } from './adapters/dynamodb/waitsTable.js';
 import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
 import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
 import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
@@ -23,6 +24,7 @@ import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
 import { dynamodb, kms, s3, sqs } from './aws/clients.js';
+import type { WaitStore } from './campaigns/waits.js';
 import { type Config, config } from './config.js';
 import type { CustomerReadDeps } from './customers/read.js';
 import { identityRules } from './identity/graph.js';
@@ -151,6 +153,9 @@ export const profileDeps = once(
 );
 
 export const segmentRuns = once((): RunStore => segmentsTable(dynamodb(), config().tables.segments));
+
+/** Campaign waits and deferred sends: opened and cancelled by the activity consumer, fired by the sweep. */
+export const waits = once((): WaitStore => waitsTable(dynamodb(), config().tables.waits));
 export const segmentFiles = once((): RunFiles => segmentationFiles(s3(), config().buckets.archive));
 
 export const customerReadDeps = once(
