@@ -1,7 +1,7 @@
 // The segmentation API's use cases and request shapes: runs (ask, list, show with report), segments of a
 // run, and their members page by page. Handlers in functions/http/segmentation.ts stay thin.
 import { z } from 'zod';
-import { badRequest, notFound } from '../errors.js';
+import { invalid, notFound, type Outcome, ok } from '../outcome.js';
 import { Assignment, RunRecord } from './model.js';
 import type { RunFiles, RunStore } from './ports.js';
 import type { RunReport } from './report.js';
@@ -117,41 +117,46 @@ export async function listRunsPage(
 export async function showRun(
   runId: string,
   deps: SegmentationReadDeps,
-): Promise<z.infer<typeof RunResponse>> {
+): Promise<Outcome<z.infer<typeof RunResponse>>> {
   const run = await deps.runs.getRun(runId);
-  if (!run) throw notFound(`No segmentation run ${runId}.`);
+  if (!run) return notFound(`No segmentation run ${runId}.`);
   const report = run.status === 'completed' ? await deps.files.getReport(runId) : undefined;
-  return { run, report: (report as unknown as Record<string, unknown>) ?? null };
+  return ok({ run, report: (report as unknown as Record<string, unknown>) ?? null });
 }
 
 /**
  * The completed run a read refers to: the one named, else the published one — or, while a newly claimed
  * live run is still writing, the latest completed live run before it.
  */
-async function completedRun(runId: string | undefined, deps: SegmentationReadDeps): Promise<RunRecord> {
+async function completedRun(
+  runId: string | undefined,
+  deps: SegmentationReadDeps,
+): Promise<Outcome<RunRecord>> {
   if (runId !== undefined) {
     const run = await deps.runs.getRun(runId);
-    if (!run) throw notFound(`No segmentation run ${runId}.`);
+    if (!run) return notFound(`No segmentation run ${runId}.`);
     if (run.status !== 'completed')
-      throw notFound(`Segmentation run ${runId} is ${run.status}, not completed.`);
-    return run;
+      return notFound(`Segmentation run ${runId} is ${run.status}, not completed.`);
+    return ok(run);
   }
   const published = await deps.runs.publishedRun();
   const run = published === undefined ? undefined : await deps.runs.getRun(published);
-  if (run?.status === 'completed') return run;
+  if (run?.status === 'completed') return ok(run);
   const earlier = await findRun(deps.runs, (r) => r.status === 'completed' && r.published);
-  if (!earlier) throw notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
-  return earlier;
+  if (!earlier) return notFound('No segmentation run has been published yet: POST /v1/segmentation/runs.');
+  return ok(earlier);
 }
 
 export async function listSegments(
   runId: string | undefined,
   deps: SegmentationReadDeps,
-): Promise<z.infer<typeof SegmentsResponse>> {
-  const run = await completedRun(runId, deps);
+): Promise<Outcome<z.infer<typeof SegmentsResponse>>> {
+  const completed = await completedRun(runId, deps);
+  if (!completed.ok) return completed;
+  const run = completed.value;
   const report: RunReport | undefined = await deps.files.getReport(run.runId);
-  if (!report) throw notFound(`The report of run ${run.runId} is missing.`);
-  return {
+  if (!report) return notFound(`The report of run ${run.runId} is missing.`);
+  return ok({
     runId: run.runId,
     asOf: run.asOf,
     segments: report.segments.map((s) => ({
@@ -163,22 +168,24 @@ export async function listSegments(
       share: s.share,
       reasons: s.reasons.map((r) => r.text),
     })),
-  };
+  });
 }
 
 export async function segmentMembers(
   segment: SegmentId,
   query: z.infer<typeof MembersQuery>,
   deps: SegmentationReadDeps,
-): Promise<z.infer<typeof MembersResponse>> {
+): Promise<Outcome<z.infer<typeof MembersResponse>>> {
   const [, cursorRun, offset] = (query.cursor ?? '').match(MEMBERS_CURSOR) ?? [];
   if (cursorRun !== undefined && query.runId !== undefined && query.runId !== cursorRun)
-    throw badRequest(`The cursor is a page of run ${cursorRun}, not of ${query.runId}.`, [
+    return invalid(`The cursor is a page of run ${cursorRun}, not of ${query.runId}.`, [
       { path: 'cursor', code: 'invalid_cursor', message: `belongs to run ${cursorRun}` },
     ]);
-  const run = await completedRun(cursorRun ?? query.runId, deps);
+  const completed = await completedRun(cursorRun ?? query.runId, deps);
+  if (!completed.ok) return completed;
+  const run = completed.value;
   const page = await deps.files.membersPage(run.runId, segment, offset, query.limit);
   const out: z.infer<typeof MembersResponse> = { runId: run.runId, segment, members: page.members };
   if (page.next !== undefined) out.nextCursor = `${run.runId}.${page.next}`;
-  return out;
+  return ok(out);
 }
