@@ -51,6 +51,7 @@ const Env = z.object({
   PRECIS_TABLE_COUPONS: z.string().min(3).optional(),
   PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
   PRECIS_TABLE_WAITS: z.string().min(3).optional(),
+  PRECIS_TABLE_CAMPAIGN_STATS: z.string().min(3).optional(),
 
   // Campaign channels (docs/campaigns.md, Coupons and channels). Each channel sends through its provider
   // or records to the outbox; unset, every channel is `outbox`, so no configuration sends by accident.
@@ -95,6 +96,8 @@ const Env = z.object({
   PRECIS_QUARANTINE_RETENTION_DAYS: setting(positiveInt.default(90)),
   // A claim older than this belongs to a consumer that is certainly dead (> the consumer's timeout).
   PRECIS_ARCHIVE_LEASE_SECONDS: positiveInt.default(180),
+  // The same for an event being counted in a campaign report: longer than the consuming function's timeout.
+  PRECIS_CAMPAIGN_STATS_LEASE_SECONDS: setting(positiveInt.default(180)),
   PRECIS_API_KEY_CACHE_SECONDS: setting(z.coerce.number().int().min(0).default(60)),
 
   // Segmentation: the nightly run is as of midnight in this zone (IANA name); runs record the code version.
@@ -159,6 +162,8 @@ export interface Config {
     readonly outbox: string;
     /** Campaign waits and deferred sends (lib/adapters/dynamodb/waitsTable.ts). */
     readonly waits: string;
+    /** Campaign report counters and the exposures behind them (campaignStatsTable.ts). */
+    readonly campaignStats: string;
   };
   readonly queues: {
     readonly ingest: string;
@@ -177,6 +182,7 @@ export interface Config {
   readonly dedupWindowDays: number;
   readonly quarantineRetentionDays: number;
   readonly archiveLeaseSeconds: number;
+  readonly campaignStatsLeaseSeconds: number;
   readonly apiKeyCacheSeconds: number;
   readonly quality: QualityConfig;
   readonly pii: PiiConfig;
@@ -287,6 +293,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       coupons: e.PRECIS_TABLE_COUPONS ?? name('coupons'),
       outbox: e.PRECIS_TABLE_OUTBOX ?? name('outbox'),
       waits: e.PRECIS_TABLE_WAITS ?? name('waits'),
+      campaignStats: e.PRECIS_TABLE_CAMPAIGN_STATS ?? name('campaign-stats'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
@@ -305,6 +312,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dedupWindowDays: e.PRECIS_DEDUP_WINDOW_DAYS,
     quarantineRetentionDays: e.PRECIS_QUARANTINE_RETENTION_DAYS,
     archiveLeaseSeconds: e.PRECIS_ARCHIVE_LEASE_SECONDS,
+    campaignStatsLeaseSeconds: e.PRECIS_CAMPAIGN_STATS_LEASE_SECONDS,
     apiKeyCacheSeconds: e.PRECIS_API_KEY_CACHE_SECONDS,
     quality: {
       maxAmount: e.PRECIS_MAX_AMOUNT,

@@ -2,6 +2,7 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { CampaignReport, CampaignReportPath, CampaignReportQuery } from './campaigns/report.js';
 import {
   CustomerEventsQuery,
   CustomerIdPath,
@@ -277,6 +278,25 @@ function build() {
     security: readers,
     request: { params: SegmentParam, query: MembersQuery },
     responses: { 200: json(MembersResponse, 'A page'), 404: json(ErrorBody, 'No such run yet'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/campaigns/{id}/report',
+    tags: ['Campaigns'],
+    summary: "A campaign's live report: what it did, what followed, and its uplift over the members held out",
+    description:
+      'Counters are live and cumulative since the first exposure, across versions. A goal event counts ' +
+      'for a member when it happens within the goal window after the send (treated) or the "would have ' +
+      'sent" assignment (control, holdout); each campaign counts its own conversions, so attributed ' +
+      'revenue is an upper bound, and the uplift of treated over control (95 % intervals) is the measure ' +
+      'of what the campaign caused.',
+    security: readers,
+    request: { params: CampaignReportPath, query: CampaignReportQuery },
+    responses: {
+      200: json(CampaignReport, 'The report'),
+      404: json(ErrorBody, 'No such campaign, and nothing counted under its id'),
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'get',

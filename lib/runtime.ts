@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
+import { campaignStatsTable } from './adapters/dynamodb/campaignStatsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
@@ -24,6 +25,8 @@ import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
 import { dynamodb, kms, s3, sqs } from './aws/clients.js';
+import type { ReportDeps } from './campaigns/report.js';
+import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
 import type { WaitStore } from './campaigns/waits.js';
 import { type Config, config } from './config.js';
 import type { CustomerReadDeps } from './customers/read.js';
@@ -219,3 +222,12 @@ export const runRequestDeps = once(
     minAsOf: config().quality.minTimestampMs,
   }),
 );
+
+/** Campaign report counters: fed by the engine (lib/campaigns/reportStore.ts use cases), read by reports. */
+export const campaignStats = once(
+  (): CampaignStatsStore =>
+    campaignStatsTable(dynamodb(), config().tables.campaignStats, config().campaignStatsLeaseSeconds * 1000),
+);
+export const statsDeps = once((): StatsDeps => ({ stats: campaignStats(), now: Date.now }));
+/** Until the campaigns store is in the runtime, an unknown campaign's report is empty rather than a 404. */
+export const campaignReportDeps = once((): ReportDeps => ({ stats: campaignStats(), now: Date.now }));

@@ -21,6 +21,7 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/segmentation/runs/{id}': 'read',
   'GET /v1/segments': 'read',
   'GET /v1/segments/{id}/members': 'read',
+  'GET /v1/campaigns/{id}/report': 'read',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 /** Browsers' CORS preflights of the ingestion routes carry no credentials, so they need no key. */
