@@ -199,6 +199,7 @@ export function runDepsFor(
     history: {
       archive: archiveReader(clients.s3, c.buckets.archive),
       identity: identityTable(clients.dynamodb, c.tables.identity),
+      log: logger(),
     },
     runs: segmentsTable(clients.dynamodb, c.tables.segments),
     files: segmentationFiles(clients.s3, c.buckets.archive),

@@ -133,6 +133,23 @@ export function archiveObjectKey(day: string, at: number, writer: string): strin
   return `${ARCHIVE_PREFIX}dt=${day}/${stamp}-${writer}.ndjson.gz`;
 }
 
+const OBJECT_KEY = /^raw\/dt=\d{4}-\d{2}-\d{2}\/(\d{8}T\d{6}Z)-.+\.ndjson\.gz$/s;
+
+/**
+ * The time archiveObjectKey wrote into a key (to the second), or undefined for a key it did not build:
+ * the caller decides what a foreign object means, instead of it being dated now (it is kept in ledgers).
+ */
+export function archiveObjectTime(key: string): number | undefined {
+  if (!key.startsWith(ARCHIVE_PREFIX)) return undefined;
+  const stamp = OBJECT_KEY.exec(key)?.[1];
+  if (stamp === undefined) return undefined;
+  const at = Date.parse(
+    `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}Z`,
+  );
+  // Date.parse rolls impossible stamps (Feb 30) over: only a stamp that reads back the same is one.
+  return !Number.isNaN(at) && archiveObjectKey('', at, '').includes(`/${stamp}-`) ? at : undefined;
+}
+
 export function encodeArchiveObject(records: readonly ArchiveRecord[]): Buffer {
   const ndjson = records.map((r) => JSON.stringify(r)).join('\n');
   return gzipSync(`${ndjson}\n`);

@@ -2,7 +2,7 @@
 // holds every event exactly once, so reading its objects (on their S3 notifications) is the event
 // stream here; each partial profile's ledger makes a redelivered object count once.
 import pMap from 'p-map';
-import { type ArchiveRecord, fromArchiveRecord } from '../archive/record.js';
+import { type ArchiveRecord, archiveObjectTime, fromArchiveRecord } from '../archive/record.js';
 import { linksOf } from '../identity/links.js';
 import { attributionNode, type NodeKey } from '../identity/nodes.js';
 import { type ResolveDeps, recordLinks } from '../identity/resolve.js';
@@ -42,8 +42,12 @@ export async function applyNotification(record: QueueRecord, deps: ProfileDeps):
 }
 
 export async function applyArchiveObject(key: string, deps: ProfileDeps): Promise<ObjectApplied> {
+  // An object the archive writer did not name has no time for the ledgers and may not hold archive
+  // rows: it fails (and reaches the DLQ under its key, for an operator) rather than being dated now or
+  // dropped, so no event it holds leaves the profiles silently.
+  const objectAt = archiveObjectTime(key);
+  if (objectAt === undefined) throw new Error(`not an archive object key: ${key}`);
   const events = (await deps.archive.records(key)).map(fromArchiveRecord);
-  const objectAt = objectTime(key);
   const byNode = new Map<NodeKey, NormalizedEvent[]>();
   for (const e of events) {
     const node = attributionNode(e);
@@ -106,11 +110,4 @@ async function updatePartial(
     current = await deps.partials.get(node);
   }
   throw new Error(`profile ${node} kept changing under ${attempts} attempts`);
-}
-
-/** raw/dt=2026-11-22/20261122T143001Z-<writer>.ndjson.gz → the time it was written. */
-export function objectTime(key: string): number {
-  const m = key.match(/\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-/);
-  if (!m) return Date.now();
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }

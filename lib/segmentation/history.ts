@@ -7,12 +7,12 @@
 // the few figures that depend on arrival order (see profiles/merge.ts) come out the same on every run.
 // This is the single-run path (one Lambda, one pass over the archive); docs/segmentation.md describes the
 // fan-out for archives too large for one pass.
-import { type ArchiveRecord, fromArchiveRecord } from '../archive/record.js';
+import { type ArchiveRecord, archiveObjectTime, fromArchiveRecord } from '../archive/record.js';
 import { customerIdOf } from '../identity/graph.js';
 import { attributionNode, type NodeKey } from '../identity/nodes.js';
 import type { NodeRecord } from '../identity/store.js';
 import type { NormalizedEvent } from '../ingest/normalized.js';
-import { objectTime } from '../profiles/consume.js';
+import type { Logger } from '../log.js';
 import { type CustomerAggregates, mergePartials } from '../profiles/merge.js';
 import { emptyPartial, type PartialProfile } from '../profiles/partial.js';
 import { applyObject } from '../profiles/reduce.js';
@@ -33,6 +33,8 @@ export interface HistoryDeps {
   readonly identity: CustomerIndex;
   /** Objects fetched ahead of the one being applied. */
   readonly prefetch?: number;
+  /** Told of objects skipped because the archive writer did not name them. */
+  readonly log: Pick<Logger, 'warn'>;
 }
 
 export interface History {
@@ -52,6 +54,14 @@ export async function historyAsOf(asOf: number, deps: HistoryDeps): Promise<Hist
   let events = 0;
   let later = 0;
   for await (const { key, records } of prefetched(deps.archive, deps.prefetch ?? 8)) {
+    // A key the archive writer did not make (a stray upload) is skipped with a warning, not a failure:
+    // the live consumer already refused it (it waits in the DLQ), and failing here would fail every
+    // nightly run until someone removed it.
+    const at = archiveObjectTime(key);
+    if (at === undefined) {
+      deps.log.warn('not an archive object key: skipped', { key });
+      continue;
+    }
     objects++;
     const byNode = new Map<NodeKey, NormalizedEvent[]>();
     for (const record of records) {
@@ -67,7 +77,6 @@ export async function historyAsOf(asOf: number, deps: HistoryDeps): Promise<Hist
       if (list) list.push(e);
       else byNode.set(node, [e]);
     }
-    const at = objectTime(key);
     for (const [node, list] of byNode) {
       const { partial } = applyObject(partials.get(node) ?? emptyPartial(node), list, key, at, asOf);
       partials.set(node, partial);

@@ -1,10 +1,12 @@
 // The raw archive's row format: one fixed schema (every column, nulls for absent values, nested objects
 // as JSON text), time-sortable object keys, and gzip NDJSON that reads back as written.
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ARCHIVE_COLUMNS,
   archiveObjectKey,
+  archiveObjectTime,
   decodeArchiveObject,
   encodeArchiveObject,
   fromArchiveRecord,
@@ -117,6 +119,31 @@ describe('archiveObjectKey', () => {
     const late = archiveObjectKey('2026-01-02', Date.UTC(2026, 0, 2, 13, 0, 0), 'w');
     expect(early).toBe('raw/dt=2026-01-02/20260102T030405Z-w.ndjson.gz');
     expect(early < late).toBe(true);
+  });
+
+  it('reads back the time it was written (to the second) from every key it builds', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59) }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (at, writer) => {
+          const key = archiveObjectKey(new Date(at).toISOString().slice(0, 10), at, writer);
+          expect(archiveObjectTime(key)).toBe(Math.floor(at / 1000) * 1000);
+        },
+      ),
+    );
+  });
+
+  it('gives no time, rather than the clock, for a key it did not build', () => {
+    for (const key of [
+      'raw/dt=2026-03-10/foreign.ndjson.gz',
+      'raw/dt=2026-02-30/20260230T120000Z-w.ndjson.gz',
+      'raw/dt=2026-03-10/20261345T250000Z-w.ndjson.gz',
+      'imports/20261122T143001Z-w.ndjson.gz',
+      'raw/dt=2026-11-22/20261122T143001Z-w.csv',
+    ]) {
+      expect(archiveObjectTime(key), key).toBeUndefined();
+    }
   });
 
   it('partitions an event by the UTC day it was received', () => {
