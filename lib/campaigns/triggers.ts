@@ -72,7 +72,8 @@ export function boundedId(id: string): string {
  * The commands an activity asks for. Cancels come first and apply whatever the event's age: a late or
  * replayed order still proves the cart was bought, and a cancel can only prevent a send, never cause one
  * (`before` keeps it from cancelling waits opened by later events). Opens and immediate candidates are
- * refused for a stale activity.
+ * refused for a stale activity. `campaigns` are those to evaluate: the enabled ones live, the one under
+ * test in a back-test.
  */
 export function onActivity(campaigns: readonly Campaign[], activity: Activity, now: number): Command[] {
   const event = activity.type === 'track' ? activity.event : undefined;
