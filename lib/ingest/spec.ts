@@ -1,6 +1,7 @@
 // The Segment / RudderStack tracking spec as zod schemas: what clients may send to /v1/*.
 // These schemas are the single source for validation, TypeScript types and the OpenAPI document.
 import { z } from 'zod';
+import { redactText } from '../pii/detect.js';
 
 export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export const EventType = z.enum(EVENT_TYPES);
@@ -216,12 +217,19 @@ export const IngestResponse = z
   .meta({ id: 'IngestResponse' });
 export type IngestResponse = z.infer<typeof IngestResponse>;
 
-/** Renders a zod path as `properties.products[0].price`. */
+/**
+ * Renders a zod path as `properties.products[0].price`. Keys are the client's, and paths are stored with
+ * quarantined events and returned in responses: an e-mail or phone number used as a key is masked as in
+ * free text (`properties["jane@x.com"]` → `properties.j***@x.com`).
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
+    else {
+      const key = redactText(String(part));
+      out += out ? `.${key}` : key;
+    }
   }
   return out || '(root)';
 }

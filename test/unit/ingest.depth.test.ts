@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CUT_MARKER, cutAtDepth, MAX_EVENT_DEPTH, tooDeepAt } from '../../lib/ingest/depth.js';
 import { prepareEvent } from '../../lib/ingest/route.js';
 import { projectRoot } from '../../lib/projectRoot.js';
+import { quarantineEntryOf } from '../../lib/quarantine/model.js';
 import { defaultQuality, pathsAndCodes, requestContext } from './factories.js';
 
 const CHILD = join(projectRoot(), 'test', 'unit', 'ingest.depth.child.ts');
@@ -107,5 +108,23 @@ describe('the nesting limit', () => {
     const deep = JSON.parse(`{"__proto__":{"x":1},"a":${nested(200_000)}}`) as unknown;
     const cut = cutAtDepth(deep, 3) as Record<string, unknown>;
     expect(JSON.stringify(cut)).toBe(`{"__proto__":{"x":1},"a":{"a":{"a":"${CUT_MARKER}"}}}`);
+  });
+});
+
+describe('paths of rejections, as the quarantine stores them', () => {
+  it('hold no clear e-mail when a client used one as a key', () => {
+    let deep: Record<string, unknown> = {};
+    for (let level = 0; level < MAX_EVENT_DEPTH; level++) deep = { a: deep };
+    const raw = { type: 'track', event: 'Viewed', userId: 'u1', properties: { 'jane@x.com': deep } };
+    const result = prepareEvent(raw, requestContext(), defaultQuality());
+    expect(result.ok).toBe(false);
+    const reasons = result.ok ? [] : result.issues;
+    const stored = quarantineEntryOf(
+      { raw, issues: reasons, sourceId: 'web', receivedAt: 0, messageId: undefined },
+      0,
+    ).reasons;
+    expect(stored.map((r) => r.code)).toEqual(['too_deep']);
+    expect(JSON.stringify(stored)).not.toContain('jane@x.com');
+    expect(stored[0]?.path).toMatch(/^properties\.j\*+@x\.com\.a/);
   });
 });

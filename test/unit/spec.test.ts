@@ -1,8 +1,9 @@
 // The tracking spec as clients meet it: each call type accepted when well-formed, and every rejection
 // naming the field path and the reason code a client can act on.
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { prepareEvent, routeRequest } from '../../lib/ingest/route.js';
-import { MAX_ID_LENGTH } from '../../lib/ingest/spec.js';
+import { MAX_ID_LENGTH, toFieldIssues } from '../../lib/ingest/spec.js';
 import { defaultQuality, pathsAndCodes, RECEIVED_AT, requestContext, SOURCE_ID } from './factories.js';
 
 const quality = defaultQuality();
@@ -282,5 +283,18 @@ describe('single-event routes', () => {
     expect(routed.rejected.map((r) => [r.index, pathsAndCodes(r.issues)])).toEqual([
       [0, [['previousId', 'required']]],
     ]);
+  });
+});
+
+describe('field issue paths', () => {
+  it('mask an e-mail or phone number a client used as a key (they are stored with quarantined events)', () => {
+    const input = { properties: { 'jane@x.com': 'a', '+44 7700 900123': 'b' } };
+    const parsed = z.object({ properties: z.record(z.string(), z.number()) }).safeParse(input);
+    expect(parsed.success).toBe(false);
+    const issues = parsed.success ? [] : toFieldIssues(parsed.error, input);
+    expect(issues).toHaveLength(2);
+    const text = JSON.stringify(issues);
+    expect(text).not.toContain('jane@x.com');
+    expect(text).not.toContain('7700 900123');
   });
 });
