@@ -5,9 +5,12 @@
 
 /**
  * Objects and arrays may nest at most this many levels in an event, the event itself being level 1
- * (`properties` is level 2). DynamoDB stores at most 32 levels, and a profile wraps a trait's value in
- * a few levels of its own (item, traits map, the trait's `{ v, at }`); 24 leaves that room, and real
- * payloads (Segment's deepest spec fields, `properties.products[i].…`) use four or five.
+ * (`properties` is level 2). Why 24: code downstream still recurses over accepted values (zod,
+ * JSON.stringify, stableStringify, the DynamoDB marshaller), so the bound keeps their stack use small on
+ * Lambda's default stack; items that still nest a client's value (not the partial profiles, stored as
+ * one JSON string in profilesTable.ts) must stay within DynamoDB's 32 levels with their own wrapping;
+ * and real payloads (Segment's deepest spec fields, `properties.products[i].…`) use four or five, so 24
+ * is ample headroom.
  */
 export const MAX_EVENT_DEPTH = 24;
 
