@@ -44,6 +44,7 @@ const Env = z.object({
   PRECIS_TABLE_PROFILES: z.string().min(3).optional(),
   PRECIS_TABLE_DATA_KEYS: z.string().min(3).optional(),
   PRECIS_TABLE_SEGMENTS: z.string().min(3).optional(),
+  PRECIS_TABLE_CAMPAIGNS: z.string().min(3).optional(),
   PRECIS_TABLE_MESSAGING: z.string().min(3).optional(),
   PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
   PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
@@ -157,6 +158,8 @@ export interface Config {
     readonly profiles: string;
     readonly dataKeys: string;
     readonly segments: string;
+    /** Campaign definitions, every version (lib/adapters/dynamodb/campaignsTable.ts). */
+    readonly campaigns: string;
     readonly messaging: string;
     readonly coupons: string;
     readonly outbox: string;
@@ -289,6 +292,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       profiles: e.PRECIS_TABLE_PROFILES ?? name('profiles'),
       dataKeys: e.PRECIS_TABLE_DATA_KEYS ?? name('data-keys'),
       segments: e.PRECIS_TABLE_SEGMENTS ?? name('segments'),
+      campaigns: e.PRECIS_TABLE_CAMPAIGNS ?? name('campaigns'),
       messaging: e.PRECIS_TABLE_MESSAGING ?? name('messaging'),
       coupons: e.PRECIS_TABLE_COUPONS ?? name('coupons'),
       outbox: e.PRECIS_TABLE_OUTBOX ?? name('outbox'),

@@ -2,6 +2,14 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import {
+  CampaignGetQuery,
+  CampaignIdPath,
+  CampaignListQuery,
+  CampaignListResponse,
+  CampaignUpdate,
+} from './campaigns/api.js';
+import { Campaign, CampaignDefinition } from './campaigns/model.js';
 import { CampaignReport, CampaignReportPath, CampaignReportQuery } from './campaigns/report.js';
 import {
   CustomerEventsQuery,
@@ -298,6 +306,107 @@ function build() {
       ...errors,
     },
   });
+  const campaignIssues = json(
+    ErrorBody,
+    'An invalid campaign: `details` lists each problem with its field path (schema, trigger, audience, ' +
+      'templates: an unknown variable, a syntax error, a channel without content, a webhook body that is not JSON)',
+  );
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/campaigns',
+    tags: ['Campaigns'],
+    summary: 'Campaigns (the latest version of each), by id, page by page',
+    security: readers,
+    request: { query: CampaignListQuery },
+    responses: {
+      200: json(CampaignListResponse, 'A page (possibly short: keep following nextCursor)'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/campaigns',
+    tags: ['Campaigns'],
+    summary: 'Create a campaign (admin): version 1, validated with its templates',
+    description:
+      'Templates are Liquid. A template may use customer (id, traits.<any trait>, timezone, orders, ' +
+      'netRevenue, lastOrderAt, cart.items/value/quantity), segment (id, title), rfm.label, coupon (code, ' +
+      'kind, value, currency, expiresAt; campaigns with a coupon), products (recommended), campaign (id, ' +
+      'name), variant, and unsubscribeUrl (e-mail and SMS). Anything else is refused here, never at send time.',
+    security: adminOnly,
+    request: { body: json(CampaignDefinition, 'The campaign (at most 256 KB)') },
+    responses: {
+      201: json(Campaign, 'Created'),
+      400: campaignIssues,
+      401: errors[401],
+      403: errors[403],
+      409: json(ErrorBody, 'A campaign with this id exists (deleted ones too: PUT saves a new version)'),
+      413: json(ErrorBody, 'Body over 256 KB'),
+      503: errors[503],
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/campaigns/{id}',
+    tags: ['Campaigns'],
+    summary: 'A campaign: its latest version, or ?version=N',
+    security: readers,
+    request: { params: CampaignIdPath, query: CampaignGetQuery },
+    responses: {
+      200: json(Campaign, 'The campaign'),
+      404: json(ErrorBody, 'No such campaign or version'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/campaigns/{id}',
+    tags: ['Campaigns'],
+    summary: 'Save a new version of a campaign (admin); revives a deleted one',
+    security: adminOnly,
+    request: {
+      params: CampaignIdPath,
+      body: json(CampaignUpdate, 'The whole campaign, optionally expectedVersion'),
+    },
+    responses: {
+      200: json(Campaign, 'The new version'),
+      400: campaignIssues,
+      401: errors[401],
+      403: errors[403],
+      409: json(ErrorBody, 'The latest version is not expectedVersion (or no campaign has this id)'),
+      413: json(ErrorBody, 'Body over 256 KB'),
+      503: errors[503],
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/campaigns/{id}',
+    tags: ['Campaigns'],
+    summary: 'Delete a campaign (admin): a last version, disabled and archived; earlier versions are kept',
+    security: adminOnly,
+    request: { params: CampaignIdPath },
+    responses: {
+      200: json(Campaign, 'The archived version'),
+      404: json(ErrorBody, 'No such campaign'),
+      ...errors,
+    },
+  });
+  for (const action of ['enable', 'disable'] as const) {
+    registry.registerPath({
+      method: 'post',
+      path: `/v1/campaigns/{id}/${action}`,
+      tags: ['Campaigns'],
+      summary: `${action === 'enable' ? 'Enable' : 'Disable'} a campaign (admin): a new version when it changes`,
+      security: adminOnly,
+      request: { params: CampaignIdPath },
+      responses: {
+        200: json(Campaign, 'The campaign'),
+        ...(action === 'enable' ? { 400: campaignIssues } : {}),
+        404: json(ErrorBody, 'No such campaign (or deleted)'),
+        ...errors,
+      },
+    });
+  }
   registry.registerPath({
     method: 'get',
     path: '/openapi.json',

@@ -7,6 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
 import { campaignStatsTable } from './adapters/dynamodb/campaignStatsTable.js';
+import { campaignsTable } from './adapters/dynamodb/campaignsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
@@ -25,8 +26,10 @@ import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
 import { dynamodb, kms, s3, sqs } from './aws/clients.js';
+import type { CampaignDeps } from './campaigns/api.js';
 import type { ReportDeps } from './campaigns/report.js';
 import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
+import { type CampaignStore, campaignStore } from './campaigns/store.js';
 import type { WaitStore } from './campaigns/waits.js';
 import { type Config, config } from './config.js';
 import type { CustomerReadDeps } from './customers/read.js';
@@ -156,6 +159,12 @@ export const profileDeps = once(
 );
 
 export const segmentRuns = once((): RunStore => segmentsTable(dynamodb(), config().tables.segments));
+
+/** Campaign definitions and their versions (lib/campaigns/store.ts). */
+export const campaigns = once(
+  (): CampaignStore => campaignStore(campaignsTable(dynamodb(), config().tables.campaigns)),
+);
+export const campaignDeps = once((): CampaignDeps => ({ campaigns: campaigns(), now: Date.now }));
 
 /** Campaign waits and deferred sends: opened and cancelled by the activity consumer, fired by the sweep. */
 export const waits = once((): WaitStore => waitsTable(dynamodb(), config().tables.waits));

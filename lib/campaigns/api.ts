@@ -4,9 +4,11 @@
 import { z } from 'zod';
 import { formatPath, toFieldIssues } from '../ingest/spec.js';
 import { invalid, notFound, type Outcome, ok } from '../outcome.js';
+import { audienceIssues } from './audience.js';
 import { Campaign, CampaignDefinition, CampaignId } from './model.js';
 import type { CampaignPage, CampaignStore } from './store.js';
 import { validateCampaign } from './templates.js';
+import { triggerIssues } from './triggers.js';
 
 export const CampaignIdPath = z.object({ id: CampaignId });
 
@@ -39,7 +41,7 @@ export const CampaignListResponse = z
   .meta({ id: 'CampaignListResponse' });
 
 /** PUT body: the whole definition (its id, if given, must be the path's) and an optional version check. */
-export const CampaignUpdate = CampaignDefinition.safeExtend({
+export const CampaignUpdate = CampaignDefinition.extend({
   id: CampaignId.optional(),
   expectedVersion: z
     .number()
@@ -60,9 +62,12 @@ export interface CampaignDeps {
 
 const INVALID = 'Invalid campaign.';
 
-/** The templates of a definition the schema accepted, checked against the catalogue. */
+/**
+ * What the schema cannot see in a definition it accepted: the trigger's property filters, the audience's
+ * comparisons (none on PII), the templates against the catalogue.
+ */
 function checked(def: CampaignDefinition): Outcome<CampaignDefinition> {
-  const issues = validateCampaign(def);
+  const issues = [...triggerIssues(def.trigger), ...audienceIssues(def.audience), ...validateCampaign(def)];
   return issues.length === 0 ? ok(def) : invalid(INVALID, issues);
 }
 

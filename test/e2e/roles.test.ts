@@ -21,6 +21,13 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/segmentation/runs/{id}': 'read',
   'GET /v1/segments': 'read',
   'GET /v1/segments/{id}/members': 'read',
+  'GET /v1/campaigns': 'read',
+  'POST /v1/campaigns': 'admin',
+  'GET /v1/campaigns/{id}': 'read',
+  'PUT /v1/campaigns/{id}': 'admin',
+  'DELETE /v1/campaigns/{id}': 'admin',
+  'POST /v1/campaigns/{id}/enable': 'admin',
+  'POST /v1/campaigns/{id}/disable': 'admin',
   'GET /v1/campaigns/{id}/report': 'read',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
