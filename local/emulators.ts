@@ -1,6 +1,7 @@
-// The three AWS emulators, in this process, on 127.0.0.1: dynalite (DynamoDB, in memory), s3rver (S3,
-// in a temporary folder removed on close) and local-aws-sqs (SQS, in memory). A port that is taken is
-// reported with the setting that moves it, and what had started is closed again.
+// The AWS emulators on 127.0.0.1: dynalite (DynamoDB, in memory), s3rver (S3, in a temporary folder
+// removed on close) and local-aws-sqs (SQS, in memory) in this process, and aws-ses-v2-local (SES v2) in
+// a child process (local/ses.ts). A port that is taken is reported with the setting that moves it, and
+// what had started is closed again.
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -12,6 +13,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import type { LocalPortName } from './config.js';
 import { asPortError, assertPortsFree } from './ports.js';
+import { startSesEmulator } from './ses.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
 const HOST = '127.0.0.1';
@@ -21,10 +23,17 @@ export interface EmulatorPorts {
   readonly dynamodb: number;
   readonly s3: number;
   readonly sqs: number;
+  /** Default 0. */
+  readonly ses?: number;
 }
 
 export interface Emulators {
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string; readonly sqs: string };
+  readonly endpoints: {
+    readonly dynamodb: string;
+    readonly s3: string;
+    readonly sqs: string;
+    readonly ses: string;
+  };
   readonly region: string;
   /** s3rver's events (S3 notification records), for emulating bucket notifications. */
   readonly s3Events: EventEmitter;
@@ -85,11 +94,15 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
         }),
     );
 
+    const ses = await startSesEmulator(ports.ses ?? 0);
+    closers.unshift(() => ses.stop());
+
     return {
       endpoints: {
         dynamodb: url((dynamo.address() as AddressInfo).port),
         s3: url(s3Address.port),
         sqs: url((sqs.address() as AddressInfo).port),
+        ses: ses.endpoint,
       },
       region,
       s3Events: s3 as unknown as EventEmitter,

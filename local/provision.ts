@@ -207,6 +207,7 @@ export async function startProvisionedEmulators(
       PRECIS_ENDPOINT_DYNAMODB: emulators.endpoints.dynamodb,
       PRECIS_ENDPOINT_S3: emulators.endpoints.s3,
       PRECIS_ENDPOINT_SQS: emulators.endpoints.sqs,
+      PRECIS_ENDPOINT_SES: emulators.endpoints.ses,
       ...extraEnv,
     };
     const config = parseConfig(env);

@@ -204,6 +204,7 @@ function endpointEnv(e: Emulators): Record<string, string> {
     PRECIS_ENDPOINT_DYNAMODB: e.endpoints.dynamodb,
     PRECIS_ENDPOINT_S3: e.endpoints.s3,
     PRECIS_ENDPOINT_SQS: e.endpoints.sqs,
+    PRECIS_ENDPOINT_SES: e.endpoints.ses,
   };
 }
 
@@ -242,6 +243,7 @@ async function spawnOffline(
     PRECIS_LOCAL_DYNAMODB: e.endpoints.dynamodb,
     PRECIS_LOCAL_S3: e.endpoints.s3,
     PRECIS_LOCAL_SQS: e.endpoints.sqs,
+    PRECIS_LOCAL_SES: e.endpoints.ses,
     PRECIS_HTTP_PORT: String(httpPort),
     PRECIS_LAMBDA_PORT: String(lambdaPort),
     PRECIS_ESBUILD_FOLDER: buildFolder,
