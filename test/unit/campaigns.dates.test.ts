@@ -1,7 +1,9 @@
 // Date triggers: yearly dates at a local time in the customer's zone (east and west of UTC, across DST
 // changes), Feb 29 in leap and common years, hourly windows that send once per customer per year.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dueDateTriggers, nextOccurrence, occurrenceDate, parseMonthDay } from '../../lib/campaigns/dates.js';
+import { localDate, localMinutes } from '../../lib/campaigns/localTime.js';
 import { CampaignDefinition } from '../../lib/campaigns/model.js';
 
 const HOUR = 3_600_000;
@@ -183,5 +185,76 @@ describe('dueDateTriggers', () => {
     expect(dueDateTriggers(anniversary, customers, ...nextYear, 'UTC').map((c) => c.triggerKey)).toEqual([
       'memberSince:2027',
     ]);
+  });
+});
+
+describe('dueDateTriggers over a whole year (property)', () => {
+  const ZONES = [
+    'UTC',
+    'Europe/Paris',
+    'America/New_York',
+    'America/St_Johns',
+    'Asia/Kolkata',
+    'Australia/Lord_Howe',
+    'Pacific/Chatham',
+    'Pacific/Kiritimati',
+    'Pacific/Pago_Pago',
+    'America/Santiago',
+  ];
+  const customer = fc.record({
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.integer({ min: 1, max: 31 }),
+    zone: fc.constantFrom(...ZONES),
+    at: fc.constantFrom('00:30', '02:30', '09:00', '23:45'),
+  });
+
+  it('every customer is found exactly once a year, at its local time on its date (or Feb 28)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(customer, { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(2027, 2028),
+        (drawn, year) => {
+          const valid = drawn.filter((c) => c.day <= new Date(Date.UTC(2028, c.month, 0)).getUTCDate());
+          const customers = valid.map((c, i) => ({
+            customerId: `c${i}`,
+            timezone: c.zone,
+            dates: { birthday: `${String(c.month).padStart(2, '0')}-${String(c.day).padStart(2, '0')}` },
+          }));
+          // Windows of a day from a day before the local year to a day after it: every zone's whole year.
+          const found = [];
+          for (let t = Date.UTC(year, 0, 0); t < Date.UTC(year + 1, 0, 2); t += 24 * HOUR)
+            for (const [i, c] of valid.entries()) {
+              const campaign = {
+                id: 'birthday',
+                trigger: { type: 'date' as const, trait: 'birthday', at: c.at },
+              };
+              found.push(
+                ...dueDateTriggers(
+                  campaign,
+                  [customers[i] as (typeof customers)[number]],
+                  t,
+                  t + 24 * HOUR,
+                  'UTC',
+                ),
+              );
+            }
+          const ofYear = found.filter((c) => c.triggerKey === `birthday:${year}`);
+          expect(ofYear.map((c) => c.customerId).sort()).toEqual(customers.map((c) => c.customerId).sort());
+          for (const c of ofYear) {
+            const drawnOne = valid[Number(c.customerId.slice(1))];
+            if (drawnOne === undefined) throw new Error('unknown customer');
+            const when = Date.parse(c.triggeredAt);
+            const leapDay = drawnOne.month === 2 && drawnOne.day === 29 && year % 4 !== 0;
+            const date = `${year}-${String(drawnOne.month).padStart(2, '0')}-${leapDay ? '28' : String(drawnOne.day).padStart(2, '0')}`;
+            expect(localDate(when, drawnOne.zone)).toBe(date);
+            // 02:30 may fall in a spring-forward gap: it is then read as the first instant after the gap.
+            const minutes = localMinutes(when, drawnOne.zone);
+            const wanted = Number(drawnOne.at.slice(0, 2)) * 60 + Number(drawnOne.at.slice(3));
+            expect(minutes >= wanted && minutes <= wanted + 60).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 });
