@@ -1,6 +1,8 @@
-// Ids in request paths become DynamoDB keys, which have hard limits in UTF-8 bytes (2,048 for a partition
-// key, 1,024 for a sort key): a store that gets a longer one fails the call, which a client would see as
-// a 500. Each route bounds its ids in bytes, well below those limits, so an oversized id is a 400.
+// Ids a client sends become DynamoDB keys, which have hard limits in UTF-8 bytes (2,048 for a
+// partition key, 1,024 for a sort key): a store that gets a longer one fails the call, which a client
+// would see as a 500. Each route bounds its ids in bytes, well below those limits, so an oversized id
+// is a 400.
+// Neutral module: domain schemas (customers, quarantine) use it, not only the HTTP edge.
 import { z } from 'zod';
 
 /**

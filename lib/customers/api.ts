@@ -1,6 +1,6 @@
 // Request shapes of the customer API, shared by handlers and the OpenAPI document.
 import { z } from 'zod';
-import { boundedId } from '../http/params.js';
+import { boundedId } from '../ids.js';
 import { MAX_ID_LENGTH } from '../ingest/spec.js';
 
 /**

@@ -2,7 +2,7 @@
 // request and response shapes, shared by the handlers, the CLI and the OpenAPI document, and its use
 // cases, whose expected failures (an unknown id, a bad date range) are outcomes.
 import { z } from 'zod';
-import { boundedId } from '../http/params.js';
+import { boundedId } from '../ids.js';
 import { FieldIssue, isCalendarDate } from '../ingest/spec.js';
 import { invalid, notFound, type Outcome, ok } from '../outcome.js';
 import { decodeQuarantineCursor } from './cursor.js';

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ApiKeyRecord, createApiKey } from '../../lib/auth/apiKeys.js';
 import { authenticator } from '../../lib/auth/authenticate.js';
-import { boundedId } from '../../lib/http/params.js';
 import { httpRoutes } from '../../lib/http/withHttp.js';
+import { boundedId } from '../../lib/ids.js';
 import { conflict, forbidden, invalid, notFound, ok } from '../../lib/outcome.js';
 
 /** Keys in memory; `lookups` counts the table reads authentication made. */
