@@ -198,11 +198,9 @@ export interface Config {
 
 /** How each campaign channel sends: through its provider, or to the outbox (lib/campaigns/outbox.ts). */
 export interface ChannelsConfig {
-  readonly email: {
-    readonly mode: 'ses' | 'outbox';
-    readonly from?: string;
-    readonly configurationSet?: string;
-  };
+  readonly email:
+    | { readonly mode: 'ses'; readonly from: string; readonly configurationSet?: string }
+    | { readonly mode: 'outbox'; readonly from?: string };
   readonly sms: {
     readonly mode: 'sms' | 'outbox';
     readonly originationIdentity?: string;
@@ -358,11 +356,10 @@ function channelsOf(e: z.infer<typeof Env>): ChannelsConfig {
   ].filter(Boolean);
   if (problems.length) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   return {
-    email: {
-      mode: e.PRECIS_EMAIL_CHANNEL,
-      from: e.PRECIS_EMAIL_FROM,
-      configurationSet: e.PRECIS_SES_CONFIGURATION_SET,
-    },
+    email:
+      e.PRECIS_EMAIL_CHANNEL === 'ses' && e.PRECIS_EMAIL_FROM
+        ? { mode: 'ses', from: e.PRECIS_EMAIL_FROM, configurationSet: e.PRECIS_SES_CONFIGURATION_SET }
+        : { mode: 'outbox', from: e.PRECIS_EMAIL_FROM },
     sms: {
       mode: e.PRECIS_SMS_CHANNEL,
       originationIdentity: e.PRECIS_SMS_ORIGINATION,

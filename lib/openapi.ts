@@ -2,6 +2,7 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { OutboxListQuery, OutboxListResponse } from './campaigns/outbox.js';
 import {
   CampaignGetQuery,
   CampaignIdPath,
@@ -170,6 +171,18 @@ function build() {
       404: json(ErrorBody, 'No such entry'),
       ...errors,
     },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/outbox',
+    tags: ['Campaigns'],
+    summary: 'Messages recorded by channels set to outbox (locally SMS, push, webhooks), newest first',
+    description:
+      'The last 7 days (UTC), addresses masked: what was sent, with its rendered content, never how to ' +
+      'reach the customer. Admin keys only.',
+    security: adminOnly,
+    request: { query: OutboxListQuery },
+    responses: { 200: json(OutboxListResponse, 'A page of entries'), ...errors },
   });
   const readers = [{ [apiKey.name]: [] }];
   registry.registerPath({

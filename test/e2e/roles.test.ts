@@ -11,6 +11,7 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/quarantine': 'admin',
   'GET /v1/quarantine/{id}': 'admin',
   'POST /v1/quarantine/{id}/replay': 'admin',
+  'GET /v1/outbox': 'admin',
   'GET /v1/customers/{id}': 'read',
   'GET /v1/customers/{id}/events': 'read',
   'GET /v1/customers/{id}/identities': 'read',
