@@ -8,6 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { apiKeysTable } from './adapters/dynamodb/apiKeysTable.js';
 import { campaignStatsTable } from './adapters/dynamodb/campaignStatsTable.js';
 import { campaignsTable } from './adapters/dynamodb/campaignsTable.js';
+import { couponsTable } from './adapters/dynamodb/couponsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
@@ -16,16 +17,24 @@ import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
 import { segmentsTable } from './adapters/dynamodb/segmentsTable.js';
 import { waitsTable } from './adapters/dynamodb/waitsTable.js';
 import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
+import { outboxSender } from './adapters/outbox/outboxSender.js';
+import { outboxTable } from './adapters/outbox/outboxTable.js';
 import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
 import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
 import { segmentationFiles } from './adapters/s3/segmentationFiles.js';
+import { sesEmailSender } from './adapters/ses/emailSender.js';
+import { smsSender } from './adapters/sms/smsSender.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
 import { runQueue } from './adapters/sqs/runQueue.js';
 import { segmentChangesQueue } from './adapters/sqs/segmentChanges.js';
+import { webhookSender } from './adapters/webhook/webhookSender.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
-import { dynamodb, kms, s3, sqs } from './aws/clients.js';
+import { dynamodb, kms, s3, sesv2, smsVoice, sqs } from './aws/clients.js';
+import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
+import type { CouponDeps } from './campaigns/coupons.js';
+import type { OutboxStore } from './campaigns/outbox.js';
 import type { CampaignDeps } from './campaigns/api.js';
 import type { ReportDeps } from './campaigns/report.js';
 import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
@@ -241,4 +250,41 @@ export const campaignStats = once(
 export const statsDeps = once((): StatsDeps => ({ stats: campaignStats(), now: Date.now }));
 export const campaignReportDeps = once(
   (): ReportDeps => ({ stats: campaignStats(), campaigns: campaigns(), now: Date.now }),
+);
+
+export const outbox = once((): OutboxStore => outboxTable(dynamodb(), config().tables.outbox));
+export const outboxListDeps = once(() => ({ outbox: outbox(), now: Date.now }));
+export const couponDeps = once(
+  (): CouponDeps => ({ coupons: couponsTable(dynamodb(), config().tables.coupons) }),
+);
+
+/**
+ * Each campaign channel's sender as the configuration sets it: its provider's adapter, or the outbox.
+ * Provider clients are asked for only by the channels that use them.
+ */
+export function channelSendersFor(
+  c: Config,
+  deps: {
+    readonly outbox: OutboxStore;
+    readonly sesv2: () => Parameters<typeof sesEmailSender>[0];
+    readonly sms: () => Parameters<typeof smsSender>[0];
+    readonly now: () => number;
+  },
+): ChannelSenders {
+  const { email, sms, webhook } = c.channels;
+  return {
+    email: email.mode === 'ses' ? sesEmailSender(deps.sesv2(), email) : outboxSender(deps.outbox, deps.now),
+    sms: sms.mode === 'sms' ? smsSender(deps.sms(), sms) : outboxSender(deps.outbox, deps.now),
+    push: outboxSender(deps.outbox, deps.now),
+    webhook:
+      webhook.mode === 'webhook'
+        ? webhookSender({ endpoints: webhook.endpoints, now: deps.now })
+        : outboxSender(deps.outbox, deps.now),
+  };
+}
+
+/** The one sender of campaign messages (the dispatcher's). */
+export const channels = once(
+  (): ChannelSender =>
+    channelRouter(channelSendersFor(config(), { outbox: outbox(), sesv2, sms: smsVoice, now: Date.now })),
 );
