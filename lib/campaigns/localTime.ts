@@ -2,11 +2,12 @@
 // days), wall times (quiet hours, send hours) and the instant of a local wall time, DST included.
 // Intl is the only source of zone rules. It is slow next to the decision's budget (a formatToParts is
 // ~10 µs, the decision's goal 20 µs in all), so a zone's UTC offset is cached per UTC day: a day whose
-// offset is the same at its first and last millisecond has that offset throughout (no zone changes its
-// offset and back within one day), and only the rare transition days ask Intl at the instant itself.
+// offset is the same at its first and last second has that offset throughout (no zone changes its offset
+// and back within one day); on the rare transition days the transition is found once, to the second.
 import { validZone } from '../profiles/time.js';
 
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** Quiet hours as local wall times, `[start, end)`; `end` before `start` crosses midnight (21:00-08:00). */
@@ -21,8 +22,14 @@ export function zoneOr(zone: string | undefined, fallback: string): string {
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-/** Offsets per zone and UTC day number; NaN marks a day with a transition. */
-const offsets = new Map<string, Map<number, number>>();
+/** A UTC day on which the zone's offset changes (once: no zone changes twice in a day). */
+interface Transition {
+  readonly at: number;
+  readonly before: number;
+  readonly after: number;
+}
+/** Offsets per zone and UTC day number, or the day's transition. */
+const offsets = new Map<string, Map<number, number | Transition>>();
 /** Zones are canonical names (validZone): a few hundred at most; day entries are bounded per zone. */
 const DAYS_PER_ZONE = 4_096;
 
@@ -70,36 +77,55 @@ export function offsetAt(ms: number, zone: string): number {
   const day = Math.floor(ms / DAY);
   let offset = days.get(day);
   if (offset === undefined) {
-    const first = exactOffset(day * DAY, zone);
-    offset = first === exactOffset(day * DAY + DAY - 1, zone) ? first : Number.NaN;
+    offset = dayOffset(day * DAY, zone);
     if (days.size >= DAYS_PER_ZONE) days.clear();
     days.set(day, offset);
   }
-  return Number.isNaN(offset) ? exactOffset(ms, zone) : offset;
+  if (typeof offset === 'number') return offset;
+  return ms < offset.at ? offset.before : offset.after;
 }
 
-/** The local wall time of `ms` as if it were UTC: read it with getUTC* methods. */
-const wall = (ms: number, zone: string) => new Date(ms + offsetAt(ms, zone));
+/** The offset of the UTC day starting at `start`, or its transition (found to the second, once). */
+function dayOffset(start: number, zone: string): number | Transition {
+  const before = exactOffset(start, zone);
+  const after = exactOffset(start + DAY - 1000, zone);
+  if (before === after) return before;
+  let lo = start;
+  let hi = start + DAY - 1000;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (exactOffset(mid, zone) === before) lo = mid;
+    else hi = mid;
+  }
+  return { at: hi, before, after };
+}
+
+/** The local wall time of `ms` as if it were UTC (epoch ms of the same wall clock in UTC). */
+const wall = (ms: number, zone: string) => ms + offsetAt(ms, zone);
+/** Milliseconds since local midnight. */
+const sinceMidnight = (ms: number, zone: string) => {
+  const w = wall(ms, zone) % DAY;
+  return w < 0 ? w + DAY : w;
+};
 
 /** The local calendar date (YYYY-MM-DD) of `ms` in `zone`. */
 export function localDate(ms: number, zone: string): string {
-  return isoDate(wall(ms, zone));
+  return dayName(Math.floor(wall(ms, zone) / DAY));
 }
 
 /** Minutes since local midnight (hour * 60 + minute) of `ms` in `zone`. */
 export function localMinutes(ms: number, zone: string): number {
-  const w = wall(ms, zone);
-  return w.getUTCHours() * 60 + w.getUTCMinutes();
+  return Math.floor(sinceMidnight(ms, zone) / MINUTE);
 }
 
 /** The local hour (0-23) of `ms` in `zone`. */
 export function localHour(ms: number, zone: string): number {
-  return wall(ms, zone).getUTCHours();
+  return Math.floor(sinceMidnight(ms, zone) / HOUR);
 }
 
 /** `date` (YYYY-MM-DD) plus `days` calendar days. */
 export function addDays(date: string, days: number): string {
-  return isoDate(new Date(dateMs(date) + days * DAY));
+  return dayName(dayNumber(date) + days);
 }
 
 /** HH:MM as minutes since midnight. */
@@ -114,7 +140,7 @@ export function minutesOf(hhmm: string): number {
  * occurrence, or the second with `later`.
  */
 export function instantAt(date: string, minutes: number, zone: string, later = false): number {
-  const local = dateMs(date) + minutes * MINUTE;
+  const local = dayNumber(date) * DAY + minutes * MINUTE;
   // Any transition near `local` lies between the offsets a day either side (offsets span -12 h..+14 h).
   const before = offsetAt(local - DAY, zone);
   const after = offsetAt(local + DAY, zone);
@@ -170,10 +196,28 @@ export function quietHoursEnd(ms: number, quiet: QuietHours, zone: string): numb
   return Math.max(second, ms);
 }
 
-function dateMs(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+// Dates as strings and UTC day numbers both ways, cached: formatting and parsing them cost more than the
+// rest of a decision's date work.
+const dayNames = new Map<number, string>();
+const dayNumbers = new Map<string, number>();
+
+function dayName(day: number): string {
+  let name = dayNames.get(day);
+  if (name === undefined) {
+    name = new Date(day * DAY).toISOString().slice(0, 10);
+    if (dayNames.size >= DAYS_PER_ZONE) dayNames.clear();
+    dayNames.set(day, name);
+  }
+  return name;
 }
 
-function isoDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
+function dayNumber(date: string): number {
+  let day = dayNumbers.get(date);
+  if (day === undefined) {
+    const ms = Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10)));
+    day = Math.floor(ms / DAY);
+    if (dayNumbers.size >= DAYS_PER_ZONE) dayNumbers.clear();
+    dayNumbers.set(date, day);
+  }
+  return day;
 }
