@@ -14,8 +14,8 @@ export const handler = withHttp(
     tooLargeHint: UPLOAD_TOO_LARGE_HINT,
     query: ImportQuery,
   },
-  async ({ event, body, query, key }) => ({
-    body: await importUpload(
+  ({ event, body, query, key }) =>
+    importUpload(
       {
         query,
         contentType: header(event, 'content-type'),
@@ -24,5 +24,4 @@ export const handler = withHttp(
       },
       importDeps(),
     ),
-  }),
 );

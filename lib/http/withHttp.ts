@@ -45,6 +45,11 @@ export interface RouteOptions<
   readonly optionalBody?: boolean;
   /** Accept Segment's `writeKey` body field when there is no Authorization header. */
   readonly bodyWriteKey?: boolean;
+  /**
+   * The route answers HTML pages for people (the unsubscribe page): a Reply whose body is a string is
+   * sent as text/html, under a CSP that allows nothing but a form posting back to the page's own origin.
+   */
+  readonly html?: boolean;
 }
 
 export interface HttpRequest<
@@ -77,10 +82,28 @@ export type HandlerResult = Reply | Outcome<unknown>;
 /** Each expected rejection of lib/ as its HTTP error: the one place reasons become statuses. */
 const REJECTED: { readonly [R in Rejection['reason']]: (r: Rejection) => errors.HttpError } = {
   not_found: (r) => errors.notFound(r.message),
-  invalid: (r) => errors.badRequest(r.message, r.reason === 'invalid' ? r.issues : undefined),
+  invalid: (r) =>
+    r.reason === 'invalid' && r.code
+      ? new errors.HttpError(400, r.code, r.message, r.details)
+      : errors.badRequest(r.message, r.reason === 'invalid' ? r.issues : undefined),
+  unsupported_media_type: (r) => errors.unsupportedMediaType(r.message),
   unauthorized: (r) => errors.unauthorized(r.message),
   forbidden: (r) => errors.forbidden(r.message),
   conflict: (r) => errors.conflict(r.message),
+};
+
+/**
+ * Security headers of HTML pages: middy's defaults (nothing loads, no framing, no scripts) except that
+ * the page's form may post to its own origin (the defaults' `form-action 'none'` and bare `sandbox` block
+ * every form), and no `upgrade-insecure-requests`, which would send a local stack's form to https.
+ */
+const HTML_PAGE_HEADERS = {
+  contentSecurityPolicy: {
+    'form-action': "'self'",
+    sandbox: 'allow-forms allow-same-origin',
+    // undefined drops a default directive (middy merges over its defaults; its types only say string).
+    'upgrade-insecure-requests': undefined as unknown as string,
+  },
 };
 
 /** withHttp with the authenticator of one's choice (tests); handlers use `withHttp`. */
@@ -116,16 +139,12 @@ export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authen
         query,
         requestId: context.awsRequestId,
       });
-      if ('ok' in result) {
-        if (!result.ok) throw REJECTED[result.reason](result);
-        return json(200, result.value);
-      }
-      return json(result.status ?? 200, result.body, result.headers);
+      return responseOf(result, options.html);
     };
 
     return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
       .use(injectLambdaContext(logger(), { resetKeys: true }))
-      .use(httpSecurityHeaders())
+      .use(httpSecurityHeaders(options.html ? HTML_PAGE_HEADERS : undefined))
       .use({
         onError: async (request) => {
           request.response = errorResponse(request.error, request.context.awsRequestId);
@@ -160,6 +179,19 @@ async function authenticate(
   if (!outcome.ok) throw REJECTED[outcome.reason](outcome);
   logger().appendKeys({ keyId: outcome.value.keyId, sourceId: outcome.value.sourceId });
   return outcome.value;
+}
+
+/** A handler's result as the response: an outcome's value or rejection, a JSON reply, an HTML page. */
+function responseOf(result: HandlerResult, html = false): APIGatewayProxyStructuredResultV2 {
+  if ('ok' in result) {
+    if (!result.ok) throw REJECTED[result.reason](result);
+    return json(200, result.value);
+  }
+  if (html && typeof result.body === 'string') {
+    const headers = { 'content-type': 'text/html; charset=utf-8', ...result.headers };
+    return { statusCode: result.status ?? 200, headers, body: result.body };
+  }
+  return json(result.status ?? 200, result.body, result.headers);
 }
 
 /** The body as the route takes it: JSON (parsed), text (rawBody), or none (no maxBodyBytes). */

@@ -1,8 +1,9 @@
 // POST /v1/imports: a CSV or NDJSON file as the request body (at most 5 MB; larger files go to the S3
 // drop or through `npm run import`, which sends them in chunks). 200 with the report when rows were
 // imported; 400 with the report as details when none was, or when the file could not be read to its end.
-import { badRequest, HttpError, unsupportedMediaType } from '../errors.js';
+// Those refusals are outcomes (lib/outcome.ts); the HTTP edge gives them their statuses.
 import { isoDateTimeMs } from '../ingest/spec.js';
+import { invalid, invalidWith, type Outcome, ok, unsupportedMediaType } from '../outcome.js';
 import { type ImportDeps, importFile } from './importFile.js';
 import { formatOfContentType, type ImportQuery, type ImportReport, MAX_UPLOAD_BYTES } from './model.js';
 
@@ -19,15 +20,15 @@ export const UPLOAD_TOO_LARGE_HINT =
   'imports/<source>/<customers|orders>/<name>.csv[.gz] (or .ndjson), or send them with ' +
   '`npm run import`, which uploads them in chunks.';
 
-export async function importUpload(req: UploadRequest, deps: ImportDeps): Promise<ImportReport> {
+export async function importUpload(req: UploadRequest, deps: ImportDeps): Promise<Outcome<ImportReport>> {
   const format = req.query.format ?? formatOfContentType(req.contentType);
   if (format === undefined) {
-    throw unsupportedMediaType(
+    return unsupportedMediaType(
       'Send CSV (Content-Type: text/csv) or NDJSON (Content-Type: application/x-ndjson), ' +
         'or name the format with ?format=csv|ndjson.',
     );
   }
-  if (req.text.trim() === '') throw badRequest("The request body is empty: send the file's content.");
+  if (req.text.trim() === '') return invalid("The request body is empty: send the file's content.");
   const report = await importFile(
     {
       type: req.query.type,
@@ -39,15 +40,10 @@ export async function importUpload(req: UploadRequest, deps: ImportDeps): Promis
     deps,
   );
   if (report.status === 'failed') {
-    throw new HttpError(
-      400,
-      'import_failed',
-      `The file could not be read to its end: ${report.failure}`,
-      report,
-    );
+    return invalidWith('import_failed', `The file could not be read to its end: ${report.failure}`, report);
   }
-  if (report.accepted === 0) throw new HttpError(400, 'nothing_imported', nothingImported(report), report);
-  return report;
+  if (report.accepted === 0) return invalidWith('nothing_imported', nothingImported(report), report);
+  return ok(report);
 }
 
 /** "No row was imported (3 rows, 4 errors): row 1 email: ...; row 2 ..." */

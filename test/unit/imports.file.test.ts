@@ -4,7 +4,7 @@
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { HttpError, StorageUnavailable } from '../../lib/errors.js';
+import { StorageUnavailable } from '../../lib/errors.js';
 import { readTextBody } from '../../lib/http/body.js';
 import { type ImportDeps, type ImportInput, importFile } from '../../lib/imports/importFile.js';
 import { MAX_REPORTED_ERRORS, MAX_UPLOAD_BYTES } from '../../lib/imports/model.js';
@@ -249,13 +249,13 @@ describe('importFile', () => {
 describe('importUpload', () => {
   const query = { type: 'customers' as const };
 
-  it('takes the format from the Content-Type or ?format, and refuses others with 415', async () => {
+  it('takes the format from the Content-Type or ?format, and refuses others as an unsupported media type', async () => {
     const m = memory();
     const ok = await importUpload(
       { query, contentType: 'text/csv; charset=utf-8', text: 'user_id\nu1\n', sourceId: 'web' },
       m.deps(),
     );
-    expect(ok).toMatchObject({ accepted: 1, source: 'web', format: 'csv' });
+    expect(ok).toMatchObject({ ok: true, value: { accepted: 1, source: 'web', format: 'csv' } });
     const ndjson = await importUpload(
       {
         query: { ...query, format: 'ndjson' },
@@ -265,31 +265,32 @@ describe('importUpload', () => {
       },
       m.deps(),
     );
-    expect(ndjson).toMatchObject({ accepted: 1, format: 'ndjson' });
+    expect(ndjson).toMatchObject({ ok: true, value: { accepted: 1, format: 'ndjson' } });
     const refused = await importUpload(
       { query, contentType: 'application/json', text: '{}', sourceId: 'web' },
       m.deps(),
-    ).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ status: 415 });
+    );
+    expect(refused).toMatchObject({ ok: false, reason: 'unsupported_media_type' });
   });
 
-  it('answers 400 with the report as details when no row was imported', async () => {
+  it('refuses with the report as details when no row was imported', async () => {
     const m = memory();
-    const error = await importUpload(
+    const refused = await importUpload(
       { query, contentType: 'text/csv', text: 'name\nJane\nBob\n', sourceId: 'web' },
       m.deps(),
-    ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect(error).toMatchObject({ status: 400, code: 'nothing_imported' });
-    expect((error as HttpError).message).toContain('row 1 user_id');
-    expect((error as HttpError).details).toMatchObject({ rows: 2, accepted: 0, errorCount: 2 });
+    );
+    expect(refused).toMatchObject({ ok: false, reason: 'invalid', code: 'nothing_imported' });
+    if (refused.ok || refused.reason !== 'invalid') throw new Error('expected a refusal');
+    expect(refused.message).toContain('row 1 user_id');
+    expect(refused.details).toMatchObject({ rows: 2, accepted: 0, errorCount: 2 });
     expect(m.batches).toEqual([]);
 
     const empty = await importUpload(
       { query, contentType: 'text/csv', text: ' \n', sourceId: 'web' },
       m.deps(),
-    ).catch((e: unknown) => e);
-    expect(empty).toMatchObject({ status: 400, code: 'bad_request' });
+    );
+    expect(empty).toMatchObject({ ok: false, reason: 'invalid', message: expect.stringContaining('empty') });
+    expect(empty).not.toHaveProperty('code');
   });
 
   it('times customer rows without a date by ?asOf', async () => {
