@@ -60,12 +60,13 @@ export const isStale = (campaign: Pick<CampaignDefinition, 'maxEventAgeMinutes'>
   now - at > campaign.maxEventAgeMinutes * MINUTE;
 
 /**
- * Ids from clients (cart ids, messageIds) go into keys: DynamoDB caps a sort key at 1,024 bytes, so a long
- * one is shortened to its head and its SHA-256, the same for the same id.
+ * Ids from clients (cart ids, messageIds) go into keys: DynamoDB caps a sort key at 1,024 bytes, so one
+ * over 100 bytes becomes its first 32 characters and its SHA-256, the same for the same id (the rule
+ * lib/identity/nodes.ts applies to node keys, with its own lengths).
  */
-export function boundedId(id: string): string {
-  if (id.length <= 100 && Buffer.byteLength(id) <= 100) return id;
-  return `${id.slice(0, 32)}~${createHash('sha256').update(id).digest('base64url')}`;
+export function keyPart(id: string): string {
+  if (Buffer.byteLength(id) <= 100) return id;
+  return `${Array.from(id).slice(0, 32).join('')}~${createHash('sha256').update(id).digest('base64url')}`;
 }
 
 /**
@@ -102,7 +103,7 @@ export function onActivity(campaigns: readonly Campaign[], activity: Activity, n
     if (isStale(campaign, at, now)) continue;
     const context: TriggerContext = { messageId: activity.messageId, event, properties: activity.properties };
     if (trigger.wait === undefined) {
-      const triggerKey = `event:${boundedId(activity.messageId)}`;
+      const triggerKey = `event:${keyPart(activity.messageId)}`;
       commands.push({
         command: 'candidate',
         candidate: {
@@ -123,7 +124,7 @@ export function onActivity(campaigns: readonly Campaign[], activity: Activity, n
         campaignId: campaign.id,
         customerId: activity.customerId,
         waitKey,
-        triggerKey: `${waitKey}:${boundedId(activity.messageId)}`,
+        triggerKey: `${waitKey}:${keyPart(activity.messageId)}`,
         triggeredAt: activity.timestamp,
         // A late event's wait may be over already: it fires at the next sweep, never in the past.
         dueAt: new Date(Math.max(at + trigger.wait.minutes * MINUTE, now)).toISOString(),
@@ -139,7 +140,7 @@ export function onActivity(campaigns: readonly Campaign[], activity: Activity, n
 function waitKeyOf(trigger: EventTrigger, activity: Activity): string {
   if (trigger.wait?.key !== 'cart') return 'customer';
   const cartId = activity.properties.cart_id;
-  return cartId === undefined ? 'cart' : `cart:${boundedId(cartId)}`;
+  return cartId === undefined ? 'cart' : `cart:${keyPart(cartId)}`;
 }
 
 /** Every `where` entry equals the activity's property (numbers as numbers, strings exactly). */

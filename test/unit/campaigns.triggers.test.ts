@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { type Activity, activityOf } from '../../lib/campaigns/activity.js';
 import { CampaignDefinition } from '../../lib/campaigns/model.js';
 import {
-  boundedId,
   type Command,
   inactivityCandidates,
+  keyPart,
   onActivity,
   onSegmentChange,
   triggerIssues,
@@ -166,8 +166,8 @@ describe('onActivity', () => {
       'open_wait',
     );
     expect(open?.wait.waitKey.length).toBeLessThan(120);
-    expect(open?.wait.waitKey).toBe(`cart:${boundedId(long)}`);
-    expect(boundedId(long)).not.toBe(boundedId(`${long}y`));
+    expect(open?.wait.waitKey).toBe(`cart:${keyPart(long)}`);
+    expect(keyPart(long)).not.toBe(keyPart(`${long}y`));
   });
 
   it('cancels the waits an order cancels, and only those campaigns', () => {
