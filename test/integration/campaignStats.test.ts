@@ -11,10 +11,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import pMap from 'p-map';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
 import { campaignStatsTable } from '../../lib/adapters/dynamodb/campaignStatsTable.js';
+import { createApiKey } from '../../lib/auth/apiKeys.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import type { Exposure, GoalEvent, Group } from '../../lib/campaigns/attribution.js';
 import { assembleReport, campaignReport } from '../../lib/campaigns/report.js';
@@ -26,6 +29,7 @@ import {
   type StatsDeps,
 } from '../../lib/campaigns/reportStore.js';
 import { seededRandom } from '../../lib/clustering/random.js';
+import { lambdaContext } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
 
 const config = testConfig();
@@ -297,5 +301,54 @@ describe('reports of campaigns with nothing counted', () => {
     expect(assembleReport(campaignId, { rows: [] }, { baseline: 'pooled', now: T0 }).totals.candidates).toBe(
       0,
     );
+  });
+});
+
+describe('GET /v1/campaigns/{id}/report as deployed (withHttp, config from the environment, runtime wiring)', () => {
+  let handler: typeof import('../../functions/http/campaignReports.js').report;
+  let readKey: string;
+  beforeAll(async () => {
+    for (const [key, value] of Object.entries(inject('stackEnv'))) vi.stubEnv(key, value);
+    vi.stubEnv('PRECIS_LOG_LEVEL', 'SILENT');
+    handler = (await import('../../functions/http/campaignReports.js')).report;
+    const keys = apiKeysTable(client, config.tables.apiKeys);
+    readKey = (await createApiKey({ role: 'read', sourceId: 'bi', name: 'bi' }, keys)).key;
+  });
+  afterAll(() => vi.unstubAllEnvs());
+
+  async function get(id: string, query: Record<string, string> = {}) {
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /v1/campaigns/{id}/report',
+      rawPath: `/v1/campaigns/${id}/report`,
+      rawQueryString: new URLSearchParams(query).toString(),
+      headers: { authorization: `Bearer ${readKey}` },
+      pathParameters: { id },
+      queryStringParameters: query,
+      requestContext: { http: { method: 'GET' }, timeEpoch: Date.now() },
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const res = await handler(event, lambdaContext('precis-test-campaign-report', 10_000));
+    return { status: res.statusCode, body: JSON.parse(res.body ?? '{}') as Record<string, unknown> };
+  }
+
+  it('reads the live counters with a read key; 404 for an id nobody defined; 400 for a malformed one', async () => {
+    const { campaignId, customer } = run();
+    await recordExposure(exposure(campaignId, customer(1), 'treated', { channel: 'push' }), deps);
+    await recordExposure(exposure(campaignId, customer(2), 'holdout'), deps);
+    const ok = await get(campaignId, { baseline: 'holdout' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({
+      campaignId,
+      totals: { candidates: 2, sent: 1 },
+      byGroup: { treated: { members: 1 }, holdout: { members: 1 } },
+      byChannel: { push: { totals: { sent: 1 } } },
+      uplift: { baseline: 'holdout', verdict: 'no difference detected' },
+    });
+    expect((await get(run().campaignId)).status).toBe(404);
+    const bad = await get('Not_A_Slug');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('path.id');
+    expect((await get(campaignId, { baseline: 'everyone' })).status).toBe(400);
   });
 });
