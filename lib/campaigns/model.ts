@@ -10,6 +10,8 @@ import { SEGMENT_IDS } from '../segmentation/segments.js';
 /** Lowercase slug: the id is in URLs, keys and send ids. */
 export const CampaignId = z
   .string()
+  .min(2)
+  .max(63)
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
   .meta({ description: 'Campaign id (slug)', example: 'abandoned-cart' });
 export type CampaignId = z.infer<typeof CampaignId>;
