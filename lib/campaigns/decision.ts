@@ -167,6 +167,12 @@ export interface Decision {
   readonly sendAt?: number;
   /** The content variant (send and defer). */
   readonly variant?: string;
+  /**
+   * The comparison group of a candidate who passed permission (unset before): `treatment` whatever came
+   * next (send, defer, or a skip for channel, caps or quiet hours), `control` or `holdout`. Uplift compares
+   * groups as assigned (intent to treat), not sends against control members.
+   */
+  readonly group?: 'treatment' | 'control' | 'holdout';
   /** The steps that led here, human-readable, for the decision log. */
   readonly explain: string[];
 }
@@ -222,8 +228,31 @@ export function decide(input: DecisionInput): Decision {
   const closed = entry(input, explain) ?? permission(input, explain);
   if (typeof closed === 'string') return { outcome: 'skip', reason: closed, explain };
   const measured = measurement(input, explain);
-  if (measured) return { ...measured, explain };
-  return delivery(input, closed, explain);
+  if (measured) return { ...measured, sendAt: wouldSendAt(input, explain), group: measured.outcome, explain };
+  return { ...delivery(input, closed, explain), group: 'treatment' };
+}
+
+/**
+ * When a control or holdout member's message would have gone (quiet hours and send time; not caps): their
+ * attribution window starts then, as a treated customer's starts at the send.
+ */
+function wouldSendAt({ campaign, candidate, customer, settings }: DecisionInput, explain: string[]): number {
+  const { now } = candidate;
+  const zone = zoneOr(customer.timezone, settings.defaultZone);
+  const quiet = quietOf(campaign, settings);
+  const sendAt =
+    campaign.sendTime.mode === 'best'
+      ? bestTime(now, zone, customer.activeHours, campaign.sendTime, quiet, []).sendAt
+      : quiet
+        ? quietHoursEnd(now, quiet, zone)
+        : now;
+  if (sendAt !== now) explain.push(`would have been sent at ${iso(sendAt)}`);
+  return sendAt;
+}
+
+/** The campaign's quiet hours, else the stage's (deferring). */
+function quietOf(campaign: CampaignDefinition, settings: DecisionSettings): Quiet | undefined {
+  return campaign.quietHours ?? (settings.quietHours && { ...settings.quietHours, action: 'defer' });
 }
 
 /** 1-2. Staleness and re-entry: a replayed event, or a customer not due to enter again, leaves no trace. */
@@ -280,7 +309,7 @@ function permission(
 function measurement(
   { campaign, candidate, settings }: DecisionInput,
   explain: string[],
-): Pick<Decision, 'outcome' | 'reason'> | undefined {
+): { outcome: 'control' | 'holdout'; reason: DecisionReason } | undefined {
   if (inGlobalControl(candidate.customerId, settings.salt, settings.controlPercent)) {
     explain.push(`in the global control group (${settings.controlPercent} %): would have been sent`);
     return { outcome: 'control', reason: 'global_control' };
@@ -303,8 +332,7 @@ function delivery(input: DecisionInput, consenting: readonly Channel[], explain:
   const usable = usableChannels(consenting, input, variant, explain);
   if (!Array.isArray(usable)) return { outcome: 'skip', reason: usable, explain };
   const zone = zoneOr(input.customer.timezone, settings.defaultZone);
-  const quiet: Quiet | undefined =
-    campaign.quietHours ?? (settings.quietHours && { ...settings.quietHours, action: 'defer' });
+  const quiet = quietOf(campaign, settings);
 
   const picked = withinCaps(input, rank(usable, input.customer.engagement, explain), zone, explain);
   if (picked.capped) {

@@ -165,6 +165,27 @@ describe('measurement', () => {
     expect(decideNoting(withCampaign({ id: 'birthday', holdoutPercent: 0 }, x)).outcome).toBe('send');
   });
 
+  it('records the groups as assigned, and when a control member’s message would have gone', () => {
+    expect(decideNoting(base).group).toBe('treatment');
+    expect(decideNoting(withCandidate({ customerId: controlId }))).toMatchObject({
+      group: 'control',
+      sendAt: NOW,
+    });
+    // Capped after assignment: still in the treatment group (intent to treat).
+    const capped = withMessaging({
+      caps: { [localDate(NOW, 'Asia/Shanghai')]: { overall: 1, channels: { email: 1 } } },
+    });
+    expect(decideNoting(capped)).toMatchObject({ outcome: 'skip', group: 'treatment' });
+    expect(decideNoting(withMessaging({ consent: {} })).group).toBeUndefined();
+    // At 23:00 in Shanghai with quiet hours until 08:00: the control member's clock starts at 08:00.
+    const late = at('2026-06-15T15:00:00Z');
+    const x = withCampaign(
+      { quietHours: { start: '21:00', end: '08:00' } },
+      withCandidate({ customerId: controlId, now: late, eventAt: late }),
+    );
+    expect(decideNoting(x)).toMatchObject({ outcome: 'control', sendAt: at('2026-06-16T00:00:00Z') });
+  });
+
   it('counts nobody who could not be contacted: an unsubscribed or non-consenting control member is skipped', () => {
     const control = withCandidate({ customerId: controlId });
     const unsubscribed = { ...control, messaging: { ...control.messaging, unsubscribe: revoked } };
