@@ -18,6 +18,8 @@ import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
 import { createApiKey, type Role } from '../../lib/auth/apiKeys.js';
 import { createDynamoDb, createSqs } from '../../lib/aws/clients.js';
 import { projectRoot } from '../../lib/projectRoot.js';
+import { readBody } from '../../lib/queue/eachRecord.js';
+import { RunRequest } from '../../lib/segmentation/model.js';
 import { loadServiceDefinition } from '../../local/service.js';
 import { newId } from '../support/archiveFixtures.js';
 import { archiveHarness } from '../support/archiveHarness.js';
@@ -524,5 +526,16 @@ describe('fuzz: every route, generated hostile requests', () => {
     expect(await drainThrough(queues.PROFILES as TestQueue, profiles, 'precis-fuzz-profiles')).toBe(
       objectKeys.length,
     );
+    // Run requests the fuzz queued are what the runner reads: each parses as a RunRequest (executing
+    // them would be whole segmentation runs over the shared test archive; the runner's own tests do).
+    const runRequests = await drainThrough(
+      queues.SEGMENTATION as TestQueue,
+      async (event) => {
+        for (const record of event.Records) readBody({ id: record.messageId, body: record.body }, RunRequest);
+        return { batchItemFailures: [] };
+      },
+      'precis-fuzz-segmentation',
+    );
+    expect(runRequests).toBeGreaterThan(0);
   }, 900_000);
 });
