@@ -249,6 +249,8 @@ export const SAMPLE_CONTEXT: MessageContext = {
 
 /** The sample with a quote and a backslash in every string: a webhook body must escape them (`| json`). */
 const HOSTILE_CONTEXT = quoteStrings(SAMPLE_CONTEXT) as MessageContext;
+// The zone stays a zone (it is an IANA name, never a customer's text), so `| date` still renders.
+Object.assign(HOSTILE_CONTEXT.customer, { timezone: SAMPLE_CONTEXT.customer.timezone });
 
 function quoteStrings(value: unknown): unknown {
   if (typeof value === 'string') return `${value}"\\`;

@@ -104,6 +104,10 @@ describe('validateCampaign', () => {
     expect(validateCampaign(quoted)).toEqual([expect.objectContaining({ code: 'webhook_not_json' })]);
     const escaped = campaign({ webhook: { body: '{ "name": {{ customer.traits.firstName | json }} }' } });
     expect(validateCampaign(escaped)).toEqual([]);
+    const dated = campaign({
+      webhook: { body: '{ "sent": {{ "2026-12-24T10:00:00Z" | date: "%Y-%m-%d %H:%M" | json }} }' },
+    });
+    expect(validateCampaign(dated)).toEqual([]);
   });
 
   it('bounds a hostile template: a huge loop and a doubling string fail the check instead of hanging', () => {
