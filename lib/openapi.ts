@@ -2,7 +2,6 @@
 // with. Served at GET /openapi.json and written to docs/openapi.json by `npm run openapi`.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { OutboxListQuery, OutboxListResponse } from './campaigns/outbox.js';
 import {
   CampaignGetQuery,
   CampaignIdPath,
@@ -10,8 +9,17 @@ import {
   CampaignListResponse,
   CampaignUpdate,
 } from './campaigns/api.js';
+import {
+  ConsentRequest,
+  ConsentWriteResponse,
+  CustomerConsentResponse,
+  DecisionsPage,
+  DecisionsQuery,
+} from './campaigns/messagingApi.js';
 import { Campaign, CampaignDefinition } from './campaigns/model.js';
+import { OutboxListQuery, OutboxListResponse } from './campaigns/outbox.js';
 import { CampaignReport, CampaignReportPath, CampaignReportQuery } from './campaigns/report.js';
+import { UnsubscribeQuery } from './campaigns/unsubscribe.js';
 import {
   CustomerEventsQuery,
   CustomerIdPath,
@@ -420,6 +428,101 @@ function build() {
       },
     });
   }
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}/consent',
+    tags: ['Consent'],
+    summary: "A customer's consent per purpose and channel, with source and time, and the global unsubscribe",
+    security: readers,
+    request: { params: CustomerIdPath },
+    responses: {
+      200: json(CustomerConsentResponse, 'What the customer allowed'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/customers/{id}/consent',
+    tags: ['Consent'],
+    summary: 'Record a consent choice (write keys: the POS or CRM where the customer chose)',
+    description:
+      'The latest choice by `at` wins: an older record sent later (an import, a retry) changes nothing and ' +
+      'answers applied: false with the stored record. `channel: all` is the global switch of all marketing.',
+    security: [{ [writeKey.name]: [] }, { [apiKey.name]: [] }],
+    request: { params: CustomerIdPath, body: json(ConsentRequest, 'The choice') },
+    responses: {
+      200: json(ConsentWriteResponse, 'Recorded, or a newer record kept'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}/decisions',
+    tags: ['Consent'],
+    summary: "The customer's send decisions, newest first: outcome and reason of every candidate (400 days)",
+    security: readers,
+    request: { params: CustomerIdPath, query: DecisionsQuery },
+    responses: {
+      200: json(DecisionsPage, 'A page'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/campaigns/{id}/decisions',
+    tags: ['Campaigns'],
+    summary: "The campaign's send decisions over all customers, newest first (400 days)",
+    security: readers,
+    request: { params: CampaignIdPath, query: DecisionsQuery },
+    responses: { 200: json(DecisionsPage, 'A page'), ...errors },
+  });
+  const html = (description: string) => ({
+    description,
+    content: { 'text/html': { schema: z.string() } },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/unsubscribe',
+    tags: ['Consent'],
+    summary: "The unsubscribe link's page: a confirm button (public; the signed token is the authority)",
+    description: 'Changes nothing by itself: mail scanners and link previews follow links.',
+    request: { query: UnsubscribeQuery },
+    responses: { 200: html('The confirm page'), 400: html('The link does not work, and why') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/unsubscribe',
+    tags: ['Consent'],
+    summary: 'One-click unsubscribe (RFC 8058): no key, no cookie',
+    description:
+      'Body `List-Unsubscribe=One-Click` (form-encoded), as mailbox providers send for the ' +
+      '`List-Unsubscribe-Post` header: unsubscribes from all marketing; with `scope=channel`, only from ' +
+      "marketing on the link's channel. 200 again when already unsubscribed.",
+    request: {
+      query: UnsubscribeQuery,
+      body: {
+        description: 'The form',
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: z.object({
+              'List-Unsubscribe': z.literal('One-Click'),
+              scope: z.enum(['all', 'channel']).optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: html('Unsubscribed'),
+      400: json(
+        ErrorBody,
+        'A bad token (details name token with malformed, bad_signature or expired), or not one-click',
+      ),
+    },
+  });
   registry.registerPath({
     method: 'get',
     path: '/openapi.json',

@@ -12,6 +12,7 @@ import { couponsTable } from './adapters/dynamodb/couponsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
+import { messagingTable } from './adapters/dynamodb/messagingTable.js';
 import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
 import { segmentsTable } from './adapters/dynamodb/segmentsTable.js';
@@ -35,12 +36,16 @@ import { dynamodb, kms, s3, sesv2, smsVoice, sqs } from './aws/clients.js';
 import type { CampaignDeps } from './campaigns/api.js';
 import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
 import type { CouponDeps } from './campaigns/coupons.js';
+import type { MessagingStore } from './campaigns/messaging.js';
+import type { MessagingApiDeps } from './campaigns/messagingApi.js';
 import type { OutboxStore } from './campaigns/outbox.js';
 import type { ReportDeps } from './campaigns/report.js';
 import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
 import { type CampaignStore, campaignStore } from './campaigns/store.js';
+import type { UnsubscribeDeps } from './campaigns/unsubscribe.js';
 import type { WaitStore } from './campaigns/waits.js';
 import { type Config, config } from './config.js';
+import type { LookupDeps } from './customers/lookup.js';
 import type { CustomerReadDeps } from './customers/read.js';
 import { identityRules } from './identity/graph.js';
 import type { ResolveDeps } from './identity/resolve.js';
@@ -179,9 +184,14 @@ export const campaignDeps = once((): CampaignDeps => ({ campaigns: campaigns(), 
 export const waits = once((): WaitStore => waitsTable(dynamodb(), config().tables.waits));
 export const segmentFiles = once((): RunFiles => segmentationFiles(s3(), config().buckets.archive));
 
+/** Finding a customer by any identifier (lib/customers/lookup.ts), for every route with a customer {id}. */
+export const customerLookup = once(
+  (): LookupDeps => ({ store: identityDeps().store, secret: () => loadHmacSecret(config().pii) }),
+);
+
 export const customerReadDeps = once(
   (): CustomerReadDeps => ({
-    lookup: { store: identityDeps().store, secret: () => loadHmacSecret(config().pii) },
+    lookup: customerLookup(),
     identity: identityDeps().store,
     partials: partials(),
     segments: segmentRuns(),
@@ -287,4 +297,18 @@ export function channelSendersFor(
 export const channels = once(
   (): ChannelSender =>
     channelRouter(channelSendersFor(config(), { outbox: outbox(), sesv2, sms: smsVoice, now: Date.now })),
+);
+
+/** Consent, unsubscribes, suppressions, caps, send claims and the decision log (lib/campaigns/messaging.ts). */
+export const messaging = once((): MessagingStore => messagingTable(dynamodb(), config().tables.messaging));
+export const messagingApiDeps = once(
+  (): MessagingApiDeps => ({ store: messaging(), lookup: customerLookup(), now: Date.now }),
+);
+export const unsubscribeDeps = once(
+  (): UnsubscribeDeps => ({
+    store: messaging(),
+    lookup: customerLookup(),
+    secret: () => loadHmacSecret(config().pii),
+    now: Date.now,
+  }),
 );

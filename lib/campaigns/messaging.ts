@@ -39,7 +39,7 @@ export interface MessagingSnapshot {
   /** Per local day asked for (days without a send are absent). */
   readonly caps: Readonly<Record<string, DayCount>>;
   /** Per campaign id. */
-  readonly entries: Readonly<Record<string, Entry>>;
+  readonly entries: Readonly<Partial<Record<string, Entry>>>;
   /** Per channel, when one of the given addresses is suppressed. */
   readonly suppressed: Partial<Record<Channel, SuppressionRecord>>;
 }

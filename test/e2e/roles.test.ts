@@ -22,6 +22,14 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/segmentation/runs/{id}': 'read',
   'GET /v1/segments': 'read',
   'GET /v1/segments/{id}/members': 'read',
+  'GET /v1/customers/{id}/consent': 'read',
+  // Consent from the POS or CRM where the customer chose: their sources hold write keys.
+  'PUT /v1/customers/{id}/consent': 'write',
+  'GET /v1/customers/{id}/decisions': 'read',
+  'GET /v1/campaigns/{id}/decisions': 'read',
+  // The signed token in the link is the authority: no key, no cookie (RFC 8058).
+  'GET /v1/unsubscribe': 'public',
+  'POST /v1/unsubscribe': 'public',
   'GET /v1/campaigns': 'read',
   'POST /v1/campaigns': 'admin',
   'GET /v1/campaigns/{id}': 'read',
