@@ -10,13 +10,16 @@ import {
   SendEmailCommand,
   TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
 import { outboxSender } from '../../lib/adapters/outbox/outboxSender.js';
 import { outboxTable } from '../../lib/adapters/outbox/outboxTable.js';
 import { sesEmailSender } from '../../lib/adapters/ses/emailSender.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../lib/adapters/webhook/signature.js';
 import { WebhookUnavailableError, webhookSender } from '../../lib/adapters/webhook/webhookSender.js';
+import { createApiKey } from '../../lib/auth/apiKeys.js';
 import { createDynamoDb, createSesV2 } from '../../lib/aws/clients.js';
 import {
   type ChannelMessage,
@@ -27,6 +30,7 @@ import {
 import { listOutbox, type OutboxEntry } from '../../lib/campaigns/outbox.js';
 import { channelSendersFor } from '../../lib/runtime.js';
 import { DAY_MS, randomDay } from '../support/archiveFixtures.js';
+import { lambdaContext } from '../support/archiveQueues.js';
 import { testConfig } from '../support/provided.js';
 
 const config = testConfig();
@@ -360,5 +364,58 @@ describe('outbox', () => {
     expect(
       page.ok && page.value.items.filter((e) => e.customerId === customerId).map((e) => e.channel),
     ).toEqual(['sms', 'sms']);
+  });
+});
+
+describe('GET /v1/outbox (the handler as deployed)', () => {
+  let route: typeof import('../../functions/http/outbox.js');
+  const keys: Record<'admin' | 'read', string> = { admin: '', read: '' };
+  beforeAll(async () => {
+    for (const [key, value] of Object.entries(inject('stackEnv'))) vi.stubEnv(key, value);
+    vi.stubEnv('PRECIS_LOG_LEVEL', 'SILENT');
+    route = await import('../../functions/http/outbox.js');
+    const store = apiKeysTable(dynamo, config.tables.apiKeys);
+    keys.admin = (await createApiKey({ role: 'admin', sourceId: 'ops', name: 'ops' }, store)).key;
+    keys.read = (await createApiKey({ role: 'read', sourceId: 'bi', name: 'bi' }, store)).key;
+  });
+  afterAll(() => vi.unstubAllEnvs());
+
+  async function get(key: string, query: Record<string, string>) {
+    const event = {
+      version: '2.0',
+      routeKey: 'GET /v1/outbox',
+      rawPath: '/v1/outbox',
+      rawQueryString: new URLSearchParams(query).toString(),
+      headers: { authorization: `Bearer ${key}` },
+      queryStringParameters: query,
+      requestContext: { http: { method: 'GET' }, timeEpoch: Date.now() },
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const res = await route.list(event, lambdaContext('precis-test-outbox', 10_000));
+    return { status: res.statusCode, body: JSON.parse(res.body ?? '{}') as Record<string, unknown> };
+  }
+
+  it('lists what was recorded today to admin keys only, with masked addresses; a forged cursor is a 400', async () => {
+    const customerId = `cus_${randomUUID()}`;
+    // Recorded now: the route lists the last week from the function's clock.
+    const m: ChannelMessage = {
+      channel: 'sms',
+      sendId: sendId(),
+      campaignId: 'birthday',
+      customerId,
+      to: '+447700900123',
+      text: 'Happy birthday',
+    };
+    await outboxSender(outbox, Date.now).send(m);
+    const page = await get(keys.admin, { channel: 'sms', limit: '200' });
+    expect(page.status).toBe(200);
+    const items = page.body.items as OutboxEntry[];
+    expect(items.find((e) => e.sendId === m.sendId)).toMatchObject({ customerId, to: '+44***23' });
+    expect(JSON.stringify(page.body)).not.toContain('+447700900123');
+    expect((await get(keys.read, {})).status).toBe(403);
+    expect(await get(keys.admin, { cursor: 'not-a-cursor' })).toMatchObject({
+      status: 400,
+      body: { error: 'bad_request' },
+    });
   });
 });
