@@ -48,6 +48,7 @@ const Env = z.object({
   PRECIS_TABLE_MESSAGING: z.string().min(3).optional(),
   PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
   PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
+  PRECIS_QUEUE_CAMPAIGN_ACTIVITY: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
   PRECIS_TABLE_COUPONS: z.string().min(3).optional(),
   PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
@@ -67,6 +68,8 @@ const Env = z.object({
   PRECIS_PUSH_CHANNEL: setting(z.enum(['outbox']).default('outbox')),
   PRECIS_WEBHOOK_CHANNEL: setting(z.enum(['webhook', 'outbox']).default('outbox')),
   PRECIS_WEBHOOK_URL: optionalUrl,
+  /** Where the public API answers (the API Gateway URL or its domain): unsubscribe links point there. */
+  PRECIS_PUBLIC_BASE_URL: setting(z.url().default('http://localhost:3000')),
   PRECIS_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
 
   // PII: envelope encryption under a KMS key in the cloud, under a local 32-byte key (base64) on laptops
@@ -174,6 +177,7 @@ export interface Config {
     readonly imports: string;
     readonly segmentation: string;
     readonly segmentChanges: string;
+    readonly campaignActivity: string;
   };
   readonly buckets: { readonly archive: string };
   readonly endpoints: {
@@ -192,6 +196,8 @@ export interface Config {
   readonly identifiers: readonly IdentifierRule[];
   readonly businessTimezone: string;
   readonly codeVersion: string;
+  /** The public API's base URL, for unsubscribe links (unset: http://localhost:3000, the local stack's). */
+  readonly publicBaseUrl: string;
   readonly sendDecision: SendDecisionConfig;
   readonly channels: ChannelsConfig;
 }
@@ -303,6 +309,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
       segmentation: e.PRECIS_QUEUE_SEGMENTATION ?? name('segmentation'),
       segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
+      campaignActivity: e.PRECIS_QUEUE_CAMPAIGN_ACTIVITY ?? name('campaign-activity'),
     },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: {
@@ -333,6 +340,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
     businessTimezone: e.PRECIS_BUSINESS_TIMEZONE,
     codeVersion: e.PRECIS_CODE_VERSION,
+    publicBaseUrl: e.PRECIS_PUBLIC_BASE_URL,
     sendDecision: {
       controlPercent: e.PRECIS_CONTROL_GROUP_PERCENT,
       controlSalt: e.PRECIS_CONTROL_GROUP_SALT,

@@ -25,6 +25,7 @@ import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js'
 import { segmentationFiles } from './adapters/s3/segmentationFiles.js';
 import { sesEmailSender } from './adapters/ses/emailSender.js';
 import { smsSender } from './adapters/sms/smsSender.js';
+import { activityQueue } from './adapters/sqs/activityQueue.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
 import { runQueue } from './adapters/sqs/runQueue.js';
 import { segmentChangesQueue } from './adapters/sqs/segmentChanges.js';
@@ -36,6 +37,9 @@ import { dynamodb, kms, s3, sesv2, smsVoice, sqs } from './aws/clients.js';
 import type { CampaignDeps } from './campaigns/api.js';
 import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
 import type { CouponDeps } from './campaigns/coupons.js';
+import { decisionSettings } from './campaigns/decision.js';
+import { type DispatchDeps, recipientReader } from './campaigns/dispatch.js';
+import { type EngineDeps, enabledCampaigns } from './campaigns/engine.js';
 import type { MessagingStore } from './campaigns/messaging.js';
 import type { MessagingApiDeps } from './campaigns/messagingApi.js';
 import type { OutboxStore } from './campaigns/outbox.js';
@@ -46,7 +50,7 @@ import type { UnsubscribeDeps } from './campaigns/unsubscribe.js';
 import type { WaitStore } from './campaigns/waits.js';
 import { type Config, config } from './config.js';
 import type { LookupDeps } from './customers/lookup.js';
-import type { CustomerReadDeps } from './customers/read.js';
+import { type CustomerReadDeps, customerEvents } from './customers/read.js';
 import { identityRules } from './identity/graph.js';
 import type { ResolveDeps } from './identity/resolve.js';
 import type { DropDeps } from './imports/drop.js';
@@ -169,6 +173,7 @@ export const profileDeps = once(
     partials: partials(),
     identity: identityDeps(),
     log: logger(),
+    activities: activityQueue(sqs(), config().queues.campaignActivity),
   }),
 );
 
@@ -310,5 +315,42 @@ export const unsubscribeDeps = once(
     lookup: customerLookup(),
     secret: () => loadHmacSecret(config().pii),
     now: Date.now,
+  }),
+);
+
+/** The campaign dispatcher: decision, caps, claims, coupons, render and channels (lib/campaigns/dispatch.ts). */
+export const dispatchDeps = once((): DispatchDeps => {
+  const c = config();
+  const webhook = c.channels.webhook.mode === 'webhook' ? c.channels.webhook.endpoints[0] : undefined;
+  const enabled = campaignCache();
+  return {
+    campaign: (id) => enabled.get(id, Date.now()),
+    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    messaging: messaging(),
+    waits: waits(),
+    coupons: couponDeps(),
+    channels: channels(),
+    stats: statsDeps(),
+    settings: decisionSettings(c.sendDecision, c.businessTimezone, webhook !== undefined),
+    cipher: pii().cipher,
+    secret: () => loadHmacSecret(c.pii),
+    publicBaseUrl: c.publicBaseUrl,
+    ...(webhook ? { webhookUrl: webhook.url } : {}),
+    log: logger(),
+  };
+});
+
+/** The enabled campaigns, cached per container (lib/campaigns/engine.ts). */
+const campaignCache = once(() => enabledCampaigns((page) => campaigns().list(page)));
+
+/** The campaign engine's consumers and timer sweep (functions/queue/campaign*.ts, schedule/campaignTimers). */
+export const campaignEngineDeps = once(
+  (): EngineDeps => ({
+    campaigns: campaignCache(),
+    dispatch: dispatchDeps(),
+    recentEvents: async (customerId) => {
+      const page = await customerEvents(customerId, { limit: 200 }, customerReadDeps());
+      return page.ok ? page.value.items : [];
+    },
   }),
 );

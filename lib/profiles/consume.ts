@@ -3,6 +3,7 @@
 // stream here; each partial profile's ledger makes a redelivered object count once.
 import pMap from 'p-map';
 import { type ArchiveRecord, archiveObjectTime, fromArchiveRecord } from '../archive/record.js';
+import { type ActivityPublisher, publishActivities } from '../campaigns/publish.js';
 import { linksOf } from '../identity/links.js';
 import { attributionNode, type NodeKey } from '../identity/nodes.js';
 import { type ResolveDeps, recordLinks } from '../identity/resolve.js';
@@ -21,6 +22,8 @@ export interface ProfileDeps {
   readonly log: Logger;
   /** Attempts of one partial's read-modify-write against concurrent writers. */
   readonly maxAttempts?: number;
+  /** The campaign engine's feed: each applied event as an Activity (absent: none published). */
+  readonly activities?: ActivityPublisher;
 }
 
 export interface ObjectApplied {
@@ -77,6 +80,14 @@ export async function applyArchiveObject(key: string, deps: ProfileDeps): Promis
       concurrency: 16,
     },
   );
+  // Also for an object applied before (updated 0): a crash between applying and publishing must not
+  // lose its activities, and the engine is idempotent per activity.
+  if (deps.activities !== undefined)
+    await publishActivities(events, {
+      nodes: deps.identity.store,
+      publisher: deps.activities,
+      log: deps.log,
+    });
   return {
     events: events.length,
     nodes: byNode.size,

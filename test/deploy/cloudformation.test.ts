@@ -107,6 +107,23 @@ const DECRYPT: Need[] = [
   ['dynamodb:GetItem', ['DataKeysTable']],
 ];
 const HMAC: Need = ['secretsmanager:GetSecretValue', ['HmacSecret']];
+/**
+ * lib/campaigns/engine.ts and dispatch.ts: enabled campaigns listed; the customer found (identity), its
+ * partials and segment read; waits opened, cancelled, swept and fired; messaging snapshot, caps, claims,
+ * decision log; coupons and the outbox; report counters; the address decrypted and the unsubscribe link
+ * signed (HMAC secret).
+ */
+const CAMPAIGN_ENGINE: Need[] = [
+  ['dynamodb:Query', ['CampaignsTable', 'WaitsTable', 'MessagingTable', 'CampaignStatsTable']],
+  ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable', 'WaitsTable', 'MessagingTable', 'CouponsTable']],
+  ['dynamodb:GetItem', ['OutboxTable', 'CampaignStatsTable']],
+  ['dynamodb:BatchGetItem', ['ProfilesTable']],
+  ['dynamodb:PutItem', ['WaitsTable', 'MessagingTable', 'CouponsTable', 'OutboxTable', 'CampaignStatsTable']],
+  ['dynamodb:UpdateItem', ['WaitsTable', 'MessagingTable', 'CampaignStatsTable']],
+  ['kms:Decrypt', ['PiiKey']],
+  ['dynamodb:GetItem', ['DataKeysTable']],
+  ['secretsmanager:GetSecretValue', ['HmacSecret']],
+];
 const sendTo = (queue: string): Need[] => [
   ['sqs:GetQueueUrl', [queue]],
   ['sqs:SendMessage', [queue]],
@@ -162,6 +179,7 @@ const NEEDS: Record<string, readonly Need[]> = {
       (a): Need => [`dynamodb:${a}`, ['IdentityTable']],
     ),
     ...['GetItem', 'PutItem', 'BatchGetItem'].map((a): Need => [`dynamodb:${a}`, ['ProfilesTable']]),
+    ...sendTo('CampaignActivityQueue'),
   ],
   CustomerGet: [
     ...READ_CUSTOMER,
@@ -199,6 +217,9 @@ const NEEDS: Record<string, readonly Need[]> = {
   SegmentationRun: [AUTH, ['dynamodb:GetItem', ['SegmentsTable']], ['s3:GetObject', ['ArchiveBucket']]],
   Segments: READ_RUNS,
   SegmentMembers: READ_RUNS,
+  CampaignActivity: CAMPAIGN_ENGINE,
+  CampaignSegments: CAMPAIGN_ENGINE,
+  CampaignTimers: CAMPAIGN_ENGINE,
   Archive: [
     ...['PutItem', 'GetItem', 'DeleteItem', 'BatchWriteItem'].map(
       (a): Need => [`dynamodb:${a}`, ['DedupTable']],

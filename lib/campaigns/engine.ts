@@ -1,0 +1,183 @@
+// The campaign engine's use cases, one per source: an activity (the profiles consumer's feed), a published
+// run's segment changes, and the minute's timer sweep. Each turns its input into trigger commands and
+// candidates (triggers.ts, pure), applies them to the waits table and hands candidates to the dispatcher
+// (dispatch.ts). Ports come in through EngineDeps; docs/campaigns.md, "The path of a message".
+import type { SegmentChangesMessage } from '../segmentation/model.js';
+import { recordConsent } from './consent.js';
+import { type DispatchDeps, type Dispatched, dispatchCandidate } from './dispatch.js';
+import type { Campaign } from './model.js';
+import type { QueuedActivity } from './publish.js';
+import { recordGoal as countGoal } from './reportStore.js';
+import { onActivity, onSegmentChange } from './triggers.js';
+import { applyCommands, cancelledByTimeline, deferredSend, sweepDueWaits, type Wait } from './waits.js';
+
+/** Enabled campaigns are read at most this often per container: a save reaches the engine within it. */
+export const CAMPAIGN_CACHE_MS = 60_000;
+/** A fired wait whose dispatch failed is tried again this much later (as a deferred send). */
+const RETRY_MS = 5 * 60_000;
+/** Campaigns read per page of the listing. */
+const PAGE = 100;
+
+export interface EnabledCampaigns {
+  all(now: number): Promise<readonly Campaign[]>;
+  /** The enabled campaign of an id, or undefined (disabled, archived, unknown). */
+  get(id: string, now: number): Promise<Campaign | undefined>;
+}
+
+/**
+ * The enabled campaigns, listed from the store at most once per CAMPAIGN_CACHE_MS (per container): the
+ * engine reads them for every activity, and a campaign saved or disabled reaches it a minute later at most.
+ */
+export function enabledCampaigns(
+  list: (page: { limit: number; cursor?: string; archived: boolean }) => Promise<{
+    readonly items: readonly Campaign[];
+    readonly nextCursor?: string;
+  }>,
+  ttlMs = CAMPAIGN_CACHE_MS,
+): EnabledCampaigns {
+  let cached: { at: number; campaigns: Promise<readonly Campaign[]> } | undefined;
+  const load = async () => {
+    const out: Campaign[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list({ limit: PAGE, archived: false, ...(cursor ? { cursor } : {}) });
+      out.push(...page.items.filter((c) => c.enabled && !c.archived));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return out;
+  };
+  const all = (now: number) => {
+    if (cached === undefined || now - cached.at >= ttlMs || now < cached.at) {
+      const campaigns = load();
+      cached = { at: now, campaigns };
+      // A failed read is not kept: the next call tries again.
+      campaigns.catch(() => {
+        if (cached?.campaigns === campaigns) cached = undefined;
+      });
+    }
+    return cached.campaigns;
+  };
+  return { all, get: async (id, now) => (await all(now)).find((c) => c.id === id) };
+}
+
+export interface EngineDeps {
+  readonly campaigns: EnabledCampaigns;
+  readonly dispatch: DispatchDeps;
+  /** The customer's recent events (the profile's timeline): the sweep's re-check of late cancels. */
+  readonly recentEvents?: (customerId: string) => Promise<readonly { event?: string; timestamp: string }[]>;
+}
+
+export interface ActivityHandled {
+  readonly opened: number;
+  readonly cancelled: number;
+  readonly dispatched: Dispatched[];
+  readonly goals: number;
+  readonly consent: number;
+}
+
+/**
+ * One activity: its consent choices recorded, its trigger commands applied (cancels, then opens), its
+ * immediate candidates dispatched, and, when it is a campaign's goal event, its conversions counted.
+ * Idempotent: a redelivered activity finds its waits open, its send claims taken and its counts done.
+ */
+export async function handleActivity(
+  activity: QueuedActivity,
+  now: number,
+  deps: EngineDeps,
+): Promise<ActivityHandled> {
+  const { messaging, waits, stats } = deps.dispatch;
+  for (const change of activity.consent ?? []) await recordConsent(activity.customerId, change, messaging);
+  const campaigns = await deps.campaigns.all(now);
+  const applied = await applyCommands(onActivity(campaigns, activity, now), waits, now);
+  const dispatched: Dispatched[] = [];
+  for (const candidate of applied.candidates)
+    dispatched.push(await dispatchCandidate(candidate, now, deps.dispatch));
+  let goals = 0;
+  if (activity.event !== undefined && campaigns.some((c) => c.goal.event === activity.event)) {
+    const outcomes = await countGoal(
+      {
+        customerId: activity.customerId,
+        event: activity.event,
+        messageId: activity.messageId,
+        at: activity.timestamp,
+        ...(activity.properties.revenue !== undefined && activity.properties.revenue >= 0
+          ? { revenue: activity.properties.revenue }
+          : {}),
+      },
+      stats,
+    );
+    // Another delivery is counting the same conversion: fail the record so it comes back.
+    if (outcomes.some((o) => o.outcome === 'busy'))
+      throw new Error('a conversion is being counted elsewhere');
+    goals = outcomes.filter((o) => o.outcome === 'applied').length;
+  }
+  return {
+    opened: applied.opened,
+    cancelled: applied.cancelled,
+    dispatched,
+    goals,
+    consent: activity.consent?.length ?? 0,
+  };
+}
+
+/** A published run's segment changes: each entry or exit a campaign triggers on is dispatched. */
+export async function handleSegmentChanges(
+  message: SegmentChangesMessage,
+  now: number,
+  deps: EngineDeps,
+): Promise<Dispatched[]> {
+  const campaigns = await deps.campaigns.all(now);
+  if (!campaigns.some((c) => c.trigger.type === 'segment')) return [];
+  const dispatched: Dispatched[] = [];
+  for (const change of message.changes)
+    for (const candidate of onSegmentChange(campaigns, change, message.asOf, now))
+      dispatched.push(await dispatchCandidate(candidate, now, deps.dispatch));
+  return dispatched;
+}
+
+export interface SweepHandled {
+  readonly fired: number;
+  readonly lost: number;
+  readonly cancelledLate: number;
+  readonly dispatched: Dispatched[];
+  /** Rows were still due when the sweep stopped (the next minute continues). */
+  readonly more: boolean;
+}
+
+/**
+ * The minute's sweep: fires every due wait it wins and dispatches each, page after page, until none is
+ * due or `maxPages` is reached (the schedule's next run continues; fired rows are never fired again).
+ */
+export async function sweepTimers(now: number, deps: EngineDeps, maxPages = 10): Promise<SweepHandled> {
+  const recent = deps.recentEvents;
+  const cancelledLate =
+    recent === undefined ? undefined : async (w: Wait) => cancelledByTimeline(w, await recent(w.customerId));
+  const total = { fired: 0, lost: 0, cancelledLate: 0, dispatched: [] as Dispatched[], more: false };
+  for (let page = 0; page < maxPages; page++) {
+    const swept = await sweepDueWaits(now, {
+      waits: deps.dispatch.waits,
+      ...(cancelledLate ? { cancelledLate } : {}),
+    });
+    total.fired += swept.fired.length;
+    total.lost += swept.lost;
+    total.cancelledLate += swept.cancelledLate;
+    // A fired wait never fires again, so a candidate whose dispatch failed (a throttled channel, a
+    // busy counter) is put back as a deferred send a few minutes on; the others go on meanwhile. The send
+    // claim keeps a retry single.
+    for (const { candidate } of swept.fired) {
+      try {
+        total.dispatched.push(await dispatchCandidate(candidate, now, deps.dispatch));
+      } catch (error) {
+        deps.dispatch.log.error('a fired wait was not dispatched; retried later', {
+          campaignId: candidate.campaignId,
+          triggerKey: candidate.triggerKey,
+          error,
+        });
+        await deps.dispatch.waits.open(deferredSend(candidate, now + RETRY_MS), now);
+      }
+    }
+    total.more = swept.more;
+    if (!swept.more) break;
+  }
+  return total;
+}

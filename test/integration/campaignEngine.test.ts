@@ -1,0 +1,326 @@
+// The campaign engine end to end through the deployed handlers, in-process, against the emulators: events
+// go through ingest → archive → profiles (which publishes activities) → campaign-activity consumer → the
+// minute's timer sweep, driven with `{ now }` (a controllable clock: no test waits an hour), and e-mail
+// lands in the SES emulator. The abandoned-cart demo campaign, enabled with no holdout and no quiet hours;
+// customers in the global control group are not used (their messages are measured, not sent).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type CreateTableCommandInput,
+  DeleteTableCommand,
+  DescribeTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { campaignsTable } from '../../lib/adapters/dynamodb/campaignsTable.js';
+import { messagingTable } from '../../lib/adapters/dynamodb/messagingTable.js';
+import { createDynamoDbClient, createSqs } from '../../lib/aws/clients.js';
+import { inGlobalControl } from '../../lib/campaigns/assignment.js';
+import { CampaignDefinition } from '../../lib/campaigns/model.js';
+import { campaignStore } from '../../lib/campaigns/store.js';
+import { projectRoot } from '../../lib/projectRoot.js';
+import { createActiveTable } from '../../local/provision.js';
+import { newId } from '../support/archiveFixtures.js';
+import { archiveHarness } from '../support/archiveHarness.js';
+import { lambdaContext, receiveMessages } from '../support/archiveQueues.js';
+import { type HttpHandler, sqsEvent as lambdaSqsEvent } from '../support/sqsEvents.js';
+
+const MINUTE = 60_000;
+const h = archiveHarness();
+const sqs = createSqs(h.config);
+const raw = createDynamoDbClient(h.config);
+const messaging = messagingTable(h.dynamo, h.config.tables.messaging);
+const queues: Record<'ingest' | 'activity', { name: string; url: string; arn: string }> = {} as never;
+const tables = {
+  waits: `${h.config.tables.waits}-${randomUUID().slice(0, 8)}`,
+  campaigns: `${h.config.tables.campaigns}-${randomUUID().slice(0, 8)}`,
+};
+
+let ingest: HttpHandler;
+let archive: typeof import('../../functions/queue/archive.js')['handler'];
+let profiles: typeof import('../../functions/queue/profiles.js')['handler'];
+let activity: typeof import('../../functions/queue/campaignActivity.js')['handler'];
+let timers: typeof import('../../functions/schedule/campaignTimers.js')['handler'];
+let track: APIGatewayProxyEventV2;
+
+/** A copy of a provisioned table's keys and indexes under a new name: this file's own waits and campaigns. */
+async function copyTable(from: string, to: string) {
+  const { Table } = await raw.send(new DescribeTableCommand({ TableName: from }));
+  await createActiveTable(raw, {
+    TableName: to,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: Table?.AttributeDefinitions,
+    KeySchema: Table?.KeySchema,
+    ...(Table?.GlobalSecondaryIndexes && {
+      GlobalSecondaryIndexes: Table.GlobalSecondaryIndexes.map((g) => ({
+        IndexName: g.IndexName,
+        KeySchema: g.KeySchema,
+        Projection: g.Projection,
+      })),
+    }),
+  } as CreateTableCommandInput);
+}
+
+async function queue(name: string) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: String(QueueUrl), AttributeNames: ['QueueArn'] }),
+  );
+  return { name, url: String(QueueUrl), arn: String(attrs.Attributes?.QueueArn) };
+}
+
+function sqsEvent(
+  from: { arn: string },
+  messages: readonly { MessageId?: string; Body?: string }[],
+): SQSEvent {
+  return lambdaSqsEvent(
+    messages.map((m) => ({
+      messageId: String(m.MessageId),
+      receiptHandle: `rh-${m.MessageId}`,
+      body: String(m.Body),
+    })),
+    { arn: from.arn, region: h.config.region, senderId: 'test' },
+  );
+}
+
+/** Every message a queue holds now (bounded polling: the emulator may hand them out over several calls). */
+async function drain(url: string, expectAtLeast: number) {
+  const all = [];
+  for (let round = 0; round < 20 && all.length < Math.max(expectAtLeast, 1); round++) {
+    all.push(...(await receiveMessages(sqs, url, 1)));
+  }
+  return all;
+}
+
+const handledKeys = new Set<string>();
+/** The activity messages of the last pipeline run (kept to redeliver one). */
+let lastActivityMessages: { MessageId?: string; Body?: string }[] = [];
+
+/**
+ * Events of one user through ingest, archive and profiles (the activities they publish), then the
+ * campaign-activity consumer. Event times are the wall clock's (the consumers decide at Date.now()).
+ */
+async function pipeline(userId: string, events: readonly Record<string, unknown>[]) {
+  const sent = new Set<string>();
+  for (const [i, fields] of events.entries()) {
+    const at = Date.now() + i;
+    const messageId = newId('evt');
+    sent.add(messageId);
+    const body = { userId, messageId, timestamp: new Date(at).toISOString(), ...fields };
+    const res = await ingest(
+      {
+        ...track,
+        requestContext: { ...track.requestContext, timeEpoch: at },
+        rawPath: fields.type === 'identify' ? '/v1/identify' : '/v1/track',
+        body: JSON.stringify(body),
+      },
+      lambdaContext('precis-test-ingest'),
+    );
+    expect(res.statusCode).toBe(200);
+  }
+  const keys = new Set<string>();
+  const archived = new Set<string>();
+  for (let round = 0; archived.size < events.length && round < 20; round++) {
+    const messages = await receiveMessages(sqs, queues.ingest.url, 1);
+    if (messages.length > 0)
+      expect(await archive(sqsEvent(queues.ingest, messages), lambdaContext())).toEqual({
+        batchItemFailures: [],
+      });
+    for await (const r of h.reader.allRecords()) {
+      if (r.user_id !== userId || !sent.has(r.message_id)) continue;
+      archived.add(r.message_id);
+      if (!handledKeys.has(r.key)) keys.add(r.key);
+    }
+  }
+  expect(archived.size).toBe(events.length);
+  for (const k of keys) handledKeys.add(k);
+  const notification = JSON.stringify({
+    Records: [...keys].map((key) => ({
+      eventName: 'ObjectCreated:Put',
+      s3: { bucket: { name: h.config.buckets.archive }, object: { key: encodeURIComponent(key) } },
+    })),
+  });
+  expect(
+    await profiles(
+      sqsEvent(queues.ingest, [{ MessageId: newId('n'), Body: notification }]),
+      lambdaContext('precis-test-profiles'),
+    ),
+  ).toEqual({ batchItemFailures: [] });
+  lastActivityMessages = await drain(queues.activity.url, 1);
+  expect(lastActivityMessages.length).toBeGreaterThan(0);
+  expect(
+    await activity(sqsEvent(queues.activity, lastActivityMessages), lambdaContext('precis-test-campaigns')),
+  ).toEqual({ batchItemFailures: [] });
+}
+
+/** The sweep as the schedule runs it, at a time that never goes back (the waits table's watermark). */
+let clock = 0;
+async function sweep(at: number) {
+  clock = Math.max(clock + 1000, at);
+  return (await timers({ now: new Date(clock).toISOString() }, lambdaContext('precis-test-timers'))) as {
+    fired: number;
+    sent: number;
+  };
+}
+
+interface StoredEmail {
+  destination: { to: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: { name: string; value: string }[];
+}
+async function emailsTo(address: string): Promise<StoredEmail[]> {
+  const res = await fetch(`${h.config.endpoints.ses}/store`);
+  const { emails } = (await res.json()) as { emails: StoredEmail[] };
+  return emails.filter((e) => e.destination.to.includes(address));
+}
+
+/**
+ * A new customer with an e-mail address and explicit marketing consent by e-mail (an identify), outside
+ * the global control group (drawn again until one is: 5 % of ids are in it).
+ */
+async function newCustomer(): Promise<{ userId: string; email: string; customerId: string }> {
+  const c = h.config.sendDecision;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const userId = newId('u-cart');
+    const email = `${userId}@example.com`.toLowerCase();
+    await pipeline(userId, [
+      { type: 'identify', traits: { email, firstName: 'Ada', consent: { marketing: { email: true } } } },
+    ]);
+    const customerId = await customerOf(userId);
+    if (!inGlobalControl(customerId, c.controlSalt, c.controlPercent)) return { userId, email, customerId };
+  }
+  throw new Error('ten customers in a row in the control group');
+}
+
+/** The customer id of a userId, read through the identity store the handlers use. */
+async function customerOf(userId: string): Promise<string> {
+  const { identityTable } = await import('../../lib/adapters/dynamodb/identityTable.js');
+  const nodes = await identityTable(h.dynamo, h.config.tables.identity).getNodes([`user:${userId}`]);
+  const id = nodes.get(`user:${userId}`)?.customerId;
+  if (!id) throw new Error(`no customer for ${userId}`);
+  return id;
+}
+
+const decisions = async (customerId: string) =>
+  (await messaging.customerDecisions(customerId, { limit: 50 })).items.filter(
+    (d) => d.campaignId === 'abandoned-cart',
+  );
+
+const cartAdd = (cart: string) => ({
+  event: 'Product Added',
+  properties: { product_id: 'sku-123', price: 49.9, quantity: 1, currency: 'EUR', cart_id: cart },
+});
+
+beforeAll(async () => {
+  queues.ingest = await queue(newId('precis-engine-ingest'));
+  queues.activity = await queue(newId('precis-engine-activity'));
+  await copyTable(h.config.tables.waits, tables.waits);
+  await copyTable(h.config.tables.campaigns, tables.campaigns);
+  for (const [key, value] of Object.entries(inject('stackEnv'))) vi.stubEnv(key, value);
+  vi.stubEnv('PRECIS_QUEUE_INGEST', queues.ingest.name);
+  vi.stubEnv('PRECIS_QUEUE_CAMPAIGN_ACTIVITY', queues.activity.name);
+  vi.stubEnv('PRECIS_TABLE_WAITS', tables.waits);
+  vi.stubEnv('PRECIS_TABLE_CAMPAIGNS', tables.campaigns);
+  // The stage's default quiet hours (21:00-08:00 local) would make the outcome depend on the hour the
+  // suite runs at: off, as the campaign's own are below.
+  vi.stubEnv('PRECIS_QUIET_HOURS', 'off');
+  vi.stubEnv('PRECIS_LOG_LEVEL', 'SILENT');
+  if (!inject('stackEnv').PRECIS_PII_LOCAL_KEY)
+    vi.stubEnv('PRECIS_PII_LOCAL_KEY', randomBytes(32).toString('base64'));
+  if (!inject('stackEnv').PRECIS_HMAC_SECRET)
+    vi.stubEnv('PRECIS_HMAC_SECRET', randomBytes(32).toString('base64url'));
+  ({ handler: ingest } = await import('../../functions/http/ingest.js'));
+  ({ handler: archive } = await import('../../functions/queue/archive.js'));
+  ({ handler: profiles } = await import('../../functions/queue/profiles.js'));
+  ({ handler: activity } = await import('../../functions/queue/campaignActivity.js'));
+  ({ handler: timers } = await import('../../functions/schedule/campaignTimers.js'));
+  track = JSON.parse(await readFile(join(projectRoot(), 'events', 'http', 'track.json'), 'utf8'));
+  const { apiKeysTable } = await import('../../lib/adapters/dynamodb/apiKeysTable.js');
+  const { createApiKey } = await import('../../lib/auth/apiKeys.js');
+  await createApiKey(
+    { role: 'write', sourceId: 'demo', name: 'campaign engine test' },
+    apiKeysTable(h.dynamo, h.config.tables.apiKeys),
+    Date.now,
+    'local_demo',
+  ).catch(() => {});
+  // The demo campaign as shipped, enabled, with no holdout and no quiet hours (see the header).
+  const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', 'abandoned-cart.json'), 'utf8'));
+  const { quietHours: _quiet, ...rest } = demo;
+  const saved = await campaignStore(campaignsTable(h.dynamo, tables.campaigns)).save(
+    CampaignDefinition.parse({ ...rest, enabled: true, holdoutPercent: 0 }),
+    { create: true, now: Date.now() },
+  );
+  expect(saved.ok).toBe(true);
+}, 120_000);
+
+afterAll(async () => {
+  for (const q of Object.values(queues))
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: q.url })).catch(() => {});
+  for (const t of Object.values(tables))
+    await raw.send(new DeleteTableCommand({ TableName: t })).catch(() => {});
+  vi.unstubAllEnvs();
+});
+
+describe('the abandoned-cart campaign through the handlers', () => {
+  it('sends one e-mail with one coupon an hour after a cart add, and nothing more on a second sweep or a redelivered activity', async () => {
+    const { userId, email, customerId } = await newCustomer();
+    const start = Date.now();
+    await pipeline(userId, [cartAdd(newId('cart'))]);
+
+    // Half-way through the wait nothing is due.
+    expect((await sweep(start + 30 * MINUTE)).fired).toBe(0);
+    expect(await emailsTo(email)).toEqual([]);
+
+    const swept = await sweep(start + 61 * MINUTE);
+    expect(swept.sent).toBeGreaterThanOrEqual(1);
+    const sent = await emailsTo(email);
+    expect(sent).toHaveLength(1);
+    const codes = sent[0]?.body.text?.match(/CART-[0-9A-Z]{4}-[0-9A-Z]{4}/g) ?? [];
+    expect(new Set(codes).size).toBe(1);
+    expect(sent[0]?.subject).toContain('Ada');
+    const headers = Object.fromEntries((sent[0]?.headers ?? []).map((x) => [x.name, x.value]));
+    expect(headers['List-Unsubscribe']).toMatch(/\/v1\/unsubscribe\?token=/);
+    expect((await decisions(customerId)).map((d) => d.outcome)).toEqual(['send']);
+
+    // Again a minute later: nothing is due any more.
+    expect((await sweep(start + 62 * MINUTE)).sent).toBe(0);
+    // The cart add's activity delivered again: its wait opens anew and fires, but the send is claimed.
+    expect(
+      await activity(sqsEvent(queues.activity, lastActivityMessages), lambdaContext('precis-test-campaigns')),
+    ).toEqual({ batchItemFailures: [] });
+    expect((await sweep(start + 63 * MINUTE)).sent).toBe(0);
+    expect(await emailsTo(email)).toHaveLength(1);
+  }, 180_000);
+
+  it('sends nothing when the order comes inside the wait', async () => {
+    const { userId, email, customerId } = await newCustomer();
+    const start = Date.now();
+    const cart = newId('cart');
+    await pipeline(userId, [
+      cartAdd(cart),
+      { event: 'Order Completed', properties: { order_id: newId('o'), revenue: 49.9, currency: 'EUR' } },
+    ]);
+    await sweep(start + 61 * MINUTE);
+    expect(await emailsTo(email)).toEqual([]);
+    expect(await decisions(customerId)).toEqual([]);
+  }, 180_000);
+
+  it('never contacts an unsubscribed customer, and logs the skip', async () => {
+    const { userId, email, customerId } = await newCustomer();
+    await messaging.putUnsubscribe(customerId, {
+      status: 'revoked',
+      source: 'unsubscribe-link',
+      at: new Date().toISOString(),
+    });
+    const start = Date.now();
+    await pipeline(userId, [cartAdd(newId('cart'))]);
+    await sweep(start + 61 * MINUTE);
+    expect(await emailsTo(email)).toEqual([]);
+    expect((await decisions(customerId)).map((d) => [d.outcome, d.reason])).toEqual([
+      ['skip', 'unsubscribed'],
+    ]);
+  }, 180_000);
+});
