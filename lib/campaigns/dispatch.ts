@@ -282,6 +282,13 @@ async function send(
   // channels deduplicate on sendId); one already sent or failed is done.
   if (claim.status === 'already_claimed' && claim.record.status !== 'claimed') {
     await deps.messaging.release(c.customerId, day, channel);
+    // A delivery that sent and then failed before its exposure was counted (a busy counter): counted now
+    // (once: the exposure is keyed by the send id).
+    const { record } = claim;
+    if (record.status === 'sent') {
+      const at = Date.parse(record.sentAt ?? record.claimedAt);
+      await exposure(campaign, c, 'treated', sendId, at, recipient.assignment?.segment, record, deps);
+    }
     return 'already_sent';
   }
   const coupon =
@@ -441,7 +448,7 @@ async function exposure(
   exposureId: string,
   at: number,
   segment: string | undefined,
-  decision: Decision,
+  decision: { readonly channel?: Channel; readonly variant?: string },
   deps: DispatchDeps,
 ): Promise<void> {
   const outcome = await recordExposure(

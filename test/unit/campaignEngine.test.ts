@@ -1,0 +1,96 @@
+// The campaign engine's pure parts: activities packed into queue messages (bounds, order, all kept), the
+// per-container cache of enabled campaigns, and the send id (stable per occurrence, distinct otherwise).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Activity } from '../../lib/campaigns/activity.js';
+import { sendIdOf } from '../../lib/campaigns/dispatch.js';
+import { CAMPAIGN_CACHE_MS, enabledCampaigns } from '../../lib/campaigns/engine.js';
+import type { Campaign } from '../../lib/campaigns/model.js';
+import { ActivityMessage, packActivities } from '../../lib/campaigns/publish.js';
+
+const activity = (i: number, padding = 0): Activity => ({
+  v: 1,
+  customerId: `cus_${i}`,
+  messageId: `m-${i}-${'x'.repeat(padding)}`,
+  type: 'track',
+  event: 'Product Added',
+  timestamp: '2026-12-06T10:00:00.000Z',
+  receivedAt: '2026-12-06T10:00:01.000Z',
+  properties: { cart_id: `c-${i}` },
+});
+
+describe('packActivities', () => {
+  it('keeps every activity, in order, in messages within the count and byte bounds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 900 }), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 20 }),
+        (paddings, count) => {
+          const activities = paddings.map((p, i) => activity(i, p));
+          const bodies = packActivities(activities, { bytes: 4096, count });
+          const unpacked = bodies.flatMap((b) => ActivityMessage.parse(JSON.parse(b)).activities);
+          expect(unpacked.map((a) => a.messageId)).toEqual(activities.map((a) => a.messageId));
+          for (const body of bodies) {
+            const n = ActivityMessage.parse(JSON.parse(body)).activities.length;
+            expect(n).toBeLessThanOrEqual(count);
+            // One activity alone may exceed the byte bound (it is never split); two together never do.
+            if (n > 1) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4096 + 64);
+          }
+        },
+      ),
+    );
+  });
+
+  it('makes no message of no activity', () => {
+    expect(packActivities([])).toEqual([]);
+  });
+});
+
+describe('enabledCampaigns', () => {
+  const campaign = (id: string, enabled: boolean, archived = false) =>
+    ({ id, enabled, archived }) as unknown as Campaign;
+
+  it('lists every page once per minute and keeps only the enabled, unarchived campaigns', async () => {
+    let reads = 0;
+    const pages: Record<string, { items: Campaign[]; nextCursor?: string }> = {
+      first: { items: [campaign('a', true), campaign('b', false)], nextCursor: 'second' },
+      second: { items: [campaign('c', true), campaign('d', true, true)] },
+    };
+    const cache = enabledCampaigns(async (page) => {
+      reads++;
+      return pages[page.cursor ?? 'first'] ?? { items: [] };
+    });
+    expect((await cache.all(0)).map((c) => c.id)).toEqual(['a', 'c']);
+    expect(reads).toBe(2);
+    expect(await cache.get('c', CAMPAIGN_CACHE_MS - 1)).toMatchObject({ id: 'c' });
+    expect(await cache.get('b', CAMPAIGN_CACHE_MS - 1)).toBeUndefined();
+    expect(reads).toBe(2);
+    await cache.all(CAMPAIGN_CACHE_MS);
+    expect(reads).toBe(4);
+  });
+
+  it('does not keep a failed read', async () => {
+    let fail = true;
+    const cache = enabledCampaigns(async () => {
+      if (fail) throw new Error('throttled');
+      return { items: [campaign('a', true)] };
+    });
+    await expect(cache.all(0)).rejects.toThrow('throttled');
+    fail = false;
+    expect((await cache.all(1)).map((c) => c.id)).toEqual(['a']);
+  });
+});
+
+describe('sendIdOf', () => {
+  it('is the same for the same occurrence and differs when campaign, customer or trigger key does', () => {
+    const base = { campaignId: 'abandoned-cart', customerId: 'cus_1', triggerKey: 'cart:c1:m1' };
+    expect(sendIdOf(base)).toBe(sendIdOf({ ...base }));
+    expect(sendIdOf(base)).toMatch(/^snd_[A-Za-z0-9_-]{32}$/);
+    const others = [
+      { ...base, campaignId: 'win-back' },
+      { ...base, customerId: 'cus_2' },
+      { ...base, triggerKey: 'cart:c1:m2' },
+    ].map(sendIdOf);
+    expect(new Set([sendIdOf(base), ...others]).size).toBe(4);
+  });
+});
