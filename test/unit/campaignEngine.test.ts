@@ -1,5 +1,7 @@
 // The campaign engine's pure parts: activities packed into queue messages (bounds, order, all kept), the
 // per-container cache of enabled campaigns, and the send id (stable per occurrence, distinct otherwise).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Activity } from '../../lib/campaigns/activity.js';
@@ -7,6 +9,8 @@ import { sendIdOf } from '../../lib/campaigns/dispatch.js';
 import { CAMPAIGN_CACHE_MS, enabledCampaigns } from '../../lib/campaigns/engine.js';
 import type { Campaign } from '../../lib/campaigns/model.js';
 import { ActivityMessage, packActivities } from '../../lib/campaigns/publish.js';
+import { projectRoot } from '../../lib/projectRoot.js';
+import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
 
 const activity = (i: number, padding = 0): Activity => ({
   v: 1,
@@ -92,5 +96,16 @@ describe('sendIdOf', () => {
       { ...base, triggerKey: 'cart:c1:m2' },
     ].map(sendIdOf);
     expect(new Set([sendIdOf(base), ...others]).size).toBe(4);
+  });
+});
+
+describe('sample events (events/)', () => {
+  const body = (name: string) => {
+    const event = JSON.parse(readFileSync(join(projectRoot(), 'events', 'sqs', name), 'utf8'));
+    return JSON.parse(event.Records[0].body);
+  };
+  it('are messages the campaign consumers accept', () => {
+    expect(ActivityMessage.parse(body('campaign-activity.json')).activities).toHaveLength(2);
+    expect(SegmentChangesMessage.parse(body('segment-changes.json')).changes).toHaveLength(1);
   });
 });
