@@ -43,6 +43,7 @@ let archive: typeof import('../../functions/queue/archive.js')['handler'];
 let profiles: typeof import('../../functions/queue/profiles.js')['handler'];
 let activity: typeof import('../../functions/queue/campaignActivity.js')['handler'];
 let timers: typeof import('../../functions/schedule/campaignTimers.js')['handler'];
+let segments: typeof import('../../functions/queue/campaignSegments.js')['handler'];
 let track: APIGatewayProxyEventV2;
 
 /** A copy of a provisioned table's keys and indexes under a new name: this file's own waits and campaigns. */
@@ -204,9 +205,9 @@ async function customerOf(userId: string): Promise<string> {
   return id;
 }
 
-const decisions = async (customerId: string) =>
+const decisions = async (customerId: string, campaignId = 'abandoned-cart') =>
   (await messaging.customerDecisions(customerId, { limit: 50 })).items.filter(
-    (d) => d.campaignId === 'abandoned-cart',
+    (d) => d.campaignId === campaignId,
   );
 
 const cartAdd = (cart: string) => ({
@@ -237,6 +238,7 @@ beforeAll(async () => {
   ({ handler: profiles } = await import('../../functions/queue/profiles.js'));
   ({ handler: activity } = await import('../../functions/queue/campaignActivity.js'));
   ({ handler: timers } = await import('../../functions/schedule/campaignTimers.js'));
+  ({ handler: segments } = await import('../../functions/queue/campaignSegments.js'));
   track = JSON.parse(await readFile(join(projectRoot(), 'events', 'http', 'track.json'), 'utf8'));
   const { apiKeysTable } = await import('../../lib/adapters/dynamodb/apiKeysTable.js');
   const { createApiKey } = await import('../../lib/auth/apiKeys.js');
@@ -246,14 +248,23 @@ beforeAll(async () => {
     Date.now,
     'local_demo',
   ).catch(() => {});
-  // The demo campaign as shipped, enabled, with no holdout and no quiet hours (see the header).
-  const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', 'abandoned-cart.json'), 'utf8'));
-  const { quietHours: _quiet, ...rest } = demo;
-  const saved = await campaignStore(campaignsTable(h.dynamo, tables.campaigns)).save(
-    CampaignDefinition.parse({ ...rest, enabled: true, holdoutPercent: 0 }),
-    { create: true, now: Date.now() },
-  );
-  expect(saved.ok).toBe(true);
+  // The demo campaigns as shipped, enabled, with no holdout and no quiet hours, sent at once (see the
+  // header): saved before the first handler call, as the engine lists enabled campaigns once a minute.
+  const store = campaignStore(campaignsTable(h.dynamo, tables.campaigns));
+  for (const id of ['abandoned-cart', 'win-back']) {
+    const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', `${id}.json`), 'utf8'));
+    const { quietHours: _quiet, ...rest } = demo;
+    const saved = await store.save(
+      CampaignDefinition.parse({
+        ...rest,
+        enabled: true,
+        holdoutPercent: 0,
+        sendTime: { mode: 'immediate' },
+      }),
+      { create: true, now: Date.now() },
+    );
+    expect(saved.ok).toBe(true);
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -322,5 +333,31 @@ describe('the abandoned-cart campaign through the handlers', () => {
     expect((await decisions(customerId)).map((d) => [d.outcome, d.reason])).toEqual([
       ['skip', 'unsubscribed'],
     ]);
+  }, 180_000);
+
+  it('sends the win-back campaign once when a published run moves a buyer into churn-risk, the message redelivered', async () => {
+    const { userId, email, customerId } = await newCustomer();
+    await pipeline(userId, [
+      { event: 'Order Completed', properties: { order_id: newId('o'), revenue: 80, currency: 'EUR' } },
+    ]);
+    const message = {
+      MessageId: newId('seg'),
+      Body: JSON.stringify({
+        v: 1,
+        runId: newId('seg_run'),
+        asOf: new Date().toISOString(),
+        changes: [{ customerId, from: 'high-value', to: 'churn-risk', reasons: ['no order lately'] }],
+      }),
+    };
+    for (let delivery = 0; delivery < 2; delivery++)
+      expect(
+        await segments(sqsEvent(queues.activity, [message]), lambdaContext('precis-test-segments')),
+      ).toEqual({ batchItemFailures: [] });
+    const sent = await emailsTo(email);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toBe('We miss you, Ada: 15 € on us');
+    expect(sent[0]?.body.text).toMatch(/BACK-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+    // The redelivery was decided again (re-entry: the cooldown since the first send) and sent nothing.
+    expect((await decisions(customerId, 'win-back')).map((d) => d.outcome).sort()).toEqual(['send', 'skip']);
   }, 180_000);
 });
