@@ -2,6 +2,7 @@
 // run's segment changes, and the minute's timer sweep. Each turns its input into trigger commands and
 // candidates (triggers.ts, pure), applies them to the waits table and hands candidates to the dispatcher
 // (dispatch.ts). Ports come in through EngineDeps; docs/campaigns.md, "The path of a message".
+import pMap from 'p-map';
 import type { SegmentChangesMessage } from '../segmentation/model.js';
 import { recordConsent } from './consent.js';
 import { type DispatchDeps, type Dispatched, dispatchCandidate } from './dispatch.js';
@@ -144,18 +145,33 @@ export interface SweepHandled {
   readonly more: boolean;
 }
 
+export interface SweepOptions {
+  /** Whether another page may start (the caller's time budget): a page fired must be dispatched in full. */
+  readonly another?: () => boolean;
+  /** Waits fired per page, and dispatched at once. */
+  readonly pageSize?: number;
+  readonly concurrency?: number;
+}
+
 /**
- * The minute's sweep: fires every due wait it wins and dispatches each, page after page, until none is
- * due or `maxPages` is reached (the schedule's next run continues; fired rows are never fired again).
+ * The minute's sweep: fires due waits a page at a time and dispatches each fired one, while `another()`
+ * allows (the schedule's next run continues). A page is small and dispatched concurrently, so the page
+ * begun last ends well within the function's timeout: a wait fired and never dispatched would be lost.
  */
-export async function sweepTimers(now: number, deps: EngineDeps, maxPages = 10): Promise<SweepHandled> {
+export async function sweepTimers(
+  now: number,
+  deps: EngineDeps,
+  options: SweepOptions = {},
+): Promise<SweepHandled> {
   const recent = deps.recentEvents;
   const cancelledLate =
     recent === undefined ? undefined : async (w: Wait) => cancelledByTimeline(w, await recent(w.customerId));
   const total = { fired: 0, lost: 0, cancelledLate: 0, dispatched: [] as Dispatched[], more: false };
-  for (let page = 0; page < maxPages; page++) {
+  const concurrency = options.concurrency ?? 8;
+  do {
     const swept = await sweepDueWaits(now, {
       waits: deps.dispatch.waits,
+      limit: options.pageSize ?? 100,
       ...(cancelledLate ? { cancelledLate } : {}),
     });
     total.fired += swept.fired.length;
@@ -164,20 +180,25 @@ export async function sweepTimers(now: number, deps: EngineDeps, maxPages = 10):
     // A fired wait never fires again, so a candidate whose dispatch failed (a throttled channel, a
     // busy counter) is put back as a deferred send a few minutes on; the others go on meanwhile. The send
     // claim keeps a retry single.
-    for (const { candidate } of swept.fired) {
-      try {
-        total.dispatched.push(await dispatchCandidate(candidate, now, deps.dispatch));
-      } catch (error) {
-        deps.dispatch.log.error('a fired wait was not dispatched; retried later', {
-          campaignId: candidate.campaignId,
-          triggerKey: candidate.triggerKey,
-          error,
-        });
-        await deps.dispatch.waits.open(deferredSend(candidate, now + RETRY_MS), now);
-      }
-    }
+    const outcomes = await pMap(
+      swept.fired,
+      async ({ candidate }) => {
+        try {
+          return await dispatchCandidate(candidate, now, deps.dispatch);
+        } catch (error) {
+          deps.dispatch.log.error('a fired wait was not dispatched; retried later', {
+            campaignId: candidate.campaignId,
+            triggerKey: candidate.triggerKey,
+            error,
+          });
+          await deps.dispatch.waits.open(deferredSend(candidate, now + RETRY_MS), now);
+          return undefined;
+        }
+      },
+      { concurrency },
+    );
+    for (const o of outcomes) if (o !== undefined) total.dispatched.push(o);
     total.more = swept.more;
-    if (!swept.more) break;
-  }
+  } while (total.more && (options.another?.() ?? true));
   return total;
 }
