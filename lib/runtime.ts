@@ -21,8 +21,10 @@ import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
 import { outboxSender } from './adapters/outbox/outboxSender.js';
 import { outboxTable } from './adapters/outbox/outboxTable.js';
 import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
-import { type ReportStore, reportsBucket } from './adapters/s3/reportsBucket.js';
+import { s3ImportObjects } from './adapters/s3/importObjects.js';
+import { reportsBucket } from './adapters/s3/reportsBucket.js';
 import { segmentationFiles } from './adapters/s3/segmentationFiles.js';
+import { secretValue } from './adapters/secrets/secretValue.js';
 import { sesEmailSender } from './adapters/ses/emailSender.js';
 import { smsSender } from './adapters/sms/smsSender.js';
 import { activityQueue } from './adapters/sqs/activityQueue.js';
@@ -33,7 +35,7 @@ import { webhookSender } from './adapters/webhook/webhookSender.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
-import { dynamodb, kms, s3, sesv2, smsVoice, sqs } from './aws/clients.js';
+import { dynamodb, kms, s3, secretsManager, sesv2, smsVoice, sqs } from './aws/clients.js';
 import type { CampaignDeps } from './campaigns/api.js';
 import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
 import type { CouponDeps } from './campaigns/coupons.js';
@@ -48,14 +50,13 @@ import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
 import { type CampaignStore, campaignStore } from './campaigns/store.js';
 import type { UnsubscribeDeps } from './campaigns/unsubscribe.js';
 import type { WaitStore } from './campaigns/waits.js';
-import { type Config, config } from './config.js';
+import { type Config, config, type PiiConfig } from './config.js';
 import type { LookupDeps } from './customers/lookup.js';
 import { type CustomerReadDeps, customerEvents } from './customers/read.js';
 import { identityRules } from './identity/graph.js';
 import type { ResolveDeps } from './identity/resolve.js';
-import type { DropDeps } from './imports/drop.js';
+import type { DropDeps, ReportStore } from './imports/drop.js';
 import type { ImportDeps } from './imports/importFile.js';
-import { s3ImportObjects } from './imports/s3Objects.js';
 import type { EventSink, IngestDeps } from './ingest/ingest.js';
 import type { NormalizedEvent } from './ingest/normalized.js';
 import { logger } from './log.js';
@@ -78,6 +79,9 @@ const once = <T>(make: () => T): (() => T) => {
     return value;
   };
 };
+
+/** The identifiers' HMAC secret: from the stage's settings, else read from Secrets Manager (once). */
+const hmacSecret = (pii: PiiConfig) => loadHmacSecret(pii, (arn) => secretValue(secretsManager(), arn));
 
 export const apiKeys = once((): ApiKeyStore => apiKeysTable(dynamodb(), config().tables.apiKeys));
 export const auth = once((): Authenticator => authenticator(apiKeys(), config().apiKeyCacheSeconds * 1000));
@@ -111,7 +115,7 @@ export function piiFor(
     cipher,
     protect: eventProtector({
       cipher,
-      secret: () => loadHmacSecret(c.pii),
+      secret: () => hmacSecret(c.pii),
       junk: c.quality.junkIds,
       ip: c.pii.ip,
     }),
@@ -191,7 +195,7 @@ export const segmentFiles = once((): RunFiles => segmentationFiles(s3(), config(
 
 /** Finding a customer by any identifier (lib/customers/lookup.ts), for every route with a customer {id}. */
 export const customerLookup = once(
-  (): LookupDeps => ({ store: identityDeps().store, secret: () => loadHmacSecret(config().pii) }),
+  (): LookupDeps => ({ store: identityDeps().store, secret: () => hmacSecret(config().pii) }),
 );
 
 export const customerReadDeps = once(
@@ -209,7 +213,7 @@ export const customerReadDeps = once(
 export const importDeps = once(
   (): ImportDeps => ({
     ingest: ingestDeps(),
-    secret: () => loadHmacSecret(config().pii),
+    secret: () => hmacSecret(config().pii),
     now: Date.now,
   }),
 );
@@ -313,7 +317,7 @@ export const unsubscribeDeps = once(
   (): UnsubscribeDeps => ({
     store: messaging(),
     lookup: customerLookup(),
-    secret: () => loadHmacSecret(config().pii),
+    secret: () => hmacSecret(config().pii),
     now: Date.now,
   }),
 );
@@ -333,7 +337,7 @@ export const dispatchDeps = once((): DispatchDeps => {
     stats: statsDeps(),
     settings: decisionSettings(c.sendDecision, c.businessTimezone, webhook !== undefined),
     cipher: pii().cipher,
-    secret: () => loadHmacSecret(c.pii),
+    secret: () => hmacSecret(c.pii),
     publicBaseUrl: c.publicBaseUrl,
     ...(webhook ? { webhookUrl: webhook.url } : {}),
     log: logger(),

@@ -10,7 +10,6 @@
 // way (storage down), fails its record, which returns after the visibility timeout and, after 5 receives,
 // ends in the imports DLQ.
 import { randomUUID } from 'node:crypto';
-import type { ReportStore } from '../adapters/s3/reportsBucket.js';
 import type { Logger } from '../log.js';
 import { processRecords } from '../queue/eachRecord.js';
 import type { QueueRecord } from '../queue/record.js';
@@ -61,6 +60,11 @@ export interface ImportObject {
   readonly size: number;
   /** Epoch ms: the "as of" time of the file's rows without a date. */
   readonly lastModified?: number;
+}
+
+/** Where import reports are written (JSON documents; S3's reports/ prefix in the stack). */
+export interface ReportStore {
+  putJson(key: string, value: unknown): Promise<void>;
 }
 
 export interface ObjectSource {

@@ -3,8 +3,6 @@
 // of known e-mail addresses without the secret. The secret is set once per stage: changing it re-keys
 // the whole identity index.
 import { createHmac } from 'node:crypto';
-import { secretValue } from '../adapters/secrets/secretValue.js';
-import { secretsManager } from '../aws/clients.js';
 import { ConfigError, type PiiConfig } from '../config.js';
 
 /** base64url of the first 16 bytes of HMAC-SHA256(secret, `${type}:${value}`): 22 characters. */
@@ -24,11 +22,12 @@ const fetched = new Map<string, Promise<string>>();
 
 /**
  * The HMAC secret: PRECIS_HMAC_SECRET when set (local stacks, tests), else the Secrets Manager secret
- * PRECIS_HMAC_SECRET_ARN names (fetched once per process). Never logged.
+ * PRECIS_HMAC_SECRET_ARN names (fetched once per process with `fetchSecret`). Never logged.
  */
 export async function loadHmacSecret(
   pii: PiiConfig,
-  fetchSecret: (arn: string) => Promise<string> = (arn) => secretValue(secretsManager(), arn),
+  /** Reads a Secrets Manager secret (lib/runtime.ts passes the adapter: no SDK in this module). */
+  fetchSecret?: (arn: string) => Promise<string>,
 ): Promise<string> {
   if (pii.hmacSecret) return checked(pii.hmacSecret, 'PRECIS_HMAC_SECRET');
   const arn = pii.hmacSecretArn;
@@ -40,6 +39,7 @@ export async function loadHmacSecret(
   }
   let pending = fetched.get(arn);
   if (!pending) {
+    if (!fetchSecret) throw new ConfigError(`No way to read the secret ${arn} was given`);
     pending = fetchSecret(arn).then((s) => checked(s, `the secret ${arn}`));
     pending.catch(() => fetched.delete(arn));
     fetched.set(arn, pending);

@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { apiKeysTable } from '../../lib/adapters/dynamodb/apiKeysTable.js';
 import { quarantineTable } from '../../lib/adapters/dynamodb/quarantineTable.js';
+import { s3ImportObjects } from '../../lib/adapters/s3/importObjects.js';
 import { reportsBucket } from '../../lib/adapters/s3/reportsBucket.js';
 import { eventQueue } from '../../lib/adapters/sqs/eventQueue.js';
 import { archiveBatch } from '../../lib/archive/archiveBatch.js';
@@ -17,7 +18,6 @@ import { createDynamoDb, createKms, createS3, createSqs } from '../../lib/aws/cl
 import { importDroppedObjects } from '../../lib/imports/drop.js';
 import { type ImportDeps, importFile } from '../../lib/imports/importFile.js';
 import { ImportReport } from '../../lib/imports/model.js';
-import { s3ImportObjects } from '../../lib/imports/s3Objects.js';
 import { parseEnvelope } from '../../lib/ingest/envelope.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { isPiiToken } from '../../lib/pii/cipher.js';

@@ -1,9 +1,6 @@
 // Reports (JSON documents) kept in the archive bucket under reports/, apart from the raw events.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-
-export interface ReportStore {
-  putJson(key: string, value: unknown): Promise<void>;
-}
+import type { ReportStore } from '../../imports/drop.js';
 
 export function reportsBucket(client: S3Client, bucket: string): ReportStore {
   return {

@@ -3,8 +3,8 @@
 // timeout on a 15-minute import), and memory stays at one range. If-Match pins every range to the version
 // the first request saw: a file overwritten mid-import fails the read instead of mixing two versions.
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { CreatedObject } from '../queue/s3Notification.js';
-import type { ImportObject, ObjectSource } from './drop.js';
+import type { ImportObject, ObjectSource } from '../../imports/drop.js';
+import type { CreatedObject } from '../../queue/s3Notification.js';
 
 const RANGE_BYTES = 8 * 1024 * 1024;
 
