@@ -250,7 +250,9 @@ async function spawnOffline(
     // serverless.yml's local params take the stack's PII key and HMAC secret from these.
     PRECIS_LOCAL_PII_KEY: secrets.PRECIS_PII_LOCAL_KEY,
     PRECIS_LOCAL_HMAC_SECRET: secrets.PRECIS_HMAC_SECRET,
-    PRECIS_LOG_LEVEL: options.logLevel ?? 'INFO',
+    // A caller's level (tests, benchmarks) wins; otherwise the shell's PRECIS_LOG_LEVEL (spread above)
+    // reaches serverless.yml's local param, whose default is INFO.
+    ...(options.logLevel ? { PRECIS_LOG_LEVEL: options.logLevel } : {}),
     ...(options.watch === false ? { PRECIS_ESBUILD_WATCH: '.local/no-watch/**' } : {}),
     SLS_TELEMETRY_DISABLED: '1',
   };
