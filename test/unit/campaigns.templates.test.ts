@@ -247,24 +247,17 @@ describe('renderMessage', () => {
     });
   });
 
-  it('fails as a value when a render passes its bounds (a huge cart loop)', () => {
+  it('fails as a value when a render passes its bounds (a huge loop)', () => {
+    // A range of five million allocates past the memory bound at once: the refusal does not depend on
+    // how fast the machine renders (a wall-time bound alone let a fast run through).
     const def = campaign(
       email(
-        '{% for i in (1..5) %}{% for item in customer.cart.items %}{{ item.name }}{% endfor %}{% endfor %}',
+        '{% for i in (1..5000000) %}{% for item in customer.cart.items %}{{ item.name }}{% endfor %}{% endfor %}',
       ),
     );
     const variant = def.variants[0];
     if (!variant) throw new Error('no variant');
-    const items = Array.from({ length: 100_000 }, (_, i) => ({
-      ...SAMPLE_CONTEXT.customer.cart.items[0],
-      id: `p${i}`,
-      name: 'x'.repeat(20),
-    }));
-    const huge = {
-      ...context,
-      customer: { ...context.customer, cart: { items, value: 1, quantity: 1 } },
-    } as MessageContext;
-    expect(renderMessage(def, variant, 'email', huge)).toMatchObject({
+    expect(renderMessage(def, variant, 'email', context)).toMatchObject({
       ok: false,
       reason: 'invalid',
       message: expect.stringContaining('limit'),
