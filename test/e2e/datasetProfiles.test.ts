@@ -178,14 +178,22 @@ async function replayThroughApi(): Promise<void> {
   }
   let next = 0;
   let failed = false;
+  const post = (batch: unknown[]) =>
+    fetch(`${inject('httpUrl')}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ batch }),
+    });
   const worker = async () => {
     // One failure stops every worker: the others sending on would keep the queues busy for later tests.
     for (let batch = batches[next++]; batch && !failed; batch = batches[next++]) {
-      const res = await fetch(`${inject('httpUrl')}/v1/batch`, {
-        method: 'POST',
-        headers: { authorization: auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ batch }),
-      });
+      // As the SDKs do, a 5xx (a function timed out on a busy machine) is retried with backoff: dedup
+      // keeps the retried events once, which the comparisons below check.
+      let res = await post(batch);
+      for (let attempt = 1; res.status >= 500 && attempt <= 4; attempt++) {
+        await new Promise((r) => setTimeout(r, 1_000 * 2 ** attempt));
+        res = await post(batch);
+      }
       // 400 is a batch whose every event was quarantined (Online Retail's inventory adjustments).
       if (res.status !== 200 && res.status !== 400) {
         failed = true;
