@@ -13,12 +13,12 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { SHARDS, waitsTable } from '../lib/adapters/dynamodb/waitsTable.js';
 import { createDynamoDb } from '../lib/aws/clients.js';
 import type { Activity } from '../lib/campaigns/activity.js';
-import { CampaignDefinition } from '../lib/campaigns/model.js';
 import { onActivity } from '../lib/campaigns/triggers.js';
 import { applyCommands, CLOSED_RETENTION_DAYS, sweepDueWaits } from '../lib/campaigns/waits.js';
 import { parseConfig } from '../lib/config.js';
 import { startProvisionedEmulators } from '../local/provision.js';
 import { localSecrets } from '../local/stack.js';
+import { abandonedCart } from '../test/support/campaignFixtures.js';
 import { machine } from './common.js';
 import { plainItemSize, readUnits, writeUnits } from './cost/counting.js';
 import { ASSUMED, GB, PRICES } from './cost/prices.js';
@@ -108,18 +108,7 @@ function price(
   }
 }
 
-const cart = CampaignDefinition.parse({
-  id: 'abandoned-cart',
-  name: 'Abandoned cart',
-  enabled: true,
-  channels: ['email'],
-  trigger: {
-    type: 'event',
-    event: 'Product Added',
-    wait: { minutes: 60, cancelOn: ['Order Completed'], key: 'cart' },
-  },
-  variants: [{ id: 'a', content: { email: { subject: 's', html: 'h', text: 't' } } }],
-});
+const cart = abandonedCart;
 
 const activity = (
   customerId: string,

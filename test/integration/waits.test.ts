@@ -11,10 +11,10 @@ import { SHARDS, WAITS_DUE_INDEX, waitsTable } from '../../lib/adapters/dynamodb
 import { memoryWaitStore } from '../../lib/adapters/memory/waitStore.js';
 import { createDynamoDb, createDynamoDbClient } from '../../lib/aws/clients.js';
 import type { Activity } from '../../lib/campaigns/activity.js';
-import { CampaignDefinition } from '../../lib/campaigns/model.js';
 import { onActivity } from '../../lib/campaigns/triggers.js';
 import { applyCommands, deferredSend, sweepDueWaits, type WaitStore } from '../../lib/campaigns/waits.js';
 import { createActiveTable } from '../../local/provision.js';
+import { abandonedCart } from '../support/campaignFixtures.js';
 import { testConfig } from '../support/provided.js';
 
 const config = testConfig();
@@ -53,19 +53,7 @@ const HOUR = 60 * MIN;
 const T0 = Date.parse('2026-12-06T10:17:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const cart = CampaignDefinition.parse({
-  id: 'abandoned-cart',
-  name: 'Abandoned cart',
-  enabled: true,
-  channels: ['email'],
-  trigger: {
-    type: 'event',
-    event: 'Product Added',
-    wait: { minutes: 60, cancelOn: ['Order Completed'], key: 'cart' },
-  },
-  maxEventAgeMinutes: 24 * 60,
-  variants: [{ id: 'a', content: { email: { subject: 's', html: 'h', text: 't' } } }],
-});
+const cart = abandonedCart;
 
 function event(
   customerId: string,

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryWaitStore } from '../../lib/adapters/memory/waitStore.js';
 import type { Activity } from '../../lib/campaigns/activity.js';
-import { CampaignDefinition } from '../../lib/campaigns/model.js';
 import { onActivity } from '../../lib/campaigns/triggers.js';
 import {
   applyCommands,
@@ -12,23 +11,13 @@ import {
   sweepDueWaits,
   type WaitStore,
 } from '../../lib/campaigns/waits.js';
+import { abandonedCart } from '../support/campaignFixtures.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const cart = CampaignDefinition.parse({
-  id: 'abandoned-cart',
-  name: 'Abandoned cart',
-  enabled: true,
-  channels: ['email'],
-  trigger: {
-    type: 'event',
-    event: 'Product Added',
-    wait: { minutes: 60, cancelOn: ['Order Completed'], key: 'cart' },
-  },
-  variants: [{ id: 'a', content: { email: { subject: 's', html: 'h', text: 't' } } }],
-});
+const cart = abandonedCart;
 
 let seq = 0;
 function event(
