@@ -2,7 +2,7 @@
 // and checks the generated CloudFormation: resources, DLQ redrive, timeouts, runtime, least-privilege
 // IAM per function, throttling, alarms, encryption, deletion protection and CORS.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,11 +32,16 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'precis-package-'));
+  // serverless-esbuild stages each function in a TMPDIR folder it does not always remove;
+  // pointing TMPDIR inside `dir` lets afterAll clean those up too.
+  const scratch = join(dir, 'tmp');
+  await mkdir(scratch);
   await promisify(execFile)(process.execPath, [OSLS_BIN, 'package', '--stage', 'prod', '--package', dir], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       SLS_TELEMETRY_DISABLED: '1',
+      TMPDIR: scratch,
       PRECIS_ESBUILD_FOLDER: `.esbuild/package-${process.pid}`,
     },
     maxBuffer: 16 * 1024 * 1024,
