@@ -29,7 +29,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -45,6 +44,7 @@ import {
   ZERO,
 } from '../../campaigns/reportStore.js';
 import { isConditionFailed } from './errors.js';
+import { queryAll } from './query.js';
 
 const DAY_MS = 86_400_000;
 /** Markers outlive the longest SQS retention (14 days) past their event: no redelivery finds them gone. */
@@ -106,19 +106,8 @@ export function campaignStatsTable(
   table: string,
   leaseMs: number,
 ): CampaignStatsStore {
-  /** Every item of a query, page after page. */
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>) {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({ ...input, TableName: table, ExclusiveStartKey: start }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
+  const queryTable = (input: Omit<QueryCommandInput, 'TableName'>) =>
+    queryAll(client, { ...input, TableName: table });
 
   /** Step 2: one row's ADD, refused if this event already counted there. */
   async function addToRow(tally: Tally, dimension: Dimension, eventId: string): Promise<void> {
@@ -304,7 +293,7 @@ export function campaignStatsTable(
     },
 
     async exposuresOf(customerId) {
-      const items = await queryAll({
+      const items = await queryTable({
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :exposure)',
         ExpressionAttributeValues: { ':pk': customerKey(customerId), ':exposure': 'exposure#' },
         ProjectionExpression: 'exposure',
@@ -324,7 +313,7 @@ export function campaignStatsTable(
     },
 
     async counters(campaignId) {
-      const items = await queryAll({
+      const items = await queryTable({
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': statsKey(campaignId) },
         ConsistentRead: true,

@@ -10,7 +10,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
@@ -20,6 +19,7 @@ import { customerIdOf } from '../../identity/graph.js';
 import { nodeType } from '../../identity/nodes.js';
 import { CustomerRecord, type IdentityStore, MergeLogEntry, NodeRecord } from '../../identity/store.js';
 import { isConditionFailed } from './errors.js';
+import { queryAll } from './query.js';
 
 const NODE = '#NODE';
 const CUSTOMER = '#CUSTOMER';
@@ -205,25 +205,16 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
     },
 
     async edgesOf(node) {
-      const edges: Edge[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :edge)',
-            ExpressionAttributeValues: { ':pk': nodePk(node), ':edge': 'E#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          const { resolved: _resolved, ...edge } = StoredEdge.parse(item);
-          edges.push(edge);
-        }
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-      return edges;
+      const items = await queryAll(client, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :edge)',
+        ExpressionAttributeValues: { ':pk': nodePk(node), ':edge': 'E#' },
+        ConsistentRead: true,
+      });
+      return items.map((item): Edge => {
+        const { resolved: _resolved, ...edge } = StoredEdge.parse(item);
+        return edge;
+      });
     },
 
     async getNodes(keys) {
@@ -347,21 +338,14 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
     },
 
     async mergeLog(customerId) {
-      const entries: MergeLogEntry[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :log)',
-            ExpressionAttributeValues: { ':pk': customerPk(customerId), ':log': 'L#' },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) entries.push(MergeLogEntry.parse(item));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-      return entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.id < y.id ? -1 : 1));
+      const items = await queryAll(client, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :log)',
+        ExpressionAttributeValues: { ':pk': customerPk(customerId), ':log': 'L#' },
+      });
+      return items
+        .map((item) => MergeLogEntry.parse(item))
+        .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.id < y.id ? -1 : 1));
     },
 
     async setEdgeStatus(edge, status) {

@@ -38,6 +38,7 @@ import {
 } from '../../campaigns/messaging.js';
 import { CHANNELS, type Channel, PURPOSES } from '../../campaigns/model.js';
 import { isConditionFailed } from './errors.js';
+import { queryAll } from './query.js';
 
 export const CAMPAIGN_INDEX = 'byCampaign';
 const STATE = 'state#';
@@ -184,27 +185,17 @@ export function messagingTable(client: DynamoDBDocumentClient, table: string): M
 
   /** What the decision reads of a customer: cap days from `oldestDay` on, consent, entries, unsubscribe. */
   async function stateItems(customerId: string, oldestDay: string | undefined) {
-    const found: Record<string, unknown>[] = [];
-    let next: Record<string, unknown> | undefined;
-    do {
-      // A few dozen small items: one page; the loop only guards the 1 MB page limit.
-      const out = await client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': customerId,
-            ':from': oldestDay === undefined ? `${CAP}~` : capKey(oldestDay),
-            ':to': STATE_END,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: next,
-        }),
-      );
-      found.push(...(out.Items ?? []));
-      next = out.LastEvaluatedKey;
-    } while (next);
-    return found;
+    // A few dozen small items: one page; paging only guards the 1 MB page limit.
+    return queryAll(client, {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': customerId,
+        ':from': oldestDay === undefined ? `${CAP}~` : capKey(oldestDay),
+        ':to': STATE_END,
+      },
+      ConsistentRead: true,
+    });
   }
 
   const byCampaign = <T>(

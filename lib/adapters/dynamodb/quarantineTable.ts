@@ -1,12 +1,6 @@
 // Quarantine table. Key: id. GSI byDay (day, sortKey = quarantinedAt#id) lists a day's entries newest
 // first; entries expire (TTL expiresAt) after the retention period.
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
 import type { FieldIssue } from '../../ingest/spec.js';
 import {
@@ -21,6 +15,7 @@ import {
   type QuarantineStore,
 } from '../../quarantine/model.js';
 import { isConditionFailed } from './errors.js';
+import { queryItems } from './query.js';
 
 export const QUARANTINE_DAY_INDEX = 'byDay';
 const PAGE = 100;
@@ -78,24 +73,18 @@ export function quarantineTable(
 ): QuarantineStore {
   /** A day's entries newest first, page by page, from just after `startKey` if given. */
   async function* entriesOfDay(day: string, filter: Filter, startKey?: Record<string, unknown>) {
-    let next = startKey;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: QUARANTINE_DAY_INDEX,
-          KeyConditionExpression: '#day = :day',
-          FilterExpression: filter.expression,
-          ExpressionAttributeNames: { '#day': 'day', ...filter.names },
-          ExpressionAttributeValues: { ':day': day, ...filter.values },
-          ScanIndexForward: false,
-          ExclusiveStartKey: next,
-          Limit: PAGE,
-        }),
-      );
-      for (const raw of out.Items ?? []) yield QuarantineEntry.parse(raw);
-      next = out.LastEvaluatedKey;
-    } while (next);
+    const items = queryItems(client, {
+      TableName: table,
+      IndexName: QUARANTINE_DAY_INDEX,
+      KeyConditionExpression: '#day = :day',
+      FilterExpression: filter.expression,
+      ExpressionAttributeNames: { '#day': 'day', ...filter.names },
+      ExpressionAttributeValues: { ':day': day, ...filter.values },
+      ScanIndexForward: false,
+      ExclusiveStartKey: startKey,
+      Limit: PAGE,
+    });
+    for await (const raw of items) yield QuarantineEntry.parse(raw);
   }
 
   return {

@@ -10,16 +10,11 @@
 // SHARDS buckets per hour: a flash sale's opens (all due the same hour) would otherwise write one index
 // partition, which takes about 1,000 writes a second.
 import { createHash } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
 import { CLOSED_RETENTION_DAYS, NewWait, Wait, type WaitRef, type WaitStore } from '../../campaigns/waits.js';
 import { isConditionFailed } from './errors.js';
+import { queryAll, queryItems } from './query.js';
 
 export const WAITS_DUE_INDEX = 'due';
 export const SHARDS = 16;
@@ -119,21 +114,17 @@ export function waitsTable(
   /** Due pending rows of one bucket, earliest first. */
   async function dueIn(bucket: string, now: number, limit: number): Promise<Wait[]> {
     const rows: Wait[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: WAITS_DUE_INDEX,
-          KeyConditionExpression: 'dueBucket = :bucket AND dueAt <= :now',
-          ExpressionAttributeValues: { ':bucket': bucket, ':now': iso(now) },
-          Limit: limit - rows.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) rows.push(fromRow(item));
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined && rows.length < limit);
+    const due = queryItems(client, {
+      TableName: table,
+      IndexName: WAITS_DUE_INDEX,
+      KeyConditionExpression: 'dueBucket = :bucket AND dueAt <= :now',
+      ExpressionAttributeValues: { ':bucket': bucket, ':now': iso(now) },
+      Limit: limit,
+    });
+    for await (const item of due) {
+      rows.push(fromRow(item));
+      if (rows.length >= limit) break;
+    }
     return rows;
   }
 
@@ -177,31 +168,21 @@ export function waitsTable(
       const pending = await pMap(
         [...new Set(request.campaignIds)],
         async (campaignId) => {
-          const rows: Wait[] = [];
-          let start: Record<string, unknown> | undefined;
-          do {
-            const out = await client.send(
-              new QueryCommand({
-                TableName: table,
-                KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-                FilterExpression:
-                  '#status = :pending AND contains(cancelOn, :event) AND triggeredAt <= :before',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: {
-                  ':pk': request.customerId,
-                  ':prefix': `w#${campaignId}#`,
-                  ':pending': 'pending',
-                  ':event': request.event,
-                  ':before': before,
-                },
-                ConsistentRead: true,
-                ExclusiveStartKey: start,
-              }),
-            );
-            for (const item of out.Items ?? []) rows.push(fromRow(item));
-            start = out.LastEvaluatedKey;
-          } while (start !== undefined);
-          return rows;
+          const items = await queryAll(client, {
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            FilterExpression: '#status = :pending AND contains(cancelOn, :event) AND triggeredAt <= :before',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pk': request.customerId,
+              ':prefix': `w#${campaignId}#`,
+              ':pending': 'pending',
+              ':event': request.event,
+              ':before': before,
+            },
+            ConsistentRead: true,
+          });
+          return items.map(fromRow);
         },
         { concurrency: 4 },
       );

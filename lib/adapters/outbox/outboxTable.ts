@@ -3,7 +3,7 @@
 //   day "send#<sendId>"   sk "claim"          the time the send was first recorded (idempotency)
 // A redelivered send finds its claim and writes its entry again at the claimed time: the same key, so
 // one entry, even when the first delivery died between the two writes.
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   encodeOutboxCursor,
@@ -14,6 +14,7 @@ import {
   type OutboxStore,
 } from '../../campaigns/outbox.js';
 import { isConditionFailed } from '../dynamodb/errors.js';
+import { queryItems } from '../dynamodb/query.js';
 
 const CLAIM = 'claim';
 /** Items read per Query while filling a page. */
@@ -51,23 +52,17 @@ export function outboxTable(client: DynamoDBDocumentClient, table: string): Outb
 
   /** A day's entries newest first, page by page, from just after `startKey` if given. */
   async function* entriesOfDay(day: string, channel?: string, startKey?: Record<string, unknown>) {
-    let next = startKey;
-    do {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: '#day = :day',
-          FilterExpression: channel ? 'channel = :channel' : undefined,
-          ExpressionAttributeNames: { '#day': 'day' },
-          ExpressionAttributeValues: { ':day': day, ...(channel ? { ':channel': channel } : {}) },
-          ScanIndexForward: false,
-          ExclusiveStartKey: next,
-          Limit: PAGE,
-        }),
-      );
-      for (const raw of out.Items ?? []) yield OutboxEntry.parse(raw);
-      next = out.LastEvaluatedKey;
-    } while (next);
+    const items = queryItems(client, {
+      TableName: table,
+      KeyConditionExpression: '#day = :day',
+      FilterExpression: channel ? 'channel = :channel' : undefined,
+      ExpressionAttributeNames: { '#day': 'day' },
+      ExpressionAttributeValues: { ':day': day, ...(channel ? { ':channel': channel } : {}) },
+      ScanIndexForward: false,
+      ExclusiveStartKey: startKey,
+      Limit: PAGE,
+    });
+    for await (const raw of items) yield OutboxEntry.parse(raw);
   }
 
   return {
