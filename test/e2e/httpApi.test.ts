@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { openApiDocument } from '../../lib/openapi.js';
 import { waitForArchived } from '../support/archiveWait.js';
-import { waitForArchiveIdle } from '../support/pipelineIdle.js';
+import { ARCHIVE_IDLE_TIMEOUT_MS, waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
 
 const url = (path: string) => `${inject('httpUrl')}${path}`;
@@ -104,26 +104,30 @@ describe('HTTP API with plain clients', () => {
     await waitForArchived(testConfig(), `${run}-ok`, 1);
   });
 
-  it('deduplicates a retried batch and concurrent copies of it, and accepts writeKey in the body', async () => {
-    const run = `retry-${randomUUID()}`;
-    const batch = Array.from({ length: 25 }, (_, i) => ({
-      type: 'track',
-      messageId: `${run}-${i}`,
-      userId: `u${i}`,
-      event: 'Checkout Started',
-    }));
-    const sends = await Promise.all([1, 2, 3, 4, 5].map(() => post('/v1/batch', { batch })));
-    expect(sends.map((s) => s.status)).toEqual([200, 200, 200, 200, 200]);
-    // Segment SDKs also put the write key in the body; without an Authorization header it is used.
-    expect((await post('/v1/batch', { batch, writeKey: inject('writeKey') }, null)).status).toBe(200);
-    const rows = await waitForArchived(testConfig(), run, batch.length);
-    // Once the consumer is idle, a copy that slipped through would be in the archive.
-    await waitForArchiveIdle(testConfig());
-    const again = await waitForArchived(testConfig(), run, batch.length);
-    expect(again.length).toBe(rows.length);
-    expect(new Set(again.map((r) => r.message_id)).size).toBe(batch.length);
-    expect(again.length).toBe(batch.length);
-  });
+  it(
+    'deduplicates a retried batch and concurrent copies of it, and accepts writeKey in the body',
+    async () => {
+      const run = `retry-${randomUUID()}`;
+      const batch = Array.from({ length: 25 }, (_, i) => ({
+        type: 'track',
+        messageId: `${run}-${i}`,
+        userId: `u${i}`,
+        event: 'Checkout Started',
+      }));
+      const sends = await Promise.all([1, 2, 3, 4, 5].map(() => post('/v1/batch', { batch })));
+      expect(sends.map((s) => s.status)).toEqual([200, 200, 200, 200, 200]);
+      // Segment SDKs also put the write key in the body; without an Authorization header it is used.
+      expect((await post('/v1/batch', { batch, writeKey: inject('writeKey') }, null)).status).toBe(200);
+      const rows = await waitForArchived(testConfig(), run, batch.length);
+      // Once the consumer is idle, a copy that slipped through would be in the archive.
+      await waitForArchiveIdle(testConfig());
+      const again = await waitForArchived(testConfig(), run, batch.length);
+      expect(again.length).toBe(rows.length);
+      expect(new Set(again.map((r) => r.message_id)).size).toBe(batch.length);
+      expect(again.length).toBe(batch.length);
+    },
+    120_000 + ARCHIVE_IDLE_TIMEOUT_MS,
+  );
 
   it('lists, shows and replays a quarantined event with a correction, then archives it', async () => {
     const run = `replay-${randomUUID()}`;
