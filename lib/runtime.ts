@@ -10,6 +10,7 @@ import { campaignStatsTable } from './adapters/dynamodb/campaignStatsTable.js';
 import { campaignsTable } from './adapters/dynamodb/campaignsTable.js';
 import { couponsTable } from './adapters/dynamodb/couponsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
+import { datesTable } from './adapters/dynamodb/datesTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
 import { messagingTable } from './adapters/dynamodb/messagingTable.js';
@@ -356,5 +357,6 @@ export const campaignEngineDeps = once(
       const page = await customerEvents(customerId, { limit: 200 }, customerReadDeps());
       return page.ok ? page.value.items : [];
     },
+    dates: datesTable(dynamodb(), config().tables.messaging),
   }),
 );

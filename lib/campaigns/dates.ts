@@ -1,4 +1,4 @@
-// Date triggers (pure): a yearly date trait (birthday, memberSince) at a local time in the customer's
+// Date triggers (pure): a yearly date trait (birthday, createdAt) at a local time in the customer's
 // zone. Feb 29 falls on Feb 28 in other years. An hourly job asks which customers' moments fall in the
 // hour just begun; the trigger key is the trait and the local year, so a re-run (or an overlapping
 // window) sends once per customer per year.

@@ -5,8 +5,11 @@
 import pMap from 'p-map';
 import type { SegmentChangesMessage } from '../segmentation/model.js';
 import { recordConsent } from './consent.js';
+import { type DatedEntry, type DateIndex, recordDates } from './dateIndex.js';
+import { type DatedCustomer, dueDateTriggers } from './dates.js';
 import { type DispatchDeps, type Dispatched, dispatchCandidate } from './dispatch.js';
-import type { Campaign } from './model.js';
+import { addDays, localDate } from './localTime.js';
+import type { Campaign, DateTrait } from './model.js';
 import type { QueuedActivity } from './publish.js';
 import { recordGoal as countGoal } from './reportStore.js';
 import { onActivity, onSegmentChange } from './triggers.js';
@@ -66,6 +69,8 @@ export interface EngineDeps {
   readonly dispatch: DispatchDeps;
   /** The customer's recent events (the profile's timeline): the sweep's re-check of late cancels. */
   readonly recentEvents?: (customerId: string) => Promise<readonly { event?: string; timestamp: string }[]>;
+  /** Who has a birthday (or an account anniversary) on a day: fed by activities, read by the date job. */
+  readonly dates?: DateIndex;
 }
 
 export interface ActivityHandled {
@@ -74,6 +79,7 @@ export interface ActivityHandled {
   readonly dispatched: Dispatched[];
   readonly goals: number;
   readonly consent: number;
+  readonly dates: number;
 }
 
 /**
@@ -88,6 +94,13 @@ export async function handleActivity(
 ): Promise<ActivityHandled> {
   const { messaging, waits, stats } = deps.dispatch;
   for (const change of activity.consent ?? []) await recordConsent(activity.customerId, change, messaging);
+  const dated =
+    deps.dates !== undefined && activity.dates !== undefined
+      ? await recordDates(activity.customerId, activity.dates, {
+          index: deps.dates,
+          cipher: deps.dispatch.cipher,
+        })
+      : undefined;
   const campaigns = await deps.campaigns.all(now);
   const applied = await applyCommands(onActivity(campaigns, activity, now), waits, now);
   const dispatched: Dispatched[] = [];
@@ -118,6 +131,7 @@ export async function handleActivity(
     dispatched,
     goals,
     consent: activity.consent?.length ?? 0,
+    dates: dated?.set ?? 0,
   };
 }
 
@@ -201,4 +215,97 @@ export async function sweepTimers(
     total.more = swept.more;
   } while (total.more && (options.another?.() ?? true));
   return total;
+}
+
+const HOUR_MS = 3_600_000;
+
+export interface DatesScheduled {
+  /** The hour whose moments were scheduled: [hour, hour + 1 h). */
+  readonly hour: string;
+  readonly campaigns: number;
+  /** Index rows read (customers with the date on one of the days the hour touches somewhere). */
+  readonly read: number;
+  /** Deferred sends opened at each moment (the minute sweep dispatches them on time). */
+  readonly scheduled: number;
+  /** Moments already scheduled by an earlier run of the same hour. */
+  readonly alreadyScheduled: number;
+}
+
+/** An index entry as the pure date trigger reads a customer: `--MM-DD`, or `YYYY-MM-DD` with a year. */
+const datedCustomer = (trait: DateTrait, entry: DatedEntry): DatedCustomer => ({
+  customerId: entry.customerId,
+  ...(entry.zone !== undefined ? { timezone: entry.zone } : {}),
+  dates: { [trait]: entry.year !== undefined ? `${entry.year}-${entry.monthDay}` : `--${entry.monthDay}` },
+});
+
+/** The month-days (MM-DD) whose date is, somewhere on Earth (UTC-12 .. UTC+14), within [start, end). */
+function monthDaysAround(start: number, end: number): string[] {
+  const days = new Set<string>();
+  for (
+    let d = addDays(localDate(start, 'UTC'), -1);
+    d <= addDays(localDate(end, 'UTC'), 1);
+    d = addDays(d, 1)
+  ) {
+    days.add(d.slice(5));
+    // Feb 29 dates fall on Feb 28 in common years (dueDateTriggers decides which year is which).
+    if (d.endsWith('-02-28')) days.add('02-29');
+  }
+  return [...days];
+}
+
+/**
+ * The hourly date job: schedules the moments (a birthday at 09:00 in the customer's zone...) of the
+ * enabled date campaigns that fall in the hour begun at or before `now`, as deferred sends due at each
+ * moment; the minute sweep dispatches them, so a moment at 09:30 (India) is sent at 09:30, not on the
+ * hour. A re-run of the hour opens nothing twice (the deferred send's key is the trigger key,
+ * `<trait>:<year>`), and a send is claimed once per customer, campaign and year.
+ */
+export async function scheduleDateTriggers(now: number, deps: EngineDeps): Promise<DatesScheduled> {
+  const start = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const end = start + HOUR_MS;
+  const result = {
+    hour: new Date(start).toISOString(),
+    campaigns: 0,
+    read: 0,
+    scheduled: 0,
+    alreadyScheduled: 0,
+  };
+  const index = deps.dates;
+  const campaigns = (await deps.campaigns.all(now)).filter((c) => c.trigger.type === 'date');
+  if (index === undefined || campaigns.length === 0) return result;
+  for (const campaign of campaigns) {
+    if (campaign.trigger.type !== 'date') continue;
+    const trait = campaign.trigger.trait;
+    result.campaigns++;
+    const due = (entries: readonly DatedEntry[]) =>
+      dueDateTriggers(
+        campaign,
+        entries.map((e) => datedCustomer(trait, e)),
+        start,
+        end,
+        deps.dispatch.settings.defaultZone,
+      );
+    const listed: DatedEntry[] = [];
+    for (const monthDay of monthDaysAround(start, end)) listed.push(...(await index.on(trait, monthDay)));
+    result.read += listed.length;
+    // The index may hold an outdated row: the few customers due by it are checked against their current
+    // date (and zone), and only those still due are scheduled.
+    const dueIds = new Set(due(listed).map((c) => c.customerId));
+    const candidates = due(
+      await index.confirm(
+        trait,
+        listed.filter((e) => dueIds.has(e.customerId)),
+      ),
+    );
+    const opened = await pMap(
+      candidates,
+      (c) => deps.dispatch.waits.open(deferredSend(c, Date.parse(c.triggeredAt)), now),
+      { concurrency: 8 },
+    );
+    for (const o of opened) {
+      if (o === 'opened') result.scheduled++;
+      else result.alreadyScheduled++;
+    }
+  }
+  return result;
 }

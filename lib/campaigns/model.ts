@@ -30,6 +30,13 @@ export const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 0
 
 const EventName = z.string().min(1).max(200);
 
+/**
+ * The date traits a date trigger may name (Segment's spec names; lib/campaigns/dateIndex.ts reads their
+ * common spellings): a birthday, and the account's creation for membership anniversaries.
+ */
+export const DATE_TRAITS = ['birthday', 'createdAt'] as const;
+export type DateTrait = (typeof DATE_TRAITS)[number];
+
 /** A wait after the trigger event; the campaign fires when it ends unless a cancelling event came first. */
 export const Wait = z.object({
   minutes: z
@@ -56,10 +63,10 @@ export const Trigger = z.discriminatedUnion('type', [
     where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     wait: Wait.optional(),
   }),
-  /** A yearly date trait (birthday, memberSince) at a local time in the customer's zone; Feb 29 → Feb 28. */
+  /** A yearly date trait at a local time in the customer's zone; Feb 29 → Feb 28 (dateIndex.ts, dates.ts). */
   z.object({
     type: z.literal('date'),
-    trait: z.string().min(1).max(100),
+    trait: z.enum(DATE_TRAITS),
     at: LocalTime.default('09:00'),
   }),
   /** Entry into (or exit from) a segment, from the nightly run's segment changes. */

@@ -9,12 +9,18 @@ import type { NormalizedEvent } from '../ingest/normalized.js';
 import type { Logger } from '../log.js';
 import { Activity, activityOf } from './activity.js';
 import { ConsentChange, consentFromActivity } from './consent.js';
+import { CarriedDate, datesOf } from './dateIndex.js';
+import { DATE_TRAITS } from './model.js';
 
 /**
  * An activity on the queue, with the consent choices its event carried (an identify's `traits.consent`, a
- * `Consent Updated` track): the Activity itself carries no traits, and these are choices, not personal data.
+ * `Consent Updated` track) and its date traits for the date index (a birthday as the sealed token it is
+ * in the archive): the Activity itself carries no traits.
  */
-export const QueuedActivity = Activity.extend({ consent: z.array(ConsentChange).max(50).optional() });
+export const QueuedActivity = Activity.extend({
+  consent: z.array(ConsentChange).max(50).optional(),
+  dates: z.array(CarriedDate).max(DATE_TRAITS.length).optional(),
+});
 export type QueuedActivity = z.infer<typeof QueuedActivity>;
 
 /** One message of the campaign-activity queue: several activities, each handled on its own downstream. */
@@ -87,8 +93,12 @@ export async function publishActivities(
     if (record === undefined) unresolved++;
     else {
       const consent = consentFromActivity(event);
-      const activity: QueuedActivity = activityOf(record.customerId, event);
-      activities.push(consent.length > 0 ? { ...activity, consent } : activity);
+      const dates = datesOf(event);
+      activities.push({
+        ...activityOf(record.customerId, event),
+        ...(consent.length > 0 ? { consent } : {}),
+        ...(dates.length > 0 ? { dates } : {}),
+      });
     }
   }
   // Identity records every attribution node before its partial, so none should be missing; one that is

@@ -222,9 +222,17 @@ const NEEDS: Record<string, readonly Need[]> = {
   SegmentationRun: [AUTH, ['dynamodb:GetItem', ['SegmentsTable']], ['s3:GetObject', ['ArchiveBucket']]],
   Segments: READ_RUNS,
   SegmentMembers: READ_RUNS,
-  CampaignActivity: CAMPAIGN_ENGINE,
+  // ... and the date index (lib/adapters/dynamodb/datesTable.ts): moving a changed date's row.
+  CampaignActivity: [...CAMPAIGN_ENGINE, ['dynamodb:DeleteItem', ['MessagingTable']]],
   CampaignSegments: CAMPAIGN_ENGINE,
   CampaignTimers: CAMPAIGN_ENGINE,
+  // The hourly date job: enabled campaigns, a day's index rows, the customers' current dates, waits opened.
+  CampaignDates: [
+    ['dynamodb:Query', ['CampaignsTable', 'MessagingTable']],
+    ['dynamodb:BatchGetItem', ['MessagingTable']],
+    ['dynamodb:DeleteItem', ['MessagingTable']],
+    ['dynamodb:PutItem', ['WaitsTable']],
+  ],
   Archive: [
     ...['PutItem', 'GetItem', 'DeleteItem', 'BatchWriteItem'].map(
       (a): Need => [`dynamodb:${a}`, ['DedupTable']],

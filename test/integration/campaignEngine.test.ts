@@ -18,6 +18,7 @@ import { campaignsTable } from '../../lib/adapters/dynamodb/campaignsTable.js';
 import { messagingTable } from '../../lib/adapters/dynamodb/messagingTable.js';
 import { createDynamoDbClient, createSqs } from '../../lib/aws/clients.js';
 import { inGlobalControl } from '../../lib/campaigns/assignment.js';
+import { addDays, instantAt, localDate } from '../../lib/campaigns/localTime.js';
 import { CampaignDefinition } from '../../lib/campaigns/model.js';
 import { campaignStore } from '../../lib/campaigns/store.js';
 import { projectRoot } from '../../lib/projectRoot.js';
@@ -44,6 +45,7 @@ let profiles: typeof import('../../functions/queue/profiles.js')['handler'];
 let activity: typeof import('../../functions/queue/campaignActivity.js')['handler'];
 let timers: typeof import('../../functions/schedule/campaignTimers.js')['handler'];
 let segments: typeof import('../../functions/queue/campaignSegments.js')['handler'];
+let dates: typeof import('../../functions/schedule/campaignDates.js')['handler'];
 let track: APIGatewayProxyEventV2;
 
 /** A copy of a provisioned table's keys and indexes under a new name: this file's own waits and campaigns. */
@@ -239,6 +241,7 @@ beforeAll(async () => {
   ({ handler: activity } = await import('../../functions/queue/campaignActivity.js'));
   ({ handler: timers } = await import('../../functions/schedule/campaignTimers.js'));
   ({ handler: segments } = await import('../../functions/queue/campaignSegments.js'));
+  ({ handler: dates } = await import('../../functions/schedule/campaignDates.js'));
   track = JSON.parse(await readFile(join(projectRoot(), 'events', 'http', 'track.json'), 'utf8'));
   const { apiKeysTable } = await import('../../lib/adapters/dynamodb/apiKeysTable.js');
   const { createApiKey } = await import('../../lib/auth/apiKeys.js');
@@ -251,7 +254,7 @@ beforeAll(async () => {
   // The demo campaigns as shipped, enabled, with no holdout and no quiet hours, sent at once (see the
   // header): saved before the first handler call, as the engine lists enabled campaigns once a minute.
   const store = campaignStore(campaignsTable(h.dynamo, tables.campaigns));
-  for (const id of ['abandoned-cart', 'win-back']) {
+  for (const id of ['abandoned-cart', 'win-back', 'birthday']) {
     const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', `${id}.json`), 'utf8'));
     const { quietHours: _quiet, ...rest } = demo;
     const saved = await store.save(
@@ -360,5 +363,41 @@ describe('the abandoned-cart campaign through the handlers', () => {
     expect(sent[0]?.body.text).toMatch(/BACK-[0-9A-Z]{4}-[0-9A-Z]{4}/);
     // The redelivery was decided again (re-entry: the cooldown since the first send) and sent nothing.
     expect((await decisions(customerId, 'win-back')).map((d) => d.outcome).sort()).toEqual(['send', 'skip']);
+  }, 180_000);
+
+  it("sends a birthday e-mail at 09:00 in the customer's zone, once, however often the hour is scheduled and swept", async () => {
+    const { userId, email, customerId } = await newCustomer();
+    // A birthday tomorrow in Kolkata (UTC+05:30): its moment is 03:30 UTC, never on the hour.
+    const zone = 'Asia/Kolkata';
+    const day = addDays(localDate(Date.now(), zone), 1);
+    await pipeline(userId, [
+      { type: 'identify', traits: { birthday: `2000-${day.slice(5)}` }, context: { timezone: zone } },
+    ]);
+    const moment = instantAt(day, 9 * 60, zone);
+    const hour = (at: number) =>
+      dates({ now: new Date(at).toISOString() }, lambdaContext('precis-test-dates')) as Promise<{
+        scheduled: number;
+        alreadyScheduled: number;
+      }>;
+
+    expect((await hour(moment - 2 * 60 * MINUTE)).scheduled).toBe(0); // an hour too early
+    expect((await hour(moment)).scheduled).toBeGreaterThanOrEqual(1);
+    expect((await hour(moment)).alreadyScheduled).toBeGreaterThanOrEqual(1); // the hour re-run
+
+    await sweep(moment - MINUTE);
+    expect(await emailsTo(email)).toEqual([]);
+    expect((await sweep(moment)).sent).toBeGreaterThanOrEqual(1);
+    const sent = await emailsTo(email);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toBe('Happy birthday, Ada! A gift inside');
+    expect(sent[0]?.body.text).toMatch(/BDAY-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+
+    // The hour scheduled again after the send (an operator's re-run): the send is claimed already.
+    await hour(moment);
+    await sweep(moment + MINUTE);
+    expect(await emailsTo(email)).toHaveLength(1);
+    expect((await decisions(customerId, 'birthday')).map((d) => d.triggerKey)).toContain(
+      `birthday:${day.slice(0, 4)}`,
+    );
   }, 180_000);
 });

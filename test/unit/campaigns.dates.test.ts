@@ -104,7 +104,7 @@ describe('dueDateTriggers', () => {
       { customerId: 'default-zone', dates: { birthday: '1985-12-07' } },
       { customerId: 'bad-zone', timezone: 'Mars/Olympus', dates: { birthday: '1985-12-07' } },
       { customerId: 'not-today', timezone: 'UTC', dates: { birthday: '1985-12-08' } },
-      { customerId: 'no-birthday', timezone: 'UTC', dates: { memberSince: '2020-12-07' } },
+      { customerId: 'no-birthday', timezone: 'UTC', dates: { createdAt: '2020-12-07' } },
     ];
     // Hourly windows from Dec 5 12:00 to Dec 8 00:00 UTC: every zone's Dec 7, no one's Dec 8 09:00.
     const found = hourly(customers, '2026-12-05T12:00:00Z', 60, 'Europe/Paris');
@@ -176,14 +176,14 @@ describe('dueDateTriggers', () => {
   it('no anniversary in the date’s own year', () => {
     const anniversary = {
       ...birthday,
-      trigger: { type: 'date' as const, trait: 'memberSince', at: '10:00' },
+      trigger: { type: 'date' as const, trait: 'createdAt' as const, at: '10:00' },
     };
-    const customers = [{ customerId: 'joined', timezone: 'UTC', dates: { memberSince: '2026-12-07' } }];
+    const customers = [{ customerId: 'joined', timezone: 'UTC', dates: { createdAt: '2026-12-07' } }];
     const window = [at('2026-12-07T10:00:00Z'), at('2026-12-07T11:00:00Z')] as const;
     expect(dueDateTriggers(anniversary, customers, ...window, 'UTC')).toEqual([]);
     const nextYear = [at('2027-12-07T10:00:00Z'), at('2027-12-07T11:00:00Z')] as const;
     expect(dueDateTriggers(anniversary, customers, ...nextYear, 'UTC').map((c) => c.triggerKey)).toEqual([
-      'memberSince:2027',
+      'createdAt:2027',
     ]);
   });
 });
@@ -226,7 +226,7 @@ describe('dueDateTriggers over a whole year (property)', () => {
             for (const [i, c] of valid.entries()) {
               const campaign = {
                 id: 'birthday',
-                trigger: { type: 'date' as const, trait: 'birthday', at: c.at },
+                trigger: { type: 'date' as const, trait: 'birthday' as const, at: c.at },
               };
               found.push(
                 ...dueDateTriggers(
