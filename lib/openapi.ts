@@ -9,6 +9,7 @@ import {
   CampaignListResponse,
   CampaignUpdate,
 } from './campaigns/api.js';
+import { BacktestRequest, BacktestResponse } from './campaigns/backtest.js';
 import {
   ConsentRequest,
   ConsentWriteResponse,
@@ -324,6 +325,26 @@ function build() {
     responses: {
       200: json(CampaignReport, 'The report'),
       404: json(ErrorBody, 'No such campaign, and nothing counted under its id'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/campaigns/{id}/backtest',
+    tags: ['Campaigns'],
+    summary:
+      'What the campaign would have done over a past period, replayed from the archive (sends nothing)',
+    description:
+      "The period's archived events (event time, UTC days, at most 31) replay through the campaign's trigger, " +
+      'waits, audience and send decision, with nothing written or sent: candidates, would-send, control, ' +
+      'holdout and skips by reason, per day. Consent, unsubscribes, suppressions and profiles are as they are ' +
+      "now; caps and re-entry count the replay's own sends. Event triggers only. A replay over " +
+      '200,000 events or 20 s stops and says where (`truncated`, `stoppedAt`).',
+    security: adminOnly,
+    request: { params: CampaignIdPath, body: json(BacktestRequest, 'The period (and a past version)') },
+    responses: {
+      200: json(BacktestResponse, 'The replay'),
+      404: json(ErrorBody, 'No such campaign (or version)'),
       ...errors,
     },
   });

@@ -34,10 +34,12 @@ import { runQueue } from './adapters/sqs/runQueue.js';
 import { segmentChangesQueue } from './adapters/sqs/segmentChanges.js';
 import { webhookSender } from './adapters/webhook/webhookSender.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
+import { archiveDayPrefix, fromArchiveRecord } from './archive/record.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
 import { dynamodb, kms, s3, secretsManager, sesv2, smsVoice, sqs } from './aws/clients.js';
 import type { CampaignDeps } from './campaigns/api.js';
+import { BACKTEST_MAX_EVENTS, type BacktestApiDeps } from './campaigns/backtest.js';
 import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
 import type { CouponDeps } from './campaigns/coupons.js';
 import { decisionSettings } from './campaigns/decision.js';
@@ -46,6 +48,7 @@ import { type EngineDeps, enabledCampaigns } from './campaigns/engine.js';
 import type { MessagingStore } from './campaigns/messaging.js';
 import type { MessagingApiDeps } from './campaigns/messagingApi.js';
 import type { OutboxStore } from './campaigns/outbox.js';
+import { resolveActivities } from './campaigns/publish.js';
 import type { ReportDeps } from './campaigns/report.js';
 import type { CampaignStatsStore, StatsDeps } from './campaigns/reportStore.js';
 import { type CampaignStore, campaignStore } from './campaigns/store.js';
@@ -189,6 +192,29 @@ export const campaigns = once(
   (): CampaignStore => campaignStore(campaignsTable(dynamodb(), config().tables.campaigns)),
 );
 export const campaignDeps = once((): CampaignDeps => ({ campaigns: campaigns(), now: Date.now }));
+
+/** A campaign's back-test over the archive (lib/campaigns/backtest.ts): reads only, sends nothing. */
+export const backtestDeps = once((): BacktestApiDeps => {
+  const c = config();
+  const archive = archiveReader(s3(), c.buckets.archive);
+  const nodes = identityTable(dynamodb(), c.tables.identity);
+  return {
+    campaigns: campaigns(),
+    archivedOn: async (day, limit) => {
+      const events: NormalizedEvent[] = [];
+      for await (const record of archive.allRecords(archiveDayPrefix(day))) {
+        if (events.length >= limit) break;
+        events.push(fromArchiveRecord(record));
+      }
+      return (await resolveActivities(events, nodes)).activities;
+    },
+    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    messaging: messaging(),
+    settings: decisionSettings(c.sendDecision, c.businessTimezone, c.channels.webhook.mode === 'webhook'),
+    maxEvents: BACKTEST_MAX_EVENTS,
+    now: Date.now,
+  };
+});
 
 /** Campaign waits and deferred sends: opened and cancelled by the activity consumer, fired by the sweep. */
 export const waits = once((): WaitStore => waitsTable(dynamodb(), config().tables.waits));

@@ -1,5 +1,6 @@
 // The campaigns API: read keys list and read campaigns; admin keys create, save new versions, enable,
-// disable and delete (archive) them. Saving validates the whole definition, templates included.
+// disable and delete (archive) them, and back-test one over the archive. Saving validates the whole
+// definition, templates included.
 import {
   CampaignGetQuery,
   CampaignIdPath,
@@ -13,9 +14,10 @@ import {
   setCampaignEnabled,
   updateCampaign,
 } from '../../lib/campaigns/api.js';
+import { BacktestRequest, runBacktest } from '../../lib/campaigns/backtest.js';
 import { CampaignDefinition } from '../../lib/campaigns/model.js';
 import { withHttp } from '../../lib/http/withHttp.js';
-import { campaignDeps } from '../../lib/runtime.js';
+import { backtestDeps, campaignDeps } from '../../lib/runtime.js';
 
 const TOO_LARGE = 'A campaign definition is at most 256 KB.';
 
@@ -57,4 +59,10 @@ export const disable = withHttp({ auth: 'admin', path: CampaignIdPath }, ({ path
 
 export const remove = withHttp({ auth: 'admin', path: CampaignIdPath }, ({ path }) =>
   deleteCampaign(path.id, campaignDeps()),
+);
+
+/** What the campaign would have done over a past period (admin: it replays the archive). */
+export const backtest = withHttp(
+  { auth: 'admin', path: CampaignIdPath, body: BacktestRequest },
+  ({ path, body }) => runBacktest(path.id, body, backtestDeps()),
 );

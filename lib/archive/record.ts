@@ -125,12 +125,15 @@ export function fromArchiveRecord(r: ArchiveRecord): NormalizedEvent {
 export const partitionOf = (e: NormalizedEvent): string => e.receivedAt.slice(0, 10);
 
 /** raw/dt=2026-11-22/20261122T143001Z-<writer>.ndjson.gz — sortable by time, unique per writer. */
+/** The folder of the objects archived on a day (`receivedAt`'s UTC date). */
+export const archiveDayPrefix = (day: string): string => `${ARCHIVE_PREFIX}dt=${day}/`;
+
 export function archiveObjectKey(day: string, at: number, writer: string): string {
   const stamp = new Date(at)
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
-  return `${ARCHIVE_PREFIX}dt=${day}/${stamp}-${writer}.ndjson.gz`;
+  return `${archiveDayPrefix(day)}${stamp}-${writer}.ndjson.gz`;
 }
 
 const OBJECT_KEY = /^raw\/dt=\d{4}-\d{2}-\d{2}\/(\d{8}T\d{6}Z)-.+\.ndjson\.gz$/s;

@@ -20,7 +20,15 @@ import type { Group } from './attribution.js';
 import { audienceSnapshot, evaluateAudience } from './audience.js';
 import { type ChannelMessage, type ChannelSender, listUnsubscribeHeaders } from './channels.js';
 import { type CouponDeps, issueCoupon } from './coupons.js';
-import { capDays, type Decision, type DecisionSettings, decide, localDay } from './decision.js';
+import {
+  capDays,
+  type Decision,
+  type DecisionInput,
+  type DecisionSettings,
+  decide,
+  localDay,
+  type MessagingView,
+} from './decision.js';
 import type { Address, MessagingStore } from './messaging.js';
 import type { Campaign, Channel, Variant } from './model.js';
 import { recordExposure, recordSkip, type StatsDeps } from './reportStore.js';
@@ -179,21 +187,18 @@ export async function dispatchCandidate(
   }
 }
 
-/** The messaging snapshot and the pure decision, logged whatever it says. */
-async function decideNow(
+/** What the pure decision reads of a candidate, its recipient and their messaging state (also the back-test's). */
+export function decisionInput(
   campaign: Campaign,
   c: Candidate,
   recipient: Recipient,
+  messaging: MessagingView,
   now: number,
-  deps: DispatchDeps,
-): Promise<Decision> {
+  settings: DecisionSettings,
+): DecisionInput {
   const { view } = recipient;
-  const messaging = await deps.messaging.snapshot(c.customerId, {
-    localDays: capDays(now, view.timezone, deps.settings.defaultZone),
-    addresses: recipient.addresses,
-  });
   const firstDecidedAt = typeof c.context.firstDecidedAt === 'number' ? c.context.firstDecidedAt : undefined;
-  const decision = decide({
+  return {
     campaign,
     candidate: {
       customerId: c.customerId,
@@ -212,8 +217,23 @@ async function decideNow(
       activeHours: view.aggregates.hours,
     },
     messaging,
-    settings: deps.settings,
+    settings,
+  };
+}
+
+/** The messaging snapshot and the pure decision, logged whatever it says. */
+async function decideNow(
+  campaign: Campaign,
+  c: Candidate,
+  recipient: Recipient,
+  now: number,
+  deps: DispatchDeps,
+): Promise<Decision> {
+  const messaging = await deps.messaging.snapshot(c.customerId, {
+    localDays: capDays(now, recipient.view.timezone, deps.settings.defaultZone),
+    addresses: recipient.addresses,
   });
+  const decision = decide(decisionInput(campaign, c, recipient, messaging, now, deps.settings));
   await deps.messaging.logDecision({
     customerId: c.customerId,
     campaignId: campaign.id,

@@ -79,31 +79,45 @@ export async function publishActivities(
   events: readonly NormalizedEvent[],
   deps: PublishDeps,
 ): Promise<{ activities: number; messages: number }> {
-  const nodes = new Map<NormalizedEvent, NodeKey>();
-  for (const e of events) {
-    const node = attributionNode(e);
-    if (node !== undefined) nodes.set(e, node);
-  }
-  if (nodes.size === 0) return { activities: 0, messages: 0 };
-  const pointers = await deps.nodes.getNodes([...new Set(nodes.values())]);
-  const activities: QueuedActivity[] = [];
-  let unresolved = 0;
-  for (const [event, node] of nodes) {
-    const record = pointers.get(node);
-    if (record === undefined) unresolved++;
-    else {
-      const consent = consentFromActivity(event);
-      const dates = datesOf(event);
-      activities.push({
-        ...activityOf(record.customerId, event),
-        ...(consent.length > 0 ? { consent } : {}),
-        ...(dates.length > 0 ? { dates } : {}),
-      });
-    }
-  }
+  const { activities, unresolved } = await resolveActivities(events, deps.nodes);
+  if (activities.length === 0 && unresolved === 0) return { activities: 0, messages: 0 };
   // Identity records every attribution node before its partial, so none should be missing; one that is
   // is logged (counts only) rather than failing the shared profiles record again and again.
   if (unresolved > 0) deps.log.warn('activities without an identity record dropped', { unresolved });
   const messages = await deps.publisher.publish(activities);
   return { activities: activities.length, messages };
+}
+
+/**
+ * The activities of events, each of the customer its attribution node resolves to (one batched read of
+ * the identity index); `unresolved` counts events whose node it does not know. Also the back-test's.
+ */
+export async function resolveActivities(
+  events: readonly NormalizedEvent[],
+  nodes: PublishDeps['nodes'],
+): Promise<{ activities: QueuedActivity[]; unresolved: number }> {
+  const byEvent = new Map<NormalizedEvent, NodeKey>();
+  for (const e of events) {
+    const node = attributionNode(e);
+    if (node !== undefined) byEvent.set(e, node);
+  }
+  if (byEvent.size === 0) return { activities: [], unresolved: 0 };
+  const pointers = await nodes.getNodes([...new Set(byEvent.values())]);
+  const activities: QueuedActivity[] = [];
+  let unresolved = 0;
+  for (const [event, node] of byEvent) {
+    const record = pointers.get(node);
+    if (record === undefined) {
+      unresolved++;
+      continue;
+    }
+    const consent = consentFromActivity(event);
+    const dates = datesOf(event);
+    activities.push({
+      ...activityOf(record.customerId, event),
+      ...(consent.length > 0 ? { consent } : {}),
+      ...(dates.length > 0 ? { dates } : {}),
+    });
+  }
+  return { activities, unresolved };
 }

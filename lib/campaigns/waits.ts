@@ -115,6 +115,8 @@ export async function applyCommands(
 export interface Fired {
   kind: Wait['kind'];
   candidate: Candidate;
+  /** When it was due (a sweep that ran late fires it after). */
+  dueAt: string;
 }
 
 export interface SweepDeps {
@@ -160,7 +162,7 @@ export async function sweepDueWaits(now: number, deps: SweepDeps): Promise<Sweep
     for (let row = rows[next++]; row !== undefined; row = rows[next++]) {
       if (!(await deps.waits.fire(row, now))) result.lost++;
       else if (deps.cancelledLate !== undefined && (await deps.cancelledLate(row))) result.cancelledLate++;
-      else result.fired.push({ kind: row.kind, candidate: candidateOf(row) });
+      else result.fired.push({ kind: row.kind, candidate: candidateOf(row), dueAt: row.dueAt });
     }
   };
   await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 16, rows.length) }, worker));

@@ -225,6 +225,15 @@ const NEEDS: Record<string, readonly Need[]> = {
   // ... and the date index (lib/adapters/dynamodb/datesTable.ts): moving a changed date's row.
   CampaignActivity: [...CAMPAIGN_ENGINE, ['dynamodb:DeleteItem', ['MessagingTable']]],
   CampaignSegments: CAMPAIGN_ENGINE,
+  // The back-test: the archive's day folders, identity, profiles, segments and messaging state, read only.
+  CampaignBacktest: [
+    AUTH,
+    ['dynamodb:Query', ['CampaignsTable', 'MessagingTable']],
+    ['dynamodb:GetItem', ['CampaignsTable', 'IdentityTable', 'SegmentsTable', 'MessagingTable']],
+    ['dynamodb:BatchGetItem', ['IdentityTable', 'ProfilesTable', 'MessagingTable']],
+    ['s3:ListBucket', ['ArchiveBucket']],
+    ['s3:GetObject', ['ArchiveBucket']],
+  ],
   CampaignTimers: CAMPAIGN_ENGINE,
   // The hourly date job: enabled campaigns, a day's index rows, the customers' current dates, waits opened.
   CampaignDates: [

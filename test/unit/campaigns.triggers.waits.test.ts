@@ -63,6 +63,7 @@ describe('waits driven by triggers', () => {
           customerId: 'c1',
           triggeredAt: iso(T0),
         }),
+        dueAt: iso(T0 + 60 * MIN),
       },
     ]);
     expect((await sweepDueWaits(T0 + 61 * MIN, { waits })).fired).toEqual([]);
@@ -130,7 +131,7 @@ describe('waits driven by triggers', () => {
       ),
     ).toBe(0);
     expect((await sweepDueWaits(T0 + 8 * 60 * MIN, { waits })).fired).toEqual([
-      { kind: 'deferred', candidate },
+      { kind: 'deferred', candidate, dueAt: iso(T0 + 8 * 60 * MIN) },
     ]);
   });
 
