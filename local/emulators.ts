@@ -1,5 +1,5 @@
 // The AWS emulators on 127.0.0.1: dynalite (DynamoDB, in memory), s3rver (S3, in a temporary folder
-// removed on close) and local-aws-sqs (SQS, in memory) in this process, and aws-ses-v2-local (SES v2) in
+// removed on close; its writes made atomic by local/s3Atomic.ts) and local-aws-sqs (SQS, in memory) in this process, and aws-ses-v2-local (SES v2) in
 // a child process (local/ses.ts). A port that is taken is reported with the setting that moves it, and
 // what had started is closed again.
 import type { EventEmitter } from 'node:events';
@@ -13,6 +13,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import type { LocalPortName } from './config.js';
 import { asPortError, assertPortsFree } from './ports.js';
+import { makeS3rverWritesAtomic } from './s3Atomic.js';
 import { startSesEmulator } from './ses.js';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -57,6 +58,7 @@ export async function startEmulators(ports: EmulatorPorts, region: string): Prom
       closers.push(() => new Promise((resolve) => dynamo.close(resolve)));
     });
 
+    makeS3rverWritesAtomic();
     const s3Dir = await mkdtemp(join(tmpdir(), 'precis-s3-'));
     closers.push(() => rm(s3Dir, { recursive: true, force: true }));
     const s3 = new S3rver({
