@@ -200,11 +200,13 @@ export const backtestDeps = once((): BacktestApiDeps => {
   const nodes = identityTable(dynamodb(), c.tables.identity);
   return {
     campaigns: campaigns(),
-    archivedOn: async (day, limit) => {
+    archivedOn: async (day, { start, end, limit }) => {
       const events: NormalizedEvent[] = [];
       for await (const record of archive.allRecords(archiveDayPrefix(day))) {
         if (events.length >= limit) break;
-        events.push(fromArchiveRecord(record));
+        const event = fromArchiveRecord(record);
+        const at = Date.parse(event.timestamp);
+        if (at >= start && at < end) events.push(event);
       }
       return (await resolveActivities(events, nodes)).activities;
     },

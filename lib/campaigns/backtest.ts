@@ -44,12 +44,20 @@ const DAY_MS = 86_400_000;
 /** As in the dispatcher: a send more than a minute ahead (a best hour) waits like a deferral. */
 const LATER_MS = 60_000;
 
+export interface ArchiveWindow {
+  /** Event time, epoch ms: [start, end). */
+  readonly start: number;
+  readonly end: number;
+  readonly limit: number;
+}
+
 export interface BacktestDeps {
   /**
-   * The activities of the events archived on a day (`receivedAt`), customers as the index knows them
-   * now; at most about `limit` of them (the replay's remaining budget).
+   * The activities of the events archived on a day (`receivedAt`) whose event time is in [start, end),
+   * customers as the index knows them now; at most `limit` of them (the replay's remaining budget, plus
+   * one: a full answer tells the replay it stopped early).
    */
-  readonly archivedOn: (day: string, limit: number) => Promise<readonly Activity[]>;
+  readonly archivedOn: (day: string, window: ArchiveWindow) => Promise<readonly Activity[]>;
   readonly recipients: RecipientReader;
   readonly messaging: Pick<MessagingStore, 'snapshot'>;
   readonly settings: DecisionSettings;
@@ -119,12 +127,10 @@ export async function backtestCampaign(
   // wait still counts from its own time, as the engine's would).
   const lastDay = minDay(addDays(period.to, LATE_ARRIVAL_DAYS), deps.today);
   for (let day = period.from; day <= lastDay && !truncated; day = addDays(day, 1)) {
-    const activities = (await deps.archivedOn(day, deps.maxEvents - events + 1))
-      .filter((a) => {
-        const t = Date.parse(a.timestamp);
-        return t >= start && t < end;
-      })
-      .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    const window = { start, end, limit: deps.maxEvents - events + 1 };
+    const activities = [...(await deps.archivedOn(day, window))].sort((a, b) =>
+      a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0,
+    );
     await sim.prefetch(activities);
     for (const activity of activities) {
       if (events >= deps.maxEvents || deps.timeUp?.()) {
