@@ -7,6 +7,7 @@ import { localPorts } from '../local/config.js';
 import { assertPortsFree, PortInUseError } from '../local/ports.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { replayDemo, segmentDemo } from './demo.js';
+import { campaignDemo } from './demoCampaigns.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,5 +69,6 @@ if (values.demo) {
   await replayDemo({ httpUrl: stack.httpUrl, writeKey: stack.writeKey });
   console.log('[precis] demo data sent; waiting for the archive and profiles to catch up...');
   await segmentDemo(stack);
+  await campaignDemo(stack);
   console.log('[precis] demo data loaded; the stack keeps running.');
 }

@@ -27,3 +27,14 @@ export async function loadDemoCampaigns(dir = DEMO_CAMPAIGNS_DIR): Promise<Campa
   if (problems.length > 0) throw new Error(`Invalid demo campaigns: ${problems.join(' | ')}`);
   return campaigns;
 }
+
+/**
+ * A zone whose local hour is about noon at `at` (Etc/GMT-N is UTC+N): quiet hours (21:00-08:00 local by
+ * default) then never hold, whatever hour the demo or a test runs at.
+ */
+export function noonZoneAt(at: number): string {
+  let offset = 12 - new Date(at).getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}

@@ -260,7 +260,11 @@ function monthDaysAround(start: number, end: number): string[] {
  * hour. A re-run of the hour opens nothing twice (the deferred send's key is the trigger key,
  * `<trait>:<year>`), and a send is claimed once per customer, campaign and year.
  */
-export async function scheduleDateTriggers(now: number, deps: EngineDeps): Promise<DatesScheduled> {
+export async function scheduleDateTriggers(
+  now: number,
+  deps: EngineDeps,
+  clock: () => number = Date.now,
+): Promise<DatesScheduled> {
   const start = Math.floor(now / HOUR_MS) * HOUR_MS;
   const end = start + HOUR_MS;
   const result = {
@@ -299,7 +303,9 @@ export async function scheduleDateTriggers(now: number, deps: EngineDeps): Promi
     );
     const opened = await pMap(
       candidates,
-      (c) => deps.dispatch.waits.open(deferredSend(c, Date.parse(c.triggeredAt)), now),
+      // Opened at the wall clock's time: a re-run of a past hour puts its moments, already due, in the
+      // hour the sweep is at (never behind its watermark), so they go out now, late but once.
+      (c) => deps.dispatch.waits.open(deferredSend(c, Date.parse(c.triggeredAt)), clock()),
       { concurrency: 8 },
     );
     for (const o of opened) {

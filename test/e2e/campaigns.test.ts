@@ -11,6 +11,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { messagingTable } from '../../lib/adapters/dynamodb/messagingTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import { inGlobalControl } from '../../lib/campaigns/assignment.js';
+import { noonZoneAt } from '../../lib/campaigns/demo.js';
 import { projectRoot } from '../../lib/projectRoot.js';
 import { testConfig } from '../support/provided.js';
 import { callApi, waitForCustomer } from '../support/stackApi.js';
@@ -42,17 +43,6 @@ async function sends(campaignId: string): Promise<{ customerId: string; sendId?:
   );
   expect(page.status).toBe(200);
   return page.body.items.filter((d) => d.outcome === 'send');
-}
-
-/**
- * A zone whose local hour is about noon at `at`: the stage's default quiet hours (21:00-08:00 local) then
- * never hold, whatever hour the suite runs at (Etc/GMT-N is UTC+N).
- */
-function noonZoneAt(at: number): string {
-  let offset = 12 - new Date(at).getUTCHours();
-  if (offset > 14) offset -= 24;
-  if (offset < -12) offset += 24;
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
 describe('campaigns on the local stack', () => {
