@@ -1,8 +1,12 @@
-// The shared Query pager on the DynamoDB emulator: a small Limit forces many pages, and every
-// reader built on it (edges, waits, caps, quarantine and outbox days) must see each item once.
+// The shared Query pager and BatchGet reader on the DynamoDB emulator: a small Limit forces many pages,
+// more than 100 keys many batches, and every reader built on them (edges, waits, caps, quarantine and
+// outbox days; profiles, edges, dates) must see each item once; keys DynamoDB leaves unprocessed under
+// throttling (injected) are asked for again.
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchGet } from '../../lib/adapters/dynamodb/batchGet.js';
 import { queryAll, queryItems } from '../../lib/adapters/dynamodb/query.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import { testConfig } from '../support/provided.js';
@@ -54,4 +58,50 @@ describe('queryAll / queryItems', () => {
   it('returns nothing for an empty partition', async () => {
     expect(await queryAll(db, { ...byPk, ExpressionAttributeValues: { ':pk': `${pk}-none` } })).toEqual([]);
   });
+});
+
+describe('batchGet', () => {
+  it('reads more than 100 keys in batches, each found item once, missing keys left out', async () => {
+    const keys = [
+      ...sks.map((sk) => ({ pk, sk })),
+      ...Array.from({ length: 150 }, (_, i) => ({ pk, sk: `none#${i}` })),
+    ];
+    const items = await batchGet(db, table, keys);
+    expect(items.map((i) => i.sk).sort()).toEqual(sks);
+  });
+
+  it('asks again for the keys left unprocessed, and gives up with an error after its attempts', async () => {
+    const throttled = createDynamoDb(config);
+    const mock = mockClient(throttled);
+    try {
+      const [first, second] = sks;
+      mock
+        .on(BatchGetCommand)
+        .resolvesOnce({
+          Responses: { [table]: [{ pk, sk: first }] },
+          UnprocessedKeys: { [table]: { Keys: [{ pk, sk: second }] } },
+        })
+        .resolves({ Responses: { [table]: [{ pk, sk: second }] } });
+      const items = await batchGet(throttled, table, [
+        { pk, sk: first },
+        { pk, sk: second },
+      ]);
+      expect(items.map((i) => i.sk)).toEqual([first, second]);
+      expect(mock.commandCalls(BatchGetCommand)[1]?.args[0].input.RequestItems?.[table]?.Keys).toEqual([
+        { pk, sk: second },
+      ]);
+
+      mock.reset();
+      mock
+        .on(BatchGetCommand)
+        .resolves({
+          Responses: { [table]: [] },
+          UnprocessedKeys: { [table]: { Keys: [{ pk, sk: first }] } },
+        });
+      await expect(batchGet(throttled, table, [{ pk, sk: first }])).rejects.toThrow(/left 1 keys/);
+    } finally {
+      mock.restore();
+      throttled.destroy();
+    }
+  }, 30_000);
 });

@@ -8,16 +8,10 @@
 // date), then deletes the old index row. An index row left by a lost race or a crash is never trusted:
 // `confirm` checks the rows it is asked about against the current rows and removes those they contradict.
 // Erasure finds the index row through the current row.
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
-import pMap from 'p-map';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DatedEntry, type DateIndex } from '../../campaigns/dateIndex.js';
 import type { DateTrait } from '../../campaigns/model.js';
+import { batchGet } from './batchGet.js';
 import { isConditionFailed } from './errors.js';
 import { queryAll } from './query.js';
 
@@ -30,7 +24,6 @@ const indexKey = (trait: DateTrait, monthDay: string, customerId: string) => ({
 const ATTEMPTS = 12;
 const sameEntry = (a: DatedEntry, b: DatedEntry) =>
   JSON.stringify(DatedEntry.parse(a)) === JSON.stringify(DatedEntry.parse(b));
-const BATCH_GET = 100;
 
 export function datesTable(client: DynamoDBDocumentClient, table: string): DateIndex {
   const current = async (customerId: string, trait: DateTrait) => {
@@ -112,27 +105,15 @@ export function datesTable(client: DynamoDBDocumentClient, table: string): DateI
 
     async confirm(trait, entries) {
       const ids = [...new Set(entries.map((e) => e.customerId))];
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += BATCH_GET) chunks.push(ids.slice(i, i + BATCH_GET));
       const truth = new Map<string, DatedEntry>();
-      await pMap(
-        chunks,
-        async (chunk) => {
-          let keys: Record<string, unknown>[] = chunk.map((id) => currentKey(id, trait));
-          for (let round = 0; keys.length > 0; round++) {
-            if (round > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** Math.min(round, 6)));
-            const out = await client.send(
-              new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-            );
-            for (const item of out.Responses?.[table] ?? []) {
-              const found = DatedEntry.parse(item);
-              truth.set(found.customerId, found);
-            }
-            keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-          }
-        },
-        { concurrency: 4 },
-      );
+      for (const item of await batchGet(
+        client,
+        table,
+        ids.map((id) => currentKey(id, trait)),
+      )) {
+        const found = DatedEntry.parse(item);
+        truth.set(found.customerId, found);
+      }
       const confirmed = new Map<string, DatedEntry>();
       for (const entry of entries) {
         const now = truth.get(entry.customerId);

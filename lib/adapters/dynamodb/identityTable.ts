@@ -5,19 +5,14 @@
 //   C#<customer> / #CUSTOMER  customer: anchor and members, or mergedInto once merged away
 //   C#<customer> / L#<entry>  merge log entry
 //   #TICKET / #TICKET         the resolution counter
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { Edge } from '../../identity/graph.js';
 import { customerIdOf } from '../../identity/graph.js';
 import { nodeType } from '../../identity/nodes.js';
 import { CustomerRecord, type IdentityStore, MergeLogEntry, NodeRecord } from '../../identity/store.js';
+import { batchGet } from './batchGet.js';
 import { isConditionFailed } from './errors.js';
 import { queryAll } from './query.js';
 
@@ -76,20 +71,9 @@ export function identityTable(client: DynamoDBDocumentClient, table: string): Id
   async function batchGetEdges(edges: readonly Edge[]) {
     const found = new Map<string, StoredEdge>();
     const keys = [...new Map(edges.map((e) => [e.id, copiesOf(e).commit])).values()];
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 6) throw new Error(`BatchGetItem left ${pending.length} edges unread`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        const out = await client.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[table] ?? []) {
-          const edge = StoredEdge.parse(item);
-          found.set(edge.id, edge);
-        }
-        pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-      }
+    for (const item of await batchGet(client, table, keys)) {
+      const edge = StoredEdge.parse(item);
+      found.set(edge.id, edge);
     }
     return found;
   }

@@ -5,11 +5,12 @@
 // its maps are keyed by client data, and the SDK's marshaller both sniffs a map's `constructor` member
 // (a map holding the key `constructor` throws, so an event named "constructor" failed its archive object
 // forever) and builds maps with `obj[key] = ...` (a `__proto__` key is lost). JSON round-trips every key.
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { NodeKey } from '../../identity/nodes.js';
 import { PartialProfile } from '../../profiles/partial.js';
 import type { PartialStore } from '../../profiles/store.js';
+import { batchGet } from './batchGet.js';
 import { isConditionFailed } from './errors.js';
 
 const Item = z.object({ node: z.string(), version: z.number().int(), doc: z.string() });
@@ -35,22 +36,10 @@ export function profilesTable(client: DynamoDBDocumentClient, table: string): Pa
 
     async getMany(nodes) {
       const found = new Map<NodeKey, PartialProfile>();
-      const unique = [...new Set(nodes)];
-      for (let i = 0; i < unique.length; i += 100) {
-        let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map((node) => ({ node }));
-        // Unprocessed keys come back under throttling: ask again until none are left.
-        for (let attempt = 0; keys.length > 0; attempt++) {
-          if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-          if (attempt > 6) throw new Error(`BatchGetItem left ${keys.length} profiles unread`);
-          const out = await client.send(
-            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          for (const item of out.Responses?.[table] ?? []) {
-            const partial = fromItem(item);
-            found.set(partial.node, partial);
-          }
-          keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-        }
+      const keys = [...new Set(nodes)].map((node) => ({ node }));
+      for (const item of await batchGet(client, table, keys)) {
+        const partial = fromItem(item);
+        found.set(partial.node, partial);
       }
       return found;
     },
