@@ -92,12 +92,10 @@ describe('batchGet', () => {
       ]);
 
       mock.reset();
-      mock
-        .on(BatchGetCommand)
-        .resolves({
-          Responses: { [table]: [] },
-          UnprocessedKeys: { [table]: { Keys: [{ pk, sk: first }] } },
-        });
+      mock.on(BatchGetCommand).resolves({
+        Responses: { [table]: [] },
+        UnprocessedKeys: { [table]: { Keys: [{ pk, sk: first }] } },
+      });
       await expect(batchGet(throttled, table, [{ pk, sk: first }])).rejects.toThrow(/left 1 keys/);
     } finally {
       mock.restore();
