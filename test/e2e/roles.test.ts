@@ -38,6 +38,7 @@ const ROLES: Record<string, Role | 'public'> = {
   'POST /v1/campaigns/{id}/enable': 'admin',
   'POST /v1/campaigns/{id}/disable': 'admin',
   'GET /v1/campaigns/{id}/report': 'read',
+  'POST /v1/campaigns/{id}/backtest': 'admin',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 /** Browsers' CORS preflights of the ingestion routes carry no credentials, so they need no key. */
