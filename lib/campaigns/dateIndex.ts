@@ -23,6 +23,20 @@ const TRAIT_OF = new Map<string, DateTrait>(
   DATE_TRAITS.flatMap((t) => ALIASES[t].map((alias) => [normalizeKey(alias), t] as const)),
 );
 
+/**
+ * The date trait a key names, memoized as the PII catalogue's lookups are (lib/pii/catalogue.ts): this
+ * runs for every trait key of every event the profiles consumer publishes. Once full it stops learning.
+ */
+const seen = new Map<string, DateTrait | null>();
+const SEEN_MAX = 10_000;
+function dateTraitOf(key: string): DateTrait | undefined {
+  const known = seen.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const found = key.length <= 64 ? TRAIT_OF.get(normalizeKey(key)) : undefined;
+  if (seen.size < SEEN_MAX) seen.set(key, found ?? null);
+  return found;
+}
+
 /** A date trait an event carried: the value as it travels (a sealed token for a birthday). */
 export const CarriedDate = z.object({
   trait: z.enum(DATE_TRAITS),
@@ -52,7 +66,7 @@ export function datesOf(event: DatedEvent): CarriedDate[] {
   const found = new Map<DateTrait, CarriedDate>();
   for (const traits of [record(event.traits), record(context?.traits)]) {
     for (const [key, value] of Object.entries(traits ?? {})) {
-      const trait = key.length <= 64 ? TRAIT_OF.get(normalizeKey(key)) : undefined;
+      const trait = dateTraitOf(key);
       if (trait === undefined || found.has(trait) || typeof value !== 'string' || value === '') continue;
       if (value.length > 4096) continue;
       found.set(trait, { trait, value, at: at.data, ...(zone !== undefined ? { zone } : {}) });
