@@ -138,17 +138,24 @@ async function rees46Expected(): Promise<Map<string, Expected>> {
   );
 }
 
-/** How long the pipeline may take to drain, and to settle after: a busy machine (CI, two test runs) is slow. */
-const DRAIN_MS = 600_000;
+/**
+ * How long the pipeline may take to drain, and to settle after. The replay is the whole of both datasets,
+ * and a busy machine (CI, two test runs and two burners on two cores) drains it in 5 to 11 minutes: the
+ * wait goes on while the queues make progress and fails once they have not for STALL_MS (longer than an
+ * ingest record's one retry after its 360 s visibility timeout), within a hard bound of DRAIN_MS. This is
+ * a test of what the profiles hold, not of how fast: `npm run bench:load` measures that.
+ */
+const DRAIN_MS = 1_500_000;
+const STALL_MS = 480_000;
 const SETTLE_MS = 60_000;
 
 /** Waits (bounded) until the given queues of the stack under test stay empty. */
-async function drained(queues: ('ingest' | 'profiles')[], timeoutMs = DRAIN_MS): Promise<void> {
+async function drained(queues: ('ingest' | 'profiles')[]): Promise<void> {
   const config = testConfig();
   await waitUntilDrained(
     createSqs(config),
     queues.map((q) => config.queues[q]),
-    { timeoutMs },
+    { timeoutMs: DRAIN_MS, stallMs: STALL_MS },
   );
 }
 
@@ -365,38 +372,42 @@ async function startRun(body: Record<string, unknown>): Promise<string> {
 }
 
 describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data', () => {
-  it('gives every Online Retail customer the R, F and M computed from the raw file', async () => {
-    const asOf = '2011-12-10T00:00:00.000Z';
-    const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);
-    // A back-test, and every read names it: whatever the hourly schedule publishes meanwhile cannot
-    // change what is compared (a live run as of 2011 would stay a back-test once tonight's is published).
-    const runId = await startRun({ asOf: '2011-12-10' });
-    const run = await waitForRun(runId);
-    expect(run.status).toBe('completed');
+  it(
+    'gives every Online Retail customer the R, F and M computed from the raw file',
+    async () => {
+      const asOf = '2011-12-10T00:00:00.000Z';
+      const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);
+      // A back-test, and every read names it: whatever the hourly schedule publishes meanwhile cannot
+      // change what is compared (a live run as of 2011 would stay a back-test once tonight's is published).
+      const runId = await startRun({ asOf: '2011-12-10' });
+      const run = await waitForRun(runId);
+      expect(run.status).toBe('completed');
 
-    const segments = (await callApi(`/v1/segments?runId=${runId}`)).body as {
-      runId: string;
-      segments: { id: string; size: number }[];
-    };
-    expect(segments.runId).toBe(runId);
-    const members = await allMembers(
-      runId,
-      segments.segments.map((s) => s.id),
-    );
-    const mismatches: string[] = [];
-    for (const [customer, want] of expected) {
-      const got = members.get(customerIdOf(`user:${customer}`))?.rfm;
-      const same =
-        got?.recencyDays === want.recencyDays &&
-        got.frequency === want.frequency &&
-        Math.abs(got.monetary - want.monetary) < 0.005;
-      if (!same) mismatches.push(`${customer}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`);
-    }
-    expect(mismatches.slice(0, 10)).toEqual([]);
-    expect(expected.size).toBeGreaterThan(4_000);
-    // Buyers are the known customers plus guest checkouts (each guest invoice is a customer of its own).
-    expect(run.summary?.buyers).toBeGreaterThanOrEqual(expected.size);
-  }, 600_000);
+      const segments = (await callApi(`/v1/segments?runId=${runId}`)).body as {
+        runId: string;
+        segments: { id: string; size: number }[];
+      };
+      expect(segments.runId).toBe(runId);
+      const members = await allMembers(
+        runId,
+        segments.segments.map((s) => s.id),
+      );
+      const mismatches: string[] = [];
+      for (const [customer, want] of expected) {
+        const got = members.get(customerIdOf(`user:${customer}`))?.rfm;
+        const same =
+          got?.recencyDays === want.recencyDays &&
+          got.frequency === want.frequency &&
+          Math.abs(got.monetary - want.monetary) < 0.005;
+        if (!same) mismatches.push(`${customer}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`);
+      }
+      expect(mismatches.slice(0, 10)).toEqual([]);
+      expect(expected.size).toBeGreaterThan(4_000);
+      // Buyers are the known customers plus guest checkouts (each guest invoice is a customer of its own).
+      expect(run.summary?.buyers).toBeGreaterThanOrEqual(expected.size);
+    },
+    DRAIN_MS + 600_000,
+  );
 
   it("puts the published run's assignment on the profile, found by any identifier", async () => {
     // As of the coming midnight: no nightly run can be later, so this live run is the published one at

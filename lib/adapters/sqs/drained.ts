@@ -5,7 +5,15 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { queueUrl } from './queueUrl.js';
 
 export interface DrainOptions {
+  /** The hard bound of the whole wait. */
   readonly timeoutMs?: number;
+  /**
+   * Gives up sooner when the queues stop draining: no new low of their total (visible and in flight) for
+   * this long. A pipeline that is slow (a busy machine) goes on while it makes progress; one that is
+   * stuck fails within it. Must exceed the longest a message may stay in flight without being deleted
+   * (a consumer's retry after its visibility timeout). Default: only the hard bound.
+   */
+  readonly stallMs?: number;
   readonly intervalMs?: number;
   /** Consecutive empty checks that count as drained. */
   readonly quietChecks?: number;
@@ -18,12 +26,21 @@ export async function waitUntilDrained(
   queueNames: readonly string[],
   options: DrainOptions = {},
 ): Promise<void> {
-  const { timeoutMs = 600_000, intervalMs = 2_000, quietChecks = 4 } = options;
+  const { timeoutMs = 600_000, intervalMs = 2_000, quietChecks = 4, stallMs } = options;
   const urls = await Promise.all(queueNames.map((name) => queueUrl(sqs, name)));
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let lowest = Number.POSITIVE_INFINITY;
+  let lowAt = start;
   for (let quiet = 0; quiet < quietChecks; ) {
-    if (Date.now() > deadline) {
+    const now = Date.now();
+    if (now > deadline) {
       throw new Error(`queues ${queueNames.join(', ')} did not drain in ${timeoutMs / 1000} s`);
+    }
+    if (stallMs !== undefined && now - lowAt > stallMs) {
+      throw new Error(
+        `queues ${queueNames.join(', ')} stopped draining: ${lowest} messages or more for ${stallMs / 1000} s`,
+      );
     }
     const depths = await Promise.all(
       urls.map(async (QueueUrl) => {
@@ -40,7 +57,12 @@ export async function waitUntilDrained(
       }),
     );
     options.onCheck?.(depths);
-    quiet = depths.every((d) => d === 0) ? quiet + 1 : 0;
+    const total = depths.reduce((sum, d) => sum + d, 0);
+    if (total < lowest) {
+      lowest = total;
+      lowAt = Date.now();
+    }
+    quiet = total === 0 ? quiet + 1 : 0;
     await sleep(intervalMs);
   }
 }
