@@ -1,26 +1,38 @@
-// npm run bench:campaigns [-- --inputs N] [--seconds S] [--seed N]
+// npm run bench:campaigns [-- --inputs N] [--seconds S] [--seed N] [--samples N] [--concurrency C]
 // Campaigns, one section per measure:
 //   1. send decisions per second, in-process on one core (goal: 50,000/s): the demo campaigns over a
 //      seeded population of varied candidates (zones with and without DST, consent mostly granted, some
 //      revoked or unknown, unsubscribes, suppressions, addresses, activity histograms, engagement, sends
 //      over the last week), decided over and over for --seconds; first pass (cold zone caches) and
 //      steady state, the outcome mix, peak RSS.
+//   2. trigger-to-dispatch latency on the local stack (goal: p95 <= 5 s): the whole stack started on its
+//      emulators, a campaign with an immediate event trigger saved through the admin API, then --samples
+//      new customers (--concurrency at a time), each identified with e-mail consent and, once that
+//      consent is recorded, sending the trigger event: from the HTTP 200 of that event to its e-mail in
+//      the SES emulator, through ingest, archive, profiles, the campaign-activity queue, the send
+//      decision and SES. --samples 0 skips it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import pMap from 'p-map';
+import { inGlobalControl } from '../lib/campaigns/assignment.js';
 import type { ConsentRecord } from '../lib/campaigns/consent.js';
 import { type DecisionInput, type DecisionSettings, decide } from '../lib/campaigns/decision.js';
-import { loadDemoCampaigns } from '../lib/campaigns/demo.js';
+import { loadDemoCampaigns, noonZoneAt } from '../lib/campaigns/demo.js';
 import { addDays, localDate, zoneOr } from '../lib/campaigns/localTime.js';
 import type { DayCount } from '../lib/campaigns/messaging.js';
 import { type CampaignDefinition, CHANNELS, type Channel } from '../lib/campaigns/model.js';
 import { seededRandom } from '../lib/clustering/random.js';
 import { DEFAULT_CAPS } from '../lib/config.js';
-import { machine, mb, peakRss } from './common.js';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { machine, mb, peakRss, percentile } from './common.js';
 
 const { values } = parseArgs({
   options: {
     inputs: { type: 'string', default: '20000' },
     seconds: { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
+    samples: { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '4' },
   },
 });
 const INPUTS = Math.max(1, Number(values.inputs) || 20_000);
@@ -215,5 +227,137 @@ async function decisionsPerSecond() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// 2. Trigger-to-dispatch latency on the local stack.
+
+const LATENCY_CAMPAIGN = {
+  id: 'bench-latency',
+  name: 'Latency probe',
+  enabled: true,
+  trigger: { type: 'event', event: 'Bench Ping' },
+  channels: ['email'],
+  reentry: { mode: 'cooldown', days: 0 },
+  holdoutPercent: 0,
+  sendTime: { mode: 'immediate' },
+  variants: [
+    {
+      id: 'only',
+      content: {
+        email: {
+          subject: 'Ping for {{ customer.traits.firstName }}',
+          html: '<p>Ping.</p><p><a href="{{ unsubscribeUrl }}">Unsubscribe</a></p>',
+          text: 'Ping. Unsubscribe: {{ unsubscribeUrl }}',
+        },
+      },
+    },
+  ],
+};
+
+async function call(stack: LocalStack, path: string, key: string, body?: unknown, method?: string) {
+  const res = await fetch(`${stack.httpUrl}${path}`, {
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+/** Polls `probe` every 25 ms until it returns a value or `ms` pass. */
+async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await sleep(25);
+  }
+  return undefined;
+}
+
+type Sample = { ms: number } | { skipped: 'control' | 'no_consent' | 'not_delivered' };
+
+/** One customer: identified with consent, then the trigger event, timed from its 200 to its e-mail. */
+async function sample(stack: LocalStack, run: string, i: number): Promise<Sample> {
+  const userId = `${run}-${i}`;
+  const email = `${userId}@bench.precis.local`;
+  const zone = noonZoneAt(Date.now());
+  const identified = await call(stack, '/v1/identify', stack.writeKey, {
+    userId,
+    traits: { email, firstName: 'Bench', consent: { marketing: { email: true } } },
+    context: { timezone: zone },
+  });
+  if (identified.status !== 200) throw new Error(`identify: ${identified.status}`);
+  const customerId = await until(async () => {
+    const got = await call(stack, `/v1/customers/${encodeURIComponent(userId)}/consent`, stack.readKey);
+    return got.status === 200 && Array.isArray(got.body.consent) && got.body.consent.length > 0
+      ? String(got.body.customerId)
+      : undefined;
+  }, 120_000);
+  if (customerId === undefined) return { skipped: 'no_consent' };
+  // A customer of the global control group is measured, not sent to.
+  const d = stack.config.sendDecision;
+  if (inGlobalControl(customerId, d.controlSalt, d.controlPercent)) return { skipped: 'control' };
+  const sent = await call(stack, '/v1/track', stack.writeKey, {
+    userId,
+    event: 'Bench Ping',
+    context: { timezone: zone },
+  });
+  if (sent.status !== 200) throw new Error(`track: ${sent.status}`);
+  const t0 = performance.now();
+  const ses = stack.config.endpoints.ses as string;
+  const arrived = await until(async () => {
+    const { emails } = (await (await fetch(`${ses}/store`)).json()) as {
+      emails: { destination: { to: string[] } }[];
+    };
+    return emails.some((e) => e.destination.to.includes(email)) ? performance.now() : undefined;
+  }, 60_000);
+  return arrived === undefined ? { skipped: 'not_delivered' } : { ms: arrived - t0 };
+}
+
+async function triggerToDispatch() {
+  const samples = Number(values.samples);
+  if (!(samples > 0)) return;
+  const concurrency = Math.max(1, Number(values.concurrency) || 4);
+  console.log('\n## 2. Trigger-to-dispatch latency on the local stack (no configured wait)\n');
+  const started = performance.now();
+  const stack = await startLocalStack({ logLevel: 'WARN', watch: false });
+  try {
+    line('stack started in', `${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const saved = await call(
+      stack,
+      `/v1/campaigns/${LATENCY_CAMPAIGN.id}`,
+      stack.adminKey,
+      LATENCY_CAMPAIGN,
+      'PUT',
+    );
+    if (saved.status !== 200 && saved.status !== 201)
+      throw new Error(`saving the campaign: ${saved.status} ${JSON.stringify(saved.body)}`);
+    const run = `bench-${Date.now().toString(36)}`;
+    const t = performance.now();
+    const results = await pMap(
+      Array.from({ length: samples }, (_, i) => i),
+      (i) => sample(stack, run, i),
+      { concurrency },
+    );
+    const wallS = (performance.now() - t) / 1000;
+    const ms = results.flatMap((r) => ('ms' in r ? [r.ms] : [])).sort((a, b) => a - b);
+    const skipped = new Map<string, number>();
+    for (const r of results) if ('skipped' in r) skipped.set(r.skipped, (skipped.get(r.skipped) ?? 0) + 1);
+    const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
+    line('samples', `${samples} customers, ${concurrency} at a time, ${wallS.toFixed(0)} s`);
+    line(
+      'delivered',
+      `${ms.length}${skipped.size > 0 ? ` (not timed: ${[...skipped].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+    );
+    line('p50', s(percentile(ms, 50)));
+    line('p95', s(percentile(ms, 95)));
+    line('max', s(ms.at(-1) ?? Number.NaN));
+    line('goal: p95 <= 5 s', percentile(ms, 95) <= 5_000 ? 'met' : 'NOT met');
+  } finally {
+    await stack.stop();
+  }
+}
+
 console.log(`# bench:campaigns — ${machine()}`);
 await decisionsPerSecond();
+await triggerToDispatch();

@@ -1,4 +1,4 @@
-// npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity]: the dead-letter queues. Status lists each
+// npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback]: the dead-letter queues. Status lists each
 // queue's DLQ and what waits there; redrive moves the messages back to their source queue (SQS
 // StartMessageMoveTask), by default from every DLQ that holds any. Run it once the cause is fixed: every
 // consumer is idempotent, so a redrive is safe to repeat.
@@ -7,7 +7,7 @@ import { createSqs } from '../lib/aws/clients.js';
 import { runCli, targetConfig } from './target.js';
 
 const USAGE =
-  'usage: npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity]';
+  'usage: npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback]';
 
 runCli(async () => {
   const config = await targetConfig();
@@ -19,6 +19,7 @@ runCli(async () => {
     segmentation: config.queues.segmentation,
     'segment-changes': config.queues.segmentChanges,
     'campaign-activity': config.queues.campaignActivity,
+    'email-feedback': config.queues.emailFeedback,
   };
   const [command, only] = process.argv.slice(2);
   if (only !== undefined && !Object.hasOwn(sources, only)) throw new Error(USAGE);

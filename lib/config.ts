@@ -49,6 +49,7 @@ const Env = z.object({
   PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
   PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
   PRECIS_QUEUE_CAMPAIGN_ACTIVITY: z.string().min(1).optional(),
+  PRECIS_QUEUE_EMAIL_FEEDBACK: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
   PRECIS_TABLE_COUPONS: z.string().min(3).optional(),
   PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
@@ -178,6 +179,8 @@ export interface Config {
     readonly segmentation: string;
     readonly segmentChanges: string;
     readonly campaignActivity: string;
+    /** SES bounces and complaints (functions/queue/emailFeedback.ts). */
+    readonly emailFeedback: string;
   };
   readonly buckets: { readonly archive: string };
   readonly endpoints: {
@@ -310,6 +313,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       segmentation: e.PRECIS_QUEUE_SEGMENTATION ?? name('segmentation'),
       segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
       campaignActivity: e.PRECIS_QUEUE_CAMPAIGN_ACTIVITY ?? name('campaign-activity'),
+      emailFeedback: e.PRECIS_QUEUE_EMAIL_FEEDBACK ?? name('email-feedback'),
     },
     buckets: { archive: e.PRECIS_BUCKET_ARCHIVE ?? name('archive') },
     endpoints: {

@@ -10,7 +10,7 @@ import { campaignStatsTable } from './adapters/dynamodb/campaignStatsTable.js';
 import { campaignsTable } from './adapters/dynamodb/campaignsTable.js';
 import { couponsTable } from './adapters/dynamodb/couponsTable.js';
 import { dataKeysTable } from './adapters/dynamodb/dataKeysTable.js';
-import { datesTable } from './adapters/dynamodb/datesTable.js';
+import { datesTable, lapsesTable } from './adapters/dynamodb/dayIndexTable.js';
 import { dedupTable } from './adapters/dynamodb/dedupTable.js';
 import { identityTable } from './adapters/dynamodb/identityTable.js';
 import { messagingTable } from './adapters/dynamodb/messagingTable.js';
@@ -45,6 +45,7 @@ import type { CouponDeps } from './campaigns/coupons.js';
 import { decisionSettings } from './campaigns/decision.js';
 import { type DispatchDeps, recipientReader } from './campaigns/dispatch.js';
 import { type EngineDeps, enabledCampaigns } from './campaigns/engine.js';
+import { lapseRecorder } from './campaigns/lapseIndex.js';
 import type { MessagingStore } from './campaigns/messaging.js';
 import type { MessagingApiDeps } from './campaigns/messagingApi.js';
 import type { OutboxStore } from './campaigns/outbox.js';
@@ -339,6 +340,11 @@ export const channels = once(
 
 /** Consent, unsubscribes, suppressions, caps, send claims and the decision log (lib/campaigns/messaging.ts). */
 export const messaging = once((): MessagingStore => messagingTable(dynamodb(), config().tables.messaging));
+/** SES bounce and complaint events into the suppression list (functions/queue/emailFeedback.ts). */
+export const emailFeedbackDeps = once(() => ({
+  store: messaging(),
+  secret: () => hmacSecret(config().pii),
+}));
 export const messagingApiDeps = once(
   (): MessagingApiDeps => ({ store: messaging(), lookup: customerLookup(), now: Date.now }),
 );
@@ -373,6 +379,9 @@ export const dispatchDeps = once((): DispatchDeps => {
   };
 });
 
+/** The lapse index, which the inactivity job reads and every campaign activity feeds. */
+const lapses = once(() => lapsesTable(dynamodb(), config().tables.messaging));
+
 /** The enabled campaigns, cached per container (lib/campaigns/engine.ts). */
 const campaignCache = once(() => enabledCampaigns((page) => campaigns().list(page)));
 
@@ -386,5 +395,7 @@ export const campaignEngineDeps = once(
       return page.ok ? page.value.items : [];
     },
     dates: datesTable(dynamodb(), config().tables.messaging),
+    lapses: lapses(),
+    recordLapses: lapseRecorder(lapses()),
   }),
 );

@@ -38,7 +38,17 @@ export type ConsentRecord = z.infer<typeof ConsentRecord>;
 export const ConsentChange = ConsentRecord.extend({ purpose: Purpose, channel: Channel });
 export type ConsentChange = z.infer<typeof ConsentChange>;
 
-export const SuppressionReason = z.enum(['hard_bounce', 'complaint', 'manual']);
+/**
+ * Why an address is suppressed: a permanent bounce or a complaint (SES events), an address or number the
+ * provider refused for good or a number opted out at the carrier (at send time), or an operator.
+ */
+export const SuppressionReason = z.enum([
+  'hard_bounce',
+  'complaint',
+  'invalid_address',
+  'opted_out',
+  'manual',
+]);
 export type SuppressionReason = z.infer<typeof SuppressionReason>;
 
 /**

@@ -12,6 +12,7 @@ import { isPiiToken, type PiiCipher, PiiTokenError } from '../pii/cipher.js';
 import { validZone } from '../profiles/time.js';
 import { IsoTime } from './consent.js';
 import { type MonthDay, parseMonthDay } from './dates.js';
+import type { DayIndex } from './dayIndex.js';
 import { DATE_TRAITS, type DateTrait } from './model.js';
 
 const ALIASES: Readonly<Record<DateTrait, readonly string[]>> = {
@@ -90,23 +91,8 @@ export const DatedEntry = z.object({
 });
 export type DatedEntry = z.infer<typeof DatedEntry>;
 
-export interface DateIndex {
-  /**
-   * Keeps the customer's date of the trait if `entry.at` is not older than the stored one (and moves its
-   * index row when the month and day changed): 'stale' when a later value is stored. Idempotent.
-   */
-  set(trait: DateTrait, entry: DatedEntry): Promise<'set' | 'stale'>;
-  /**
-   * The customers whose date of the trait falls on `monthDay` (MM-DD), as the index says: a row may be
-   * outdated (a changed date whose old row a crash left behind); `confirm` before acting on one.
-   */
-  on(trait: DateTrait, monthDay: string): Promise<DatedEntry[]>;
-  /**
-   * The entries the customers' current dates confirm (same month and day), as currently stored (their
-   * zone may have changed); index rows the current dates contradict are removed.
-   */
-  confirm(trait: DateTrait, entries: readonly DatedEntry[]): Promise<DatedEntry[]>;
-}
+/** Who has a date of a trait on a month and day (MM-DD). */
+export type DateIndex = DayIndex<DateTrait, DatedEntry>;
 
 export interface RecordDatesDeps {
   readonly index: DateIndex;

@@ -29,6 +29,7 @@ import {
   localDay,
   type MessagingView,
 } from './decision.js';
+import { suppressionOfRejection } from './feedback.js';
 import type { Address, MessagingStore } from './messaging.js';
 import type { Campaign, Channel, Variant } from './model.js';
 import { recordExposure, recordSkip, type StatsDeps } from './reportStore.js';
@@ -331,14 +332,31 @@ async function send(
   }
   const result = await deps.channels.send(message.value);
   if (result.status === 'rejected') {
-    await deps.messaging.markFailed(c.customerId, sendId, iso(now), result.reason);
-    await deps.messaging.release(c.customerId, day, channel);
+    await closeRejected(message.value, result, day, now, deps);
     return 'rejected';
   }
   await deps.messaging.markSent(c.customerId, sendId, iso(now), result.providerId);
   await deps.messaging.recordEntry(c.customerId, campaign.id, { triggerKey: c.triggerKey, at: iso(now) });
   await exposure(campaign, c, 'treated', sendId, now, recipient.assignment?.segment, decision, deps);
   return 'sent';
+}
+
+/**
+ * A message the channel refused: an address refused for good is suppressed before the claim is closed
+ * (a retry of this delivery finds the claim failed, and no later campaign tries the address again), then
+ * the claim is marked failed and the day's cap slot given back.
+ */
+async function closeRejected(
+  message: ChannelMessage,
+  rejection: { readonly reason: string; readonly permanent: boolean },
+  day: string,
+  now: number,
+  deps: DispatchDeps,
+): Promise<void> {
+  const suppression = suppressionOfRejection(message, rejection, await deps.secret(), iso(now));
+  if (suppression !== undefined) await deps.messaging.suppress(suppression);
+  await deps.messaging.markFailed(message.customerId, message.sendId, iso(now), rejection.reason);
+  await deps.messaging.release(message.customerId, day, message.channel);
 }
 
 type Built = { ok: true; value: ChannelMessage } | { ok: false; error: string };

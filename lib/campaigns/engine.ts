@@ -8,11 +8,12 @@ import { recordConsent } from './consent.js';
 import { type DatedEntry, type DateIndex, recordDates } from './dateIndex.js';
 import { type DatedCustomer, dueDateTriggers } from './dates.js';
 import { type DispatchDeps, type Dispatched, dispatchCandidate } from './dispatch.js';
+import { factsOf, type LapseIndex, lapseDayAt } from './lapseIndex.js';
 import { addDays, localDate } from './localTime.js';
 import type { Campaign, DateTrait } from './model.js';
 import type { QueuedActivity } from './publish.js';
 import { recordGoal as countGoal } from './reportStore.js';
-import { onActivity, onSegmentChange } from './triggers.js';
+import { type Candidate, inactivityCandidates, onActivity, onSegmentChange } from './triggers.js';
 import { applyCommands, cancelledByTimeline, deferredSend, sweepDueWaits, type Wait } from './waits.js';
 
 /** Enabled campaigns are read at most this often per container: a save reaches the engine within it. */
@@ -71,6 +72,12 @@ export interface EngineDeps {
   readonly recentEvents?: (customerId: string) => Promise<readonly { event?: string; timestamp: string }[]>;
   /** Who has a birthday (or an account anniversary) on a day: fed by activities, read by the date job. */
   readonly dates?: DateIndex;
+  /**
+   * Records an activity's day as its customer's last visit (and order) in the lapse index, which the
+   * inactivity job reads (lapseIndex.ts: lapseRecorder); returns the entries moved.
+   */
+  readonly recordLapses?: (activity: QueuedActivity) => Promise<number>;
+  readonly lapses?: LapseIndex;
 }
 
 export interface ActivityHandled {
@@ -80,6 +87,8 @@ export interface ActivityHandled {
   readonly goals: number;
   readonly consent: number;
   readonly dates: number;
+  /** Lapse index entries moved (a customer's first visit or order of a day). */
+  readonly lapses: number;
 }
 
 /**
@@ -101,6 +110,7 @@ export async function handleActivity(
           cipher: deps.dispatch.cipher,
         })
       : undefined;
+  const lapses = deps.recordLapses === undefined ? 0 : await deps.recordLapses(activity);
   const campaigns = await deps.campaigns.all(now);
   const applied = await applyCommands(onActivity(campaigns, activity, now), waits, now);
   const dispatched: Dispatched[] = [];
@@ -132,6 +142,7 @@ export async function handleActivity(
     goals,
     consent: activity.consent?.length ?? 0,
     dates: dated?.set ?? 0,
+    lapses,
   };
 }
 
@@ -301,17 +312,82 @@ export async function scheduleDateTriggers(
         listed.filter((e) => dueIds.has(e.customerId)),
       ),
     );
-    const opened = await pMap(
-      candidates,
-      // Opened at the wall clock's time: a re-run of a past hour puts its moments, already due, in the
-      // hour the sweep is at (never behind its watermark), so they go out now, late but once.
-      (c) => deps.dispatch.waits.open(deferredSend(c, Date.parse(c.triggeredAt)), clock()),
-      { concurrency: 8 },
+    const opened = await openScheduled(candidates, deps, clock);
+    result.scheduled += opened.scheduled;
+    result.alreadyScheduled += opened.alreadyScheduled;
+  }
+  return result;
+}
+
+/**
+ * Opens scheduled candidates as deferred sends due at their moment (the minute sweep dispatches them in
+ * pages): a re-run opens nothing twice, as the deferred send's key is the trigger key.
+ */
+async function openScheduled(
+  candidates: readonly Candidate[],
+  deps: EngineDeps,
+  clock: () => number,
+): Promise<{ scheduled: number; alreadyScheduled: number }> {
+  const opened = await pMap(
+    candidates,
+    // Opened at the wall clock's time: a re-run of a past hour puts its moments, already due, in the
+    // hour the sweep is at (never behind its watermark), so they go out now, late but once.
+    (c) => deps.dispatch.waits.open(deferredSend(c, Date.parse(c.triggeredAt)), clock()),
+    { concurrency: 8 },
+  );
+  const scheduled = opened.filter((o) => o === 'opened').length;
+  return { scheduled, alreadyScheduled: opened.length - scheduled };
+}
+
+export interface InactivityScheduled {
+  /** The hour scheduled: lapses end at a UTC midnight, so only the hour that begins a day has any. */
+  readonly hour: string;
+  readonly campaigns: number;
+  /** Lapse index rows read (customers last active on the day that lapses now). */
+  readonly read: number;
+  readonly scheduled: number;
+  readonly alreadyScheduled: number;
+}
+
+/**
+ * The hourly job's inactivity part: in the hour that begins a UTC day, each enabled inactivity campaign
+ * ("no order for 30 days") reads the one day of the lapse index whose customers have now gone its days
+ * without a visit or an order, confirms each against the customer's current last day (a later visit
+ * moved it), and opens their sends as deferred sends the minute sweep dispatches: the send decision then
+ * places each in the customer's own hours (quiet hours, best send time). One lapse sends once: the
+ * trigger key names the day of the last activity, and a new visit starts a new lapse.
+ */
+export async function scheduleInactivityTriggers(
+  now: number,
+  deps: EngineDeps,
+  clock: () => number = Date.now,
+): Promise<InactivityScheduled> {
+  const start = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const result = {
+    hour: new Date(start).toISOString(),
+    campaigns: 0,
+    read: 0,
+    scheduled: 0,
+    alreadyScheduled: 0,
+  };
+  const index = deps.lapses;
+  if (index === undefined || start % (24 * HOUR_MS) !== 0) return result;
+  for (const campaign of await deps.campaigns.all(now)) {
+    const trigger = campaign.trigger;
+    if (trigger.type !== 'inactivity') continue;
+    result.campaigns++;
+    const listed = await index.on(trigger.of, lapseDayAt(start, trigger.days));
+    result.read += listed.length;
+    const confirmed = await index.confirm(trigger.of, listed);
+    // As of the hour's start, when the lapses end: a re-run later in the day finds the same ones.
+    const candidates = inactivityCandidates(
+      campaign,
+      confirmed.map((e) => factsOf(trigger.of, e)),
+      start,
     );
-    for (const o of opened) {
-      if (o === 'opened') result.scheduled++;
-      else result.alreadyScheduled++;
-    }
+    const opened = await openScheduled(candidates, deps, clock);
+    result.scheduled += opened.scheduled;
+    result.alreadyScheduled += opened.alreadyScheduled;
   }
   return result;
 }

@@ -37,6 +37,10 @@ const EventName = z.string().min(1).max(200);
 export const DATE_TRAITS = ['birthday', 'createdAt'] as const;
 export type DateTrait = (typeof DATE_TRAITS)[number];
 
+/** What an inactivity trigger counts from: the last visit (any event) or the last `Order Completed`. */
+export const LAPSE_KINDS = ['visit', 'order'] as const;
+export type LapseKind = (typeof LAPSE_KINDS)[number];
+
 /** A wait after the trigger event; the campaign fires when it ends unless a cancelling event came first. */
 export const Wait = z.object({
   minutes: z
@@ -78,7 +82,7 @@ export const Trigger = z.discriminatedUnion('type', [
   /** No visit (any event) or no order for N days. */
   z.object({
     type: z.literal('inactivity'),
-    of: z.enum(['visit', 'order']),
+    of: z.enum(LAPSE_KINDS),
     days: z.number().int().min(1).max(3650),
   }),
 ]);

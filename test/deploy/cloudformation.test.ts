@@ -222,7 +222,7 @@ const NEEDS: Record<string, readonly Need[]> = {
   SegmentationRun: [AUTH, ['dynamodb:GetItem', ['SegmentsTable']], ['s3:GetObject', ['ArchiveBucket']]],
   Segments: READ_RUNS,
   SegmentMembers: READ_RUNS,
-  // ... and the date index (lib/adapters/dynamodb/datesTable.ts): moving a changed date's row.
+  // ... and the date index (lib/adapters/dynamodb/dayIndexTable.ts): moving a changed date's row.
   CampaignActivity: [...CAMPAIGN_ENGINE, ['dynamodb:DeleteItem', ['MessagingTable']]],
   CampaignSegments: CAMPAIGN_ENGINE,
   // The back-test: the archive's day folders, identity, profiles, segments and messaging state, read only.
@@ -242,6 +242,8 @@ const NEEDS: Record<string, readonly Need[]> = {
     ['dynamodb:DeleteItem', ['MessagingTable']],
     ['dynamodb:PutItem', ['WaitsTable']],
   ],
+  // SES bounces and complaints: suppressions and consent are conditional puts, read back when refused.
+  EmailFeedback: [HMAC, ['dynamodb:GetItem', ['MessagingTable']], ['dynamodb:PutItem', ['MessagingTable']]],
   Archive: [
     ...['PutItem', 'GetItem', 'DeleteItem', 'BatchWriteItem'].map(
       (a): Need => [`dynamodb:${a}`, ['DedupTable']],
@@ -305,6 +307,42 @@ describe('osls package (stage prod)', () => {
     expect(resource('IngestDeadLetterAlarm').Properties.Dimensions).toEqual([
       { Name: 'QueueName', Value: { 'Fn::GetAtt': ['IngestDeadLetterQueue', 'QueueName'] } },
     ]);
+  });
+
+  it("routes the stage's SES bounces and complaints to the email-feedback queue, and only them", () => {
+    const destination = resource('EmailFeedbackDestination').Properties as {
+      ConfigurationSetName: unknown;
+      EventDestination: { MatchingEventTypes: string[]; EventBridgeDestination?: unknown; Enabled: boolean };
+    };
+    expect(destination.ConfigurationSetName).toEqual({ Ref: 'EmailConfigurationSet' });
+    expect(destination.EventDestination.MatchingEventTypes.sort()).toEqual(['bounce', 'complaint']);
+    expect(destination.EventDestination.EventBridgeDestination).toBeDefined();
+    const rule = resource('EmailFeedbackRule').Properties as {
+      EventPattern: Record<string, unknown>;
+      Targets: { Arn: unknown }[];
+    };
+    expect(rule.EventPattern).toMatchObject({
+      source: ['aws.ses'],
+      'detail-type': ['Email Bounced', 'Email Complaint Received'],
+      detail: { mail: { tags: { 'ses:configuration-set': [{ Ref: 'EmailConfigurationSet' }] } } },
+    });
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['EmailFeedbackQueue', 'Arn'] }]);
+    const policy = resource('EmailFeedbackQueuePolicy').Properties.PolicyDocument as {
+      Statement: { Principal: unknown; Condition: unknown }[];
+    };
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['EmailFeedbackRule', 'Arn'] } } },
+      }),
+    ]);
+    // The functions send through the set the stack made.
+    const env = (
+      resource('CampaignActivityLambdaFunction').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env.PRECIS_SES_CONFIGURATION_SET).toBe(resource('EmailConfigurationSet').Properties.Name);
   });
 
   it("runs every function on nodejs22.x, HTTP ones within API Gateway's 30 s, with memory set", () => {

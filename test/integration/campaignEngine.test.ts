@@ -207,6 +207,17 @@ async function customerOf(userId: string): Promise<string> {
   return id;
 }
 
+interface Scheduled {
+  scheduled: number;
+  alreadyScheduled: number;
+}
+/** The hourly date job as the schedule runs it, for the hour of `at`. */
+const scheduleHour = (at: number) =>
+  dates({ now: new Date(at).toISOString() }, lambdaContext('precis-test-dates')) as Promise<{
+    dates: Scheduled;
+    inactivity: Scheduled & { read: number };
+  }>;
+
 const decisions = async (customerId: string, campaignId = 'abandoned-cart') =>
   (await messaging.customerDecisions(customerId, { limit: 50 })).items.filter(
     (d) => d.campaignId === campaignId,
@@ -254,7 +265,7 @@ beforeAll(async () => {
   // The demo campaigns as shipped, enabled, with no holdout and no quiet hours, sent at once (see the
   // header): saved before the first handler call, as the engine lists enabled campaigns once a minute.
   const store = campaignStore(campaignsTable(h.dynamo, tables.campaigns));
-  for (const id of ['abandoned-cart', 'win-back', 'birthday']) {
+  for (const id of ['abandoned-cart', 'win-back', 'birthday', 'inactivity']) {
     const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', `${id}.json`), 'utf8'));
     const { quietHours: _quiet, ...rest } = demo;
     const saved = await store.save(
@@ -374,11 +385,7 @@ describe('the abandoned-cart campaign through the handlers', () => {
       { type: 'identify', traits: { birthday: `2000-${day.slice(5)}` }, context: { timezone: zone } },
     ]);
     const moment = instantAt(day, 9 * 60, zone);
-    const hour = (at: number) =>
-      dates({ now: new Date(at).toISOString() }, lambdaContext('precis-test-dates')) as Promise<{
-        scheduled: number;
-        alreadyScheduled: number;
-      }>;
+    const hour = async (at: number) => (await scheduleHour(at)).dates;
 
     expect((await hour(moment - 2 * 60 * MINUTE)).scheduled).toBe(0); // an hour too early
     expect((await hour(moment)).scheduled).toBeGreaterThanOrEqual(1);
@@ -399,6 +406,40 @@ describe('the abandoned-cart campaign through the handlers', () => {
     expect((await decisions(customerId, 'birthday')).map((d) => d.triggerKey)).toContain(
       `birthday:${day.slice(0, 4)}`,
     );
+  }, 180_000);
+
+  it('sends the inactivity nudge once at the midnight a buyer has gone 60 days without an order, and not to one who came back', async () => {
+    // Orders at noon UTC 61 days before the midnight (UTC) two days on: their 60 days without one end then.
+    // A midnight ahead, not today's: the sweep's clock is ahead of the wall clock already (the tests above
+    // moved it on), and a send due before its watermark would never be swept, as it never is for real.
+    const midnight = (Math.floor(Date.now() / (1440 * MINUTE)) + 2) * 1440 * MINUTE;
+    const lastOrder = new Date(midnight - 61 * 1440 * MINUTE + 720 * MINUTE).toISOString();
+    const order = (timestamp: string) => ({
+      event: 'Order Completed',
+      timestamp,
+      properties: { order_id: newId('o'), revenue: 42, currency: 'EUR' },
+    });
+    const lapsed = await newCustomer();
+    await pipeline(lapsed.userId, [order(lastOrder)]);
+    const returned = await newCustomer();
+    await pipeline(returned.userId, [order(lastOrder), order(new Date().toISOString())]);
+
+    // Any other hour schedules no lapse: they all end at a midnight.
+    expect((await scheduleHour(midnight + 60 * MINUTE)).inactivity.read).toBe(0);
+    const first = (await scheduleHour(midnight + 5 * MINUTE)).inactivity;
+    expect(first.scheduled).toBeGreaterThanOrEqual(1);
+    expect((await scheduleHour(midnight + 30 * MINUTE)).inactivity.alreadyScheduled).toBe(
+      first.scheduled + first.alreadyScheduled,
+    );
+    await sweep(midnight + MINUTE);
+    const sent = await emailsTo(lapsed.email);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toBe("Ada, it's been a while");
+    expect((await decisions(lapsed.customerId, 'inactivity')).map((d) => d.triggerKey)).toEqual([
+      `order-inactive:${lastOrder.slice(0, 10)}`,
+    ]);
+    expect(await emailsTo(returned.email)).toEqual([]);
+    expect(await decisions(returned.customerId, 'inactivity')).toEqual([]);
   }, 180_000);
 });
 

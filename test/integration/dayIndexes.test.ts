@@ -1,11 +1,13 @@
-// The date index on the DynamoDB emulator (the messaging table): a birthday set, moved, replayed out of
-// order and raced; `confirm` trusts the customer's current date over any index row left behind.
+// The day indexes on the DynamoDB emulator (the messaging table). The date index: a birthday set, moved,
+// replayed out of order and raced; `confirm` trusts the customer's current date over any index row left
+// behind. The lapse index (the same adapter): a customer's last order day moves forward only.
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datesTable } from '../../lib/adapters/dynamodb/datesTable.js';
+import { datesTable, lapsesTable } from '../../lib/adapters/dynamodb/dayIndexTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import { type DatedEntry, datesOf } from '../../lib/campaigns/dateIndex.js';
+import { lapsesOf } from '../../lib/campaigns/lapseIndex.js';
 import { testConfig } from '../support/provided.js';
 
 const config = testConfig();
@@ -84,6 +86,33 @@ describe('datesTable', () => {
     ]);
     expect(await idsOn('05-21', [c])).toEqual([]);
     expect(await index.confirm('birthday', [])).toEqual([]);
+  });
+});
+
+describe('lapsesTable', () => {
+  const lapses = lapsesTable(db, config.tables.messaging);
+  // Days far in the past no other test orders on.
+  const orderOn = (customerId: string, day: string) => {
+    const order = lapsesOf({ customerId, timestamp: `${day}T15:00:00.000Z`, event: 'Order Completed' });
+    expect(order.map((l) => l.kind)).toEqual(['visit', 'order']);
+    return lapses.set('order', order[1]?.entry as never);
+  };
+  const idsOn = async (day: string, ids: readonly string[]) =>
+    (await lapses.on('order', day)).filter((e) => ids.includes(e.customerId)).map((e) => e.customerId);
+
+  it("moves a customer's last order day forward only, one index row per customer, and leaves visits apart", async () => {
+    const c = customer();
+    expect(await orderOn(c, '1999-03-01')).toBe('set');
+    expect(await orderOn(c, '1999-03-01')).toBe('set'); // the same day again: nothing to write
+    expect(await orderOn(c, '1999-03-04')).toBe('set');
+    expect(await orderOn(c, '1999-03-02')).toBe('stale'); // a backfilled older order
+    expect(await idsOn('1999-03-01', [c])).toEqual([]);
+    expect(await idsOn('1999-03-02', [c])).toEqual([]);
+    const listed = (await lapses.on('order', '1999-03-04')).filter((e) => e.customerId === c);
+    expect(await lapses.confirm('order', listed)).toEqual([
+      { customerId: c, day: '1999-03-04', at: '1999-03-04T00:00:00.000Z' },
+    ]);
+    expect((await lapses.on('visit', '1999-03-04')).filter((e) => e.customerId === c)).toEqual([]);
   });
 });
 

@@ -1,52 +1,78 @@
-// The date index (lib/campaigns/dateIndex.ts) in the messaging table, beside the customer's other
-// messaging state:
-//   pk <customerId>             sk date#<trait>   the customer's current date (the truth): monthDay, year?, zone?, at
-//   pk date#<trait>#<MM-DD>     sk <customerId>   its index row: what the hourly date job queries
-// A day's partition holds about customers / 366 rows (2,700 per million customers): one small Query.
+// Day indexes (lib/campaigns/dayIndex.ts) in the messaging table, beside the customer's other messaging
+// state. For a `kind` (date, lapse) and a name (birthday, visit):
+//   pk <customerId>                sk <kind>#<name>    the customer's current entry (the truth)
+//   pk <kind>#<name>#<day>         sk <customerId>     its index row: what the scheduled jobs query
+// `day` is the entry's bucket attribute: MM-DD for the date index (about customers / 366 rows per
+// partition: 2,700 per million customers), YYYY-MM-DD for the lapse index (a day's active customers).
 // Without transactions (dynalite has none), a change writes the new index row, then the current row
 // (conditioned on what was read: a concurrent change retries, an older event never overwrites a newer
-// date), then deletes the old index row. An index row left by a lost race or a crash is never trusted:
+// value), then deletes the old index row. An index row left by a lost race or a crash is never trusted:
 // `confirm` checks the rows it is asked about against the current rows and removes those they contradict.
-// Erasure finds the index row through the current row.
+// Erasure finds the index rows through the current rows.
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DatedEntry, type DateIndex } from '../../campaigns/dateIndex.js';
+import type { z } from 'zod';
+import {
+  type DatedEntry,
+  DatedEntry as DatedEntrySchema,
+  type DateIndex,
+} from '../../campaigns/dateIndex.js';
+import type { DayEntry, DayIndex } from '../../campaigns/dayIndex.js';
+import {
+  type LapseEntry,
+  LapseEntry as LapseEntrySchema,
+  type LapseIndex,
+  type LapseKind,
+} from '../../campaigns/lapseIndex.js';
 import type { DateTrait } from '../../campaigns/model.js';
 import { batchGet } from './batchGet.js';
 import { isConditionFailed } from './errors.js';
 import { queryAll } from './query.js';
 
-const currentKey = (customerId: string, trait: DateTrait) => ({ pk: customerId, sk: `date#${trait}` });
-const indexKey = (trait: DateTrait, monthDay: string, customerId: string) => ({
-  pk: `date#${trait}#${monthDay}`,
-  sk: customerId,
-});
-/** Concurrent changes of one customer's date (rare: an identify burst) each win within this many reads. */
+/** Concurrent changes of one customer's entry (rare: an identify burst) each win within this many reads. */
 const ATTEMPTS = 12;
-const sameEntry = (a: DatedEntry, b: DatedEntry) =>
-  JSON.stringify(DatedEntry.parse(a)) === JSON.stringify(DatedEntry.parse(b));
 
-export function datesTable(client: DynamoDBDocumentClient, table: string): DateIndex {
-  const current = async (customerId: string, trait: DateTrait) => {
+interface DayIndexSpec<E extends DayEntry> {
+  /** The rows' key prefix. */
+  readonly kind: string;
+  readonly schema: z.ZodType<E>;
+  /** The attribute that holds the entry's day (its index partition). */
+  readonly day: keyof E & string;
+}
+
+function dayIndexTable<N extends string, E extends DayEntry>(
+  client: DynamoDBDocumentClient,
+  table: string,
+  spec: DayIndexSpec<E>,
+): DayIndex<N, E> {
+  const dayOf = (e: E) => String(e[spec.day]);
+  const currentKey = (customerId: string, name: N) => ({ pk: customerId, sk: `${spec.kind}#${name}` });
+  const indexKey = (name: N, day: string, customerId: string) => ({
+    pk: `${spec.kind}#${name}#${day}`,
+    sk: customerId,
+  });
+  const sameEntry = (a: E, b: E) =>
+    JSON.stringify(spec.schema.parse(a)) === JSON.stringify(spec.schema.parse(b));
+  const current = async (customerId: string, name: N) => {
     const { Item } = await client.send(
-      new GetCommand({ TableName: table, Key: currentKey(customerId, trait), ConsistentRead: true }),
+      new GetCommand({ TableName: table, Key: currentKey(customerId, name), ConsistentRead: true }),
     );
-    return Item === undefined ? undefined : DatedEntry.parse(Item);
+    return Item === undefined ? undefined : spec.schema.parse(Item);
   };
-  const removeIndexRow = (trait: DateTrait, monthDay: string, customerId: string) =>
-    client.send(new DeleteCommand({ TableName: table, Key: indexKey(trait, monthDay, customerId) }));
+  const removeIndexRow = (name: N, day: string, customerId: string) =>
+    client.send(new DeleteCommand({ TableName: table, Key: indexKey(name, day, customerId) }));
   /** Puts the current row if it is still `stored` (absent, or the same time and day); false if it changed. */
-  const replaceCurrent = async (trait: DateTrait, entry: DatedEntry, stored: DatedEntry | undefined) => {
+  const replaceCurrent = async (name: N, entry: E, stored: E | undefined) => {
     try {
       await client.send(
         new PutCommand({
           TableName: table,
-          Item: { ...currentKey(entry.customerId, trait), ...entry },
+          Item: { ...currentKey(entry.customerId, name), ...entry },
           ...(stored === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
-                ConditionExpression: '#at = :at AND monthDay = :monthDay',
-                ExpressionAttributeNames: { '#at': 'at' },
-                ExpressionAttributeValues: { ':at': stored.at, ':monthDay': stored.monthDay },
+                ConditionExpression: '#at = :at AND #day = :day',
+                ExpressionAttributeNames: { '#at': 'at', '#day': spec.day },
+                ExpressionAttributeValues: { ':at': stored.at, ':day': dayOf(stored) },
               }),
         }),
       );
@@ -57,70 +83,83 @@ export function datesTable(client: DynamoDBDocumentClient, table: string): DateI
     }
   };
 
-  /** One read-then-write round of `set`: 'retry' when another writer changed the date in between. */
+  /** One read-then-write round of `set`: 'retry' when another writer changed the entry in between. */
   const setOnce = async (
-    trait: DateTrait,
-    entry: DatedEntry,
+    name: N,
+    entry: E,
   ): Promise<{ outcome: 'set' | 'stale' | 'retry'; storedDay?: string }> => {
     const { customerId, ...fields } = entry;
-    const stored = await current(customerId, trait);
+    const stored = await current(customerId, name);
     // A redelivered activity: nothing to write.
     if (stored !== undefined && sameEntry(stored, entry)) return { outcome: 'set' };
-    if (stored !== undefined && stored.at > entry.at) return { outcome: 'stale', storedDay: stored.monthDay };
+    if (stored !== undefined && stored.at > entry.at) return { outcome: 'stale', storedDay: dayOf(stored) };
     await client.send(
-      new PutCommand({
-        TableName: table,
-        Item: { ...indexKey(trait, entry.monthDay, customerId), ...fields },
-      }),
+      new PutCommand({ TableName: table, Item: { ...indexKey(name, dayOf(entry), customerId), ...fields } }),
     );
-    if (!(await replaceCurrent(trait, entry, stored))) return { outcome: 'retry' };
-    if (stored !== undefined && stored.monthDay !== entry.monthDay)
-      await removeIndexRow(trait, stored.monthDay, customerId);
+    if (!(await replaceCurrent(name, entry, stored))) return { outcome: 'retry' };
+    if (stored !== undefined && dayOf(stored) !== dayOf(entry))
+      await removeIndexRow(name, dayOf(stored), customerId);
     return { outcome: 'set' };
   };
 
   return {
-    async set(trait, entry) {
+    async set(name, entry) {
       for (let attempt = 1; ; attempt++) {
-        const round = await setOnce(trait, entry);
-        if (round.outcome === 'stale' && attempt > 1 && round.storedDay !== entry.monthDay)
-          // A later date won while we wrote: the index row of our attempts is not its.
-          await removeIndexRow(trait, entry.monthDay, entry.customerId);
+        const round = await setOnce(name, entry);
+        if (round.outcome === 'stale' && attempt > 1 && round.storedDay !== dayOf(entry))
+          // A later value won while we wrote: the index row of our attempts is not its.
+          await removeIndexRow(name, dayOf(entry), entry.customerId);
         if (round.outcome !== 'retry') return round.outcome;
         if (attempt === ATTEMPTS)
-          throw new Error(`the ${trait} of a customer kept changing under ${ATTEMPTS} attempts`);
-        // Writers of one customer's date take turns: jittered, growing pauses.
+          throw new Error(`the ${spec.kind} ${name} of a customer kept changing under ${ATTEMPTS} attempts`);
+        // Writers of one customer's entry take turns: jittered, growing pauses.
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
       }
     },
 
-    async on(trait, monthDay) {
+    async on(name, day) {
       const items = await queryAll(client, {
         TableName: table,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `date#${trait}#${monthDay}` },
+        ExpressionAttributeValues: { ':pk': `${spec.kind}#${name}#${day}` },
       });
-      return items.map(({ pk: _pk, sk, ...fields }) => DatedEntry.parse({ ...fields, customerId: sk }));
+      return items.map(({ pk: _pk, sk, ...fields }) => spec.schema.parse({ ...fields, customerId: sk }));
     },
 
-    async confirm(trait, entries) {
+    async confirm(name, entries) {
       const ids = [...new Set(entries.map((e) => e.customerId))];
-      const truth = new Map<string, DatedEntry>();
+      const truth = new Map<string, E>();
       for (const item of await batchGet(
         client,
         table,
-        ids.map((id) => currentKey(id, trait)),
+        ids.map((id) => currentKey(id, name)),
       )) {
-        const found = DatedEntry.parse(item);
+        const found = spec.schema.parse(item);
         truth.set(found.customerId, found);
       }
-      const confirmed = new Map<string, DatedEntry>();
+      const confirmed = new Map<string, E>();
       for (const entry of entries) {
         const now = truth.get(entry.customerId);
-        if (now !== undefined && now.monthDay === entry.monthDay) confirmed.set(now.customerId, now);
-        else await removeIndexRow(trait, entry.monthDay, entry.customerId);
+        if (now !== undefined && dayOf(now) === dayOf(entry)) confirmed.set(now.customerId, now);
+        else await removeIndexRow(name, dayOf(entry), entry.customerId);
       }
       return [...confirmed.values()];
     },
   };
 }
+
+/** Who has a birthday (or an account anniversary) on a month and day: `date#<trait>` rows. */
+export const datesTable = (client: DynamoDBDocumentClient, table: string): DateIndex =>
+  dayIndexTable<DateTrait, DatedEntry>(client, table, {
+    kind: 'date',
+    schema: DatedEntrySchema,
+    day: 'monthDay',
+  });
+
+/** Whose last visit (or order) was on a day: `lapse#<kind>` rows. */
+export const lapsesTable = (client: DynamoDBDocumentClient, table: string): LapseIndex =>
+  dayIndexTable<LapseKind, LapseEntry>(client, table, {
+    kind: 'lapse',
+    schema: LapseEntrySchema,
+    day: 'day',
+  });

@@ -15,6 +15,7 @@ export interface SesSenderOptions {
 
 /** SES tag values allow letters, digits, _ and - only. */
 const tagValue = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+const TAG_SAFE = /^[A-Za-z0-9_-]{1,256}$/;
 
 /** Errors that are answers about this message or account, not passing failures. */
 const REJECTIONS: Readonly<Record<string, { reason: string; permanent: boolean }>> = {
@@ -56,6 +57,9 @@ export function sesEmailSender(client: SESv2Client, options: SesSenderOptions): 
         EmailTags: [
           { Name: 'campaign', Value: tagValue(message.campaignId) },
           { Name: 'sendId', Value: tagValue(message.sendId) },
+          // Bounce and complaint events carry it back (lib/campaigns/feedback.ts): a complaint revokes
+          // this customer's consent. A pseudonymous id; left out when SES could not carry it unchanged.
+          ...(TAG_SAFE.test(message.customerId) ? [{ Name: 'customer', Value: message.customerId }] : []),
         ],
       });
       try {
