@@ -65,8 +65,17 @@ const Env = z.object({
   PRECIS_SMS_CHANNEL: setting(z.enum(['sms', 'outbox']).default('outbox')),
   PRECIS_SMS_ORIGINATION: optionalString,
   PRECIS_SMS_CONFIGURATION_SET: optionalString,
-  // No push provider yet: SNS mobile push is the cloud adapter to come.
-  PRECIS_PUSH_CHANNEL: setting(z.enum(['outbox']).default('outbox')),
+  PRECIS_PUSH_CHANNEL: setting(z.enum(['sns', 'outbox']).default('outbox')),
+  /** The SNS platform application (FCM or APNs) that device tokens are registered with. */
+  PRECIS_PUSH_PLATFORM_APPLICATION: setting(
+    z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app\/(GCM|APNS|APNS_SANDBOX)\/[^/]+$/,
+        'an SNS platform application ARN',
+      )
+      .optional(),
+  ),
   PRECIS_WEBHOOK_CHANNEL: setting(z.enum(['webhook', 'outbox']).default('outbox')),
   PRECIS_WEBHOOK_URL: optionalUrl,
   /** Where the public API answers (the API Gateway URL or its domain): unsubscribe links point there. */
@@ -215,7 +224,7 @@ export interface ChannelsConfig {
     readonly originationIdentity?: string;
     readonly configurationSet?: string;
   };
-  readonly push: { readonly mode: 'outbox' };
+  readonly push: { readonly mode: 'sns' | 'outbox'; readonly platformApplicationArn?: string };
   readonly webhook: {
     readonly mode: 'webhook' | 'outbox';
     /** The webhooks messages may go to, each with the secret that signs them. */
@@ -377,7 +386,12 @@ function channelsOf(e: z.infer<typeof Env>): ChannelsConfig {
       originationIdentity: e.PRECIS_SMS_ORIGINATION,
       configurationSet: e.PRECIS_SMS_CONFIGURATION_SET,
     },
-    push: { mode: e.PRECIS_PUSH_CHANNEL },
+    push: {
+      mode: e.PRECIS_PUSH_CHANNEL,
+      ...(e.PRECIS_PUSH_PLATFORM_APPLICATION
+        ? { platformApplicationArn: e.PRECIS_PUSH_PLATFORM_APPLICATION }
+        : {}),
+    },
     webhook: {
       mode: e.PRECIS_WEBHOOK_CHANNEL,
       endpoints:

@@ -21,6 +21,7 @@ import { waitsTable } from './adapters/dynamodb/waitsTable.js';
 import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
 import { outboxSender } from './adapters/outbox/outboxSender.js';
 import { outboxTable } from './adapters/outbox/outboxTable.js';
+import { snsPushSender } from './adapters/push/pushSender.js';
 import { archiveBucket, archiveReader } from './adapters/s3/archiveBucket.js';
 import { s3ImportObjects } from './adapters/s3/importObjects.js';
 import { reportsBucket } from './adapters/s3/reportsBucket.js';
@@ -37,7 +38,7 @@ import type { ArchiveDeps } from './archive/archiveBatch.js';
 import { archiveDayPrefix, fromArchiveRecord } from './archive/record.js';
 import type { ApiKeyStore } from './auth/apiKeys.js';
 import { type Authenticator, authenticator } from './auth/authenticate.js';
-import { dynamodb, kms, s3, secretsManager, sesv2, smsVoice, sqs } from './aws/clients.js';
+import { dynamodb, kms, s3, secretsManager, sesv2, smsVoice, sns, sqs } from './aws/clients.js';
 import type { CampaignDeps } from './campaigns/api.js';
 import { BACKTEST_MAX_EVENTS, type BacktestApiDeps } from './campaigns/backtest.js';
 import { type ChannelSender, type ChannelSenders, channelRouter } from './campaigns/channels.js';
@@ -317,14 +318,15 @@ export function channelSendersFor(
     readonly outbox: OutboxStore;
     readonly sesv2: () => Parameters<typeof sesEmailSender>[0];
     readonly sms: () => Parameters<typeof smsSender>[0];
+    readonly sns: () => Parameters<typeof snsPushSender>[0];
     readonly now: () => number;
   },
 ): ChannelSenders {
-  const { email, sms, webhook } = c.channels;
+  const { email, sms, push, webhook } = c.channels;
   return {
     email: email.mode === 'ses' ? sesEmailSender(deps.sesv2(), email) : outboxSender(deps.outbox, deps.now),
     sms: sms.mode === 'sms' ? smsSender(deps.sms(), sms) : outboxSender(deps.outbox, deps.now),
-    push: outboxSender(deps.outbox, deps.now),
+    push: push.mode === 'sns' ? snsPushSender(deps.sns(), push) : outboxSender(deps.outbox, deps.now),
     webhook:
       webhook.mode === 'webhook'
         ? webhookSender({ endpoints: webhook.endpoints, now: deps.now })
@@ -335,7 +337,9 @@ export function channelSendersFor(
 /** The one sender of campaign messages (the dispatcher's). */
 export const channels = once(
   (): ChannelSender =>
-    channelRouter(channelSendersFor(config(), { outbox: outbox(), sesv2, sms: smsVoice, now: Date.now })),
+    channelRouter(
+      channelSendersFor(config(), { outbox: outbox(), sesv2, sms: smsVoice, sns, now: Date.now }),
+    ),
 );
 
 /** Consent, unsubscribes, suppressions, caps, send claims and the decision log (lib/campaigns/messaging.ts). */

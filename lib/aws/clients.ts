@@ -6,6 +6,7 @@ import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2'
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, config } from '../config.js';
@@ -62,6 +63,11 @@ export function createSmsVoice(c: Config = config()): PinpointSMSVoiceV2Client {
   return new PinpointSMSVoiceV2Client(common(c, undefined));
 }
 
+/** Amazon SNS mobile push: no emulator (locally push goes to the outbox). */
+export function createSns(c: Config = config()): SNSClient {
+  return new SNSClient(common(c, undefined));
+}
+
 /** No emulator exists for KMS and Secrets Manager: locally, PII keys come from the environment instead. */
 export function createKms(c: Config = config()): KMSClient {
   return new KMSClient(common(c, undefined));
@@ -79,6 +85,7 @@ let clients: {
   secretsManager?: SecretsManagerClient;
   sesv2?: SESv2Client;
   sms?: PinpointSMSVoiceV2Client;
+  sns?: SNSClient;
 } = {};
 
 /** The shared clients by service, as a hook sees them. */
@@ -89,7 +96,8 @@ export type SharedClient =
   | { readonly service: 'kms'; readonly client: KMSClient }
   | { readonly service: 'secretsManager'; readonly client: SecretsManagerClient }
   | { readonly service: 'sesv2'; readonly client: SESv2Client }
-  | { readonly service: 'sms'; readonly client: PinpointSMSVoiceV2Client };
+  | { readonly service: 'sms'; readonly client: PinpointSMSVoiceV2Client }
+  | { readonly service: 'sns'; readonly client: SNSClient };
 
 const hooks: ((shared: SharedClient) => void)[] = [];
 
@@ -107,6 +115,7 @@ export function hookSharedClients(hook: (shared: SharedClient) => void): void {
   if (clients.secretsManager) hook({ service: 'secretsManager', client: clients.secretsManager });
   if (clients.sesv2) hook({ service: 'sesv2', client: clients.sesv2 });
   if (clients.sms) hook({ service: 'sms', client: clients.sms });
+  if (clients.sns) hook({ service: 'sns', client: clients.sns });
 }
 
 function hooked<S extends SharedClient>(shared: S): S['client'] {
@@ -141,6 +150,10 @@ export const sesv2 = (): SESv2Client => {
 export const smsVoice = (): PinpointSMSVoiceV2Client => {
   clients.sms ??= hooked({ service: 'sms', client: createSmsVoice() });
   return clients.sms;
+};
+export const sns = (): SNSClient => {
+  clients.sns ??= hooked({ service: 'sns', client: createSns() });
+  return clients.sns;
 };
 
 /** For CLIs that point at another environment mid-process. */

@@ -230,17 +230,27 @@ export async function sweepTimers(
 
 const HOUR_MS = 3_600_000;
 
-export interface DatesScheduled {
+/** What an hourly scheduling job (dates, inactivity) did for the hour it was given. */
+export interface HourScheduled {
   /** The hour whose moments were scheduled: [hour, hour + 1 h). */
   readonly hour: string;
   readonly campaigns: number;
-  /** Index rows read (customers with the date on one of the days the hour touches somewhere). */
+  /** Index rows read (the customers of the days the hour concerns). */
   readonly read: number;
   /** Deferred sends opened at each moment (the minute sweep dispatches them on time). */
   readonly scheduled: number;
   /** Moments already scheduled by an earlier run of the same hour. */
   readonly alreadyScheduled: number;
 }
+
+/** The counts of an hour begun at `start`, before any campaign. */
+const nothingScheduled = (start: number) => ({
+  hour: new Date(start).toISOString(),
+  campaigns: 0,
+  read: 0,
+  scheduled: 0,
+  alreadyScheduled: 0,
+});
 
 /** An index entry as the pure date trigger reads a customer: `--MM-DD`, or `YYYY-MM-DD` with a year. */
 const datedCustomer = (trait: DateTrait, entry: DatedEntry): DatedCustomer => ({
@@ -275,16 +285,10 @@ export async function scheduleDateTriggers(
   now: number,
   deps: EngineDeps,
   clock: () => number = Date.now,
-): Promise<DatesScheduled> {
+): Promise<HourScheduled> {
   const start = Math.floor(now / HOUR_MS) * HOUR_MS;
   const end = start + HOUR_MS;
-  const result = {
-    hour: new Date(start).toISOString(),
-    campaigns: 0,
-    read: 0,
-    scheduled: 0,
-    alreadyScheduled: 0,
-  };
+  const result = nothingScheduled(start);
   const index = deps.dates;
   const campaigns = (await deps.campaigns.all(now)).filter((c) => c.trigger.type === 'date');
   if (index === undefined || campaigns.length === 0) return result;
@@ -339,16 +343,6 @@ async function openScheduled(
   return { scheduled, alreadyScheduled: opened.length - scheduled };
 }
 
-export interface InactivityScheduled {
-  /** The hour scheduled: lapses end at a UTC midnight, so only the hour that begins a day has any. */
-  readonly hour: string;
-  readonly campaigns: number;
-  /** Lapse index rows read (customers last active on the day that lapses now). */
-  readonly read: number;
-  readonly scheduled: number;
-  readonly alreadyScheduled: number;
-}
-
 /**
  * The hourly job's inactivity part: in the hour that begins a UTC day, each enabled inactivity campaign
  * ("no order for 30 days") reads the one day of the lapse index whose customers have now gone its days
@@ -361,15 +355,9 @@ export async function scheduleInactivityTriggers(
   now: number,
   deps: EngineDeps,
   clock: () => number = Date.now,
-): Promise<InactivityScheduled> {
+): Promise<HourScheduled> {
   const start = Math.floor(now / HOUR_MS) * HOUR_MS;
-  const result = {
-    hour: new Date(start).toISOString(),
-    campaigns: 0,
-    read: 0,
-    scheduled: 0,
-    alreadyScheduled: 0,
-  };
+  const result = nothingScheduled(start);
   const index = deps.lapses;
   if (index === undefined || start % (24 * HOUR_MS) !== 0) return result;
   for (const campaign of await deps.campaigns.all(now)) {

@@ -107,6 +107,9 @@ describe('SES v2 e-mail', () => {
       sms: () => {
         throw new Error('SMS is the outbox locally: no SMS client is made');
       },
+      sns: () => {
+        throw new Error('push is the outbox locally: no SNS client is made');
+      },
       now: Date.now,
     });
     const message = email();

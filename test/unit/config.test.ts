@@ -121,6 +121,8 @@ describe('invalid values', () => {
     ['PRECIS_MAX_QUANTITY', '-5'],
     ['PRECIS_MAX_FUTURE_HOURS', '0'],
     ['PRECIS_MIN_TIMESTAMP', '2000-01-01'],
+    ['PRECIS_PUSH_CHANNEL', 'fcm'],
+    ['PRECIS_PUSH_PLATFORM_APPLICATION', 'arn:aws:sns:eu-west-1:123456789012:my-topic'],
   ])('throw a ConfigError naming %s=%j', (name, value) => {
     const error = configErrorOf({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -131,6 +133,14 @@ describe('invalid values', () => {
     for (const days of ['29', '1', '0'])
       expect(configErrorOf({ PRECIS_DEDUP_WINDOW_DAYS: days }).message).toContain('PRECIS_DEDUP_WINDOW_DAYS');
     expect(parseConfig({ PRECIS_DEDUP_WINDOW_DAYS: '30' }).dedupWindowDays).toBe(30);
+  });
+
+  it('send push through SNS with a platform application when asked, and to the outbox by default', () => {
+    const app = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/precis-shop';
+    expect(parseConfig({}).channels.push).toEqual({ mode: 'outbox' });
+    expect(
+      parseConfig({ PRECIS_PUSH_CHANNEL: 'sns', PRECIS_PUSH_PLATFORM_APPLICATION: app }).channels.push,
+    ).toEqual({ mode: 'sns', platformApplicationArn: app });
   });
 
   it('name every bad variable at once', () => {
