@@ -420,6 +420,27 @@ function sendCounts(days: MessagingView['caps'], today: string): Counts {
   return counts;
 }
 
+/**
+ * What today's reservation may count up to, per channel and overall: the day's cap, lowered by what the 6
+ * days before already used of the week's. Past days do not change while today's sends race, so the one
+ * conditional update on today's counter (the messaging store's `reserve`) holds both the daily and the
+ * rolling weekly cap under concurrent triggers.
+ */
+export function reservationCaps(
+  caps: DecisionSettings['caps'],
+  channel: Channel,
+  days: MessagingView['caps'],
+  today: string,
+): { channel: number; overall: number } {
+  const counts = sendCounts(days, today);
+  const bound = (cap: Cap, count: { day: number; week: number }) =>
+    Math.max(0, Math.min(cap.perDay, cap.perWeek - (count.week - count.day)));
+  return {
+    channel: bound(caps[channel], counts.by.get(channel) ?? ZERO),
+    overall: bound(caps.all, counts.all),
+  };
+}
+
 /** Why a cap is reached, or undefined. */
 function capped(count: { day: number; week: number }, cap: Cap): string | undefined {
   if (count.day >= cap.perDay) return `${count.day} today of ${cap.perDay} a day`;

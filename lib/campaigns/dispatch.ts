@@ -28,6 +28,7 @@ import {
   decide,
   localDay,
   type MessagingView,
+  reservationCaps,
 } from './decision.js';
 import { suppressionOfRejection } from './feedback.js';
 import type { Address, MessagingStore } from './messaging.js';
@@ -170,10 +171,11 @@ export async function dispatchCandidate(
     });
     return 'audience';
   }
-  const decision = await decideNow(campaign, c, recipient, now, deps);
+  const decided = await decideNow(campaign, c, recipient, now, deps);
+  const { decision } = decided;
   switch (decision.outcome) {
     case 'send':
-      return send(campaign, c, recipient, decision, sendId, now, deps);
+      return send(campaign, c, recipient, decided, sendId, now, deps);
     case 'control':
     case 'holdout':
       await deps.messaging.recordEntry(c.customerId, campaign.id, { triggerKey: c.triggerKey, at: iso(now) });
@@ -222,6 +224,12 @@ export function decisionInput(
   };
 }
 
+/** A decision with the messaging snapshot it was made on (a send reserves its caps against it). */
+interface Decided {
+  readonly decision: Decision;
+  readonly messaging: MessagingView;
+}
+
 /** The messaging snapshot and the pure decision, logged whatever it says. */
 async function decideNow(
   campaign: Campaign,
@@ -229,7 +237,7 @@ async function decideNow(
   recipient: Recipient,
   now: number,
   deps: DispatchDeps,
-): Promise<Decision> {
+): Promise<Decided> {
   const messaging = await deps.messaging.snapshot(c.customerId, {
     localDays: capDays(now, recipient.view.timezone, deps.settings.defaultZone),
     addresses: recipient.addresses,
@@ -251,7 +259,7 @@ async function decideNow(
       : {}),
     details: { explain: decision.explain },
   });
-  return decision;
+  return { decision, messaging };
 }
 
 /** A send later than a minute from now (a best hour) waits in the waits table like a deferral. */
@@ -261,7 +269,7 @@ async function send(
   campaign: Campaign,
   c: Candidate,
   recipient: Recipient,
-  decision: Decision,
+  { decision, messaging }: Decided,
   sendId: string,
   now: number,
   deps: DispatchDeps,
@@ -275,16 +283,18 @@ async function send(
   if (channel === undefined || variant === undefined)
     throw new Error('a send decision without channel or variant');
   const day = localDay(now, recipient.view.timezone, deps.settings.defaultZone);
-  const caps = deps.settings.caps;
-  const reserved = await deps.messaging.reserve(c.customerId, day, channel, {
-    channel: caps[channel].perDay,
-    overall: caps.all.perDay,
-  });
+  const reserved = await deps.messaging.reserve(
+    c.customerId,
+    day,
+    channel,
+    reservationCaps(deps.settings.caps, channel, messaging.caps, day),
+  );
   if (reserved === 'capped') {
     // Another send took the day's last slot since the snapshot: decide again on the counts as they are
     // now (the campaign's whenCapped: skip, defer or the next channel).
-    const again = await decideNow(campaign, c, recipient, now, deps);
-    if (again.outcome === 'send') return send(campaign, c, recipient, again, sendId, now, deps);
+    const redecided = await decideNow(campaign, c, recipient, now, deps);
+    const again = redecided.decision;
+    if (again.outcome === 'send') return send(campaign, c, recipient, redecided, sendId, now, deps);
     if (again.outcome === 'defer') await deferTo(c, again.sendAt ?? now, now, deps);
     else await skipped(campaign, sendId, again, now, recipient.assignment?.segment, deps);
     return again.outcome === 'defer' ? 'defer' : 'skip';

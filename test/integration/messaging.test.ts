@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { messagingTable } from '../../lib/adapters/dynamodb/messagingTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import { suppress } from '../../lib/campaigns/consent.js';
+import { reservationCaps } from '../../lib/campaigns/decision.js';
 import type { DecisionRecord, SendClaim } from '../../lib/campaigns/messaging.js';
+import { DEFAULT_CAPS } from '../../lib/config.js';
 import { testConfig } from '../support/provided.js';
 
 const config = testConfig();
@@ -85,6 +87,40 @@ describe('frequency caps', () => {
     await store.release(customerId, day, reservedChannel);
     expect(await store.reserve(customerId, day, 'webhook', caps)).toBe('reserved');
     expect(await store.reserve(customerId, day, 'email', { channel: 0, overall: 9 })).toBe('capped');
+  });
+});
+
+describe('weekly caps under concurrent triggers', () => {
+  it("let through only the week's remainder of 30 concurrent sends, past days' sends counted", async () => {
+    const customerId = customer();
+    const caps = { ...DEFAULT_CAPS, email: { perDay: 3, perWeek: 4 }, all: { perDay: 5, perWeek: 9 } };
+    // Three e-mails earlier in the week (reserved on their own days), then a burst today.
+    for (const day of ['2026-11-30', '2026-12-02', '2026-12-04'])
+      expect(await store.reserve(customerId, day, 'email', { channel: 3, overall: 5 })).toBe('reserved');
+    const days = [
+      '2026-11-30',
+      '2026-12-01',
+      '2026-12-02',
+      '2026-12-03',
+      '2026-12-04',
+      '2026-12-05',
+      '2026-12-06',
+    ];
+    const results = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const { caps: counts } = await store.snapshot(customerId, { localDays: days });
+        return store.reserve(
+          customerId,
+          '2026-12-06',
+          'email',
+          reservationCaps(caps, 'email', counts, '2026-12-06'),
+        );
+      }),
+    );
+    // The day allows 3, the week 4 of which 3 are used: exactly one.
+    expect(results.filter((r) => r === 'reserved')).toHaveLength(1);
+    const snap = await store.snapshot(customerId, { localDays: days });
+    expect(Object.values(snap.caps).reduce((sum, d) => sum + (d.channels.email ?? 0), 0)).toBe(4);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   engagementScore,
   localDay,
   PRIOR_RATE,
+  reservationCaps,
 } from '../../lib/campaigns/decision.js';
 import { localDate } from '../../lib/campaigns/localTime.js';
 import {
@@ -330,6 +331,29 @@ describe('caps, counted in the customer’s local calendar days', () => {
     };
     delete old[localDate(NOW - 5 * DAY, 'Asia/Shanghai')];
     expect(decideNoting(withMessaging({ caps: old })).outcome).toBe('send');
+  });
+
+  it("reserve today's send within the day's cap lowered by what the 6 days before used of the week's", () => {
+    const caps = { ...settings.caps, email: { perDay: 2, perWeek: 3 }, all: { perDay: 3, perWeek: 4 } };
+    const today = '2026-12-06';
+    const sent = (day: string, email: number, sms = 0) => [
+      day,
+      { overall: email + sms, channels: { email, ...(sms ? { sms } : {}) } },
+    ];
+    // Nothing before today: the day's caps.
+    expect(reservationCaps(caps, 'email', {}, today)).toEqual({ channel: 2, overall: 3 });
+    // Two e-mails this week before today: one more e-mail, two more sends.
+    const week = Object.fromEntries([sent('2026-12-01', 1), sent('2026-12-04', 1)]);
+    expect(reservationCaps(caps, 'email', week, today)).toEqual({ channel: 1, overall: 2 });
+    // Today's own sends are not subtracted (the conditional update counts them), nor days before the week.
+    const withToday = { ...week, ...Object.fromEntries([sent(today, 1), sent('2026-11-29', 5)]) };
+    expect(reservationCaps(caps, 'email', withToday, today)).toEqual({ channel: 1, overall: 2 });
+    // A week used up leaves nothing, never less.
+    const full = Object.fromEntries([sent('2026-12-02', 3, 2)]);
+    expect(reservationCaps(caps, 'email', full, today)).toEqual({ channel: 0, overall: 0 });
+    expect(reservationCaps(caps, 'sms', full, today).channel).toBe(
+      Math.min(caps.sms.perDay, caps.sms.perWeek - 2),
+    );
   });
 
   it('count a send at 23:30 local for its day and one at 00:30 for the next', () => {
