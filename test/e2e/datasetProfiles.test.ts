@@ -142,10 +142,12 @@ async function rees46Expected(): Promise<Map<string, Expected>> {
  * How long the pipeline may take to drain, and to settle after. The replay is the whole of both datasets,
  * and a busy machine (two or three test runs on two cores) took 20 to 28 minutes over it: the
  * wait goes on while the queues make progress and fails once they have not for STALL_MS (longer than an
- * ingest record's one retry after its 360 s visibility timeout), within a hard bound of DRAIN_MS. This is
- * a test of what the profiles hold, not of how fast: `npm run bench:load` measures that.
+ * ingest record's one retry after its 360 s visibility timeout). DRAIN_MS only stops a drain that keeps
+ * creeping forward: four suites at once took the replay past 25 minutes while still progressing, so the
+ * bound is 40 minutes, well inside CI's 90. This is a test of what the profiles hold, not of how fast:
+ * `npm run bench:load` measures that.
  */
-const DRAIN_MS = 1_500_000;
+const DRAIN_MS = 2_400_000;
 const STALL_MS = 480_000;
 const SETTLE_MS = 60_000;
 
