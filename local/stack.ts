@@ -18,6 +18,7 @@ import { freePort } from './ports.js';
 import { provision } from './provision.js';
 import { forwardS3Notifications, notificationRoutes } from './s3Notifications.js';
 import { functionName, loadServiceDefinition, OSLS_BIN, PROJECT_ROOT, queueTriggers } from './service.js';
+import { sesFeedbackQueueName, startMailboxSimulator } from './sesMailboxSimulator.js';
 import { type SqsEventSource, startSqsEventSource } from './sqsEventSource.js';
 
 export const STAGE = 'local';
@@ -152,6 +153,22 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       (error) => say(`s3 notification: ${(error as Error).message}`),
     );
     cleanups.push(async () => stopNotifications());
+    const feedbackQueue = sesFeedbackQueueName(def);
+    const feedbackQueueUrl = feedbackQueue === undefined ? undefined : provisioned.queues[feedbackQueue];
+    if (feedbackQueueUrl !== undefined && config.channels.email.mode === 'ses') {
+      cleanups.push(
+        startMailboxSimulator({
+          sesEndpoint: emulators.endpoints.ses,
+          sqs,
+          queueUrl: feedbackQueueUrl,
+          region,
+          accountId: LOCAL_ACCOUNT_ID,
+          configurationSet: config.channels.email.configurationSet ?? `${def.service}-${STAGE}`,
+          hmacSecret: secrets.PRECIS_HMAC_SECRET,
+          onError: (error) => say(`SES mailbox simulator: ${(error as Error).message}`),
+        }),
+      );
+    }
 
     const stack: LocalStack = {
       httpUrl,
