@@ -18,6 +18,8 @@ import { applyCommands, cancelledByTimeline, deferredSend, sweepDueWaits, type W
 
 /** Enabled campaigns are read at most this often per container: a save reaches the engine within it. */
 export const CAMPAIGN_CACHE_MS = 60_000;
+/** A campaign asked for by id and missing from a list at least this old is read again (see `get`). */
+export const MISS_REFRESH_MS = 5_000;
 /** A fired wait whose dispatch failed is tried again this much later (as a deferred send). */
 const RETRY_MS = 5 * 60_000;
 /** Campaigns read per page of the listing. */
@@ -31,7 +33,8 @@ export interface EnabledCampaigns {
 
 /**
  * The enabled campaigns, listed from the store at most once per CAMPAIGN_CACHE_MS (per container): the
- * engine reads them for every activity, and a campaign saved or disabled reaches it a minute later at most.
+ * engine reads them for every activity, and a campaign saved or disabled reaches it a minute later at most
+ * (a lookup by id that misses reads sooner, see `get`).
  */
 export function enabledCampaigns(
   list: (page: { limit: number; cursor?: string; archived: boolean }) => Promise<{
@@ -62,7 +65,18 @@ export function enabledCampaigns(
     }
     return cached.campaigns;
   };
-  return { all, get: async (id, now) => (await all(now)).find((c) => c.id === id) };
+  return {
+    all,
+    async get(id, now) {
+      const found = (await all(now)).find((c) => c.id === id);
+      if (found !== undefined || cached === undefined || now - cached.at < MISS_REFRESH_MS) return found;
+      // A campaign saved after this list was read: a wait that another container opened for it fires
+      // here, and dropping it as inactive would lose the send. Read again rather than drop it; a disabled
+      // campaign's fired waits cost one read per MISS_REFRESH_MS at most.
+      cached = undefined;
+      return (await all(now)).find((c) => c.id === id);
+    },
+  };
 }
 
 export interface EngineDeps {

@@ -12,6 +12,7 @@ export default async function setup(project: TestProject) {
     PRECIS_ENDPOINT_DYNAMODB: e.dynamodb ?? '',
     PRECIS_ENDPOINT_S3: e.s3 ?? '',
     PRECIS_ENDPOINT_SQS: e.sqs ?? '',
+    PRECIS_ENDPOINT_SES: e.ses ?? '',
     PRECIS_BUCKET_ARCHIVE: stack.config.buckets.archive,
     PRECIS_PII_LOCAL_KEY: stack.config.pii.localKey?.toString('base64') ?? '',
     PRECIS_HMAC_SECRET: stack.config.pii.hmacSecret ?? '',

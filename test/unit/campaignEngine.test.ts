@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Activity } from '../../lib/campaigns/activity.js';
 import { sendIdOf } from '../../lib/campaigns/dispatch.js';
-import { CAMPAIGN_CACHE_MS, enabledCampaigns } from '../../lib/campaigns/engine.js';
+import { CAMPAIGN_CACHE_MS, enabledCampaigns, MISS_REFRESH_MS } from '../../lib/campaigns/engine.js';
 import type { Campaign } from '../../lib/campaigns/model.js';
 import { ActivityMessage, packActivities } from '../../lib/campaigns/publish.js';
 import { projectRoot } from '../../lib/projectRoot.js';
@@ -67,10 +67,32 @@ describe('enabledCampaigns', () => {
     expect((await cache.all(0)).map((c) => c.id)).toEqual(['a', 'c']);
     expect(reads).toBe(2);
     expect(await cache.get('c', CAMPAIGN_CACHE_MS - 1)).toMatchObject({ id: 'c' });
-    expect(await cache.get('b', CAMPAIGN_CACHE_MS - 1)).toBeUndefined();
+    expect(await cache.get('b', MISS_REFRESH_MS - 1)).toBeUndefined();
     expect(reads).toBe(2);
     await cache.all(CAMPAIGN_CACHE_MS);
     expect(reads).toBe(4);
+  });
+
+  it('reads again for an id it misses, once the list is MISS_REFRESH_MS old: a campaign saved since is found', async () => {
+    let reads = 0;
+    const items = [campaign('a', true)];
+    const cache = enabledCampaigns(async () => {
+      reads++;
+      return { items: [...items] };
+    });
+    await cache.all(0);
+    // Saved after the list was read; a wait another container opened for it fires here.
+    items.push(campaign('new', true));
+    expect(await cache.get('new', MISS_REFRESH_MS - 1)).toBeUndefined();
+    expect(reads).toBe(1);
+    expect(await cache.get('new', MISS_REFRESH_MS)).toMatchObject({ id: 'new' });
+    expect(reads).toBe(2);
+    // A disabled or deleted campaign's fired waits: one more read per MISS_REFRESH_MS at most.
+    for (let t = MISS_REFRESH_MS; t < 2 * MISS_REFRESH_MS; t += 500)
+      expect(await cache.get('gone', t)).toBeUndefined();
+    expect(reads).toBe(2);
+    expect(await cache.get('gone', 2 * MISS_REFRESH_MS)).toBeUndefined();
+    expect(reads).toBe(3);
   });
 
   it('does not keep a failed read', async () => {
