@@ -17,10 +17,13 @@ import { inGlobalControl } from '../../lib/campaigns/assignment.js';
 import { noonZoneAt } from '../../lib/campaigns/demo.js';
 import { addressHash } from '../../lib/campaigns/feedback.js';
 import { projectRoot } from '../../lib/projectRoot.js';
+import { waitFor } from '../support/archiveFixtures.js';
 import { testConfig } from '../support/provided.js';
 import { callApi, waitForCustomer } from '../support/stackApi.js';
 
 const MINUTE = 60_000;
+/** The bounded polls of the pipeline's results: once a second, at most 4 minutes. */
+const POLL = { timeoutMs: 240_000, intervalMs: 1000 };
 const config = testConfig();
 const db = createDynamoDb(config);
 
@@ -169,15 +172,6 @@ async function waitsOf(customerId: string, campaignId: string): Promise<{ status
   return (out.Items ?? []) as { status: string }[];
 }
 
-/** Polls `check` once a second until it holds; fails after `timeoutMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 240_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(1000);
-  }
-}
-
 describe('campaigns on the local stack', () => {
   it('sends the abandoned-cart e-mail once an hour after a cart add', async () => {
     const run = randomUUID().slice(0, 8);
@@ -244,14 +238,18 @@ describe('campaigns on the local stack', () => {
     const buyer = await consentingCustomer(`${run}b`, (a) => `buyer.${run}.${a}@example.com`);
     const leaver = await consentingCustomer(`${run}l`, (a) => `leaver.${run}.${a}@example.com`);
     // Cart adds until both waits are open (the engine may not know the campaign for the first minute).
-    await eventually('both waits open', async () => {
-      await send({
-        batch: [buyer, leaver].map((c) => cartAdd(c.user, cart, `${run}-${c.user}-${Date.now()}`)),
-      });
-      await sleep(3000);
-      const open = await Promise.all([buyer, leaver].map((c) => waitsOf(c.customerId, campaignId)));
-      return open.every((w) => w.some((x) => x.status === 'pending'));
-    });
+    await waitFor(
+      'both waits open',
+      async () => {
+        await send({
+          batch: [buyer, leaver].map((c) => cartAdd(c.user, cart, `${run}-${c.user}-${Date.now()}`)),
+        });
+        await sleep(3000);
+        const open = await Promise.all([buyer, leaver].map((c) => waitsOf(c.customerId, campaignId)));
+        return open.every((w) => w.some((x) => x.status === 'pending'));
+      },
+      POLL,
+    );
     await send({
       batch: [
         {
@@ -263,8 +261,10 @@ describe('campaigns on the local stack', () => {
         },
       ],
     });
-    await eventually('the order cancels the wait', async () =>
-      (await waitsOf(buyer.customerId, campaignId)).every((w) => w.status === 'cancelled'),
+    await waitFor(
+      'the order to cancel the wait',
+      async () => (await waitsOf(buyer.customerId, campaignId)).every((w) => w.status === 'cancelled'),
+      POLL,
     );
     await invokeTimers(Date.now() + 61 * MINUTE);
     const logged = await decisions(campaignId);
@@ -342,15 +342,19 @@ describe('campaigns on the local stack', () => {
           };
         }
       | undefined;
-    await eventually('both conversions in the report', async () => {
-      const res = await callApi<NonNullable<typeof report>>(
-        `/v1/campaigns/${campaignId}/report?baseline=holdout`,
-      );
-      report = res.body;
-      return (
-        res.status === 200 && report.byGroup.holdout.converted >= 1 && report.byGroup.treated.converted >= 1
-      );
-    });
+    await waitFor(
+      'both conversions in the report',
+      async () => {
+        const res = await callApi<NonNullable<typeof report>>(
+          `/v1/campaigns/${campaignId}/report?baseline=holdout`,
+        );
+        report = res.body;
+        return (
+          res.status === 200 && report.byGroup.holdout.converted >= 1 && report.byGroup.treated.converted >= 1
+        );
+      },
+      POLL,
+    );
     const groups = (outcome: string) => decided.filter((d) => d.outcome === outcome).length;
     expect(report?.byGroup.holdout).toMatchObject({ members: groups('holdout'), converted: 1, revenue: 30 });
     expect(report?.byGroup.treated).toMatchObject({ members: groups('send'), converted: 1, revenue: 30 });
