@@ -63,6 +63,6 @@ export const remove = withHttp({ auth: 'admin', path: CampaignIdPath }, ({ path 
 
 /** What the campaign would have done over a past period (admin: it replays the archive). */
 export const backtest = withHttp(
-  { auth: 'admin', path: CampaignIdPath, body: BacktestRequest },
+  { auth: 'admin', path: CampaignIdPath, body: BacktestRequest, maxBodyBytes: 1024 },
   ({ path, body }) => runBacktest(path.id, body, backtestDeps()),
 );

@@ -114,6 +114,12 @@ export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authen
     Q extends Schema = undefined,
     B extends Schema = undefined,
   >(options: RouteOptions<A, P, Q, B>, handle: (req: HttpRequest<A, P, Q, B>) => Promise<HandlerResult>) {
+    // A route that reads no body would validate `undefined` against its schema: every request a 400
+    // (the back-test route shipped so). Refused when the handler module loads, so any test importing it fails.
+    if (options.body !== undefined && options.maxBodyBytes === undefined)
+      throw new Error(
+        'withHttp: a route with a body schema needs maxBodyBytes (routes without it read no body)',
+      );
     const core = async (
       event: APIGatewayProxyEventV2,
       context: Context,

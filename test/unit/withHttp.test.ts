@@ -117,6 +117,13 @@ describe('withHttp authentication', () => {
     const right = request({ key: write, body: '{"mergeId":"mrg_1"}', gzip: true });
     expect(answer(await route(right, context))).toEqual({ status: 200, body: { got: 'mrg_1' } });
   });
+
+  it('refuses to build a route with a body schema but no body bound (it would read no body: all 400s)', async () => {
+    const { withHttp } = await keys();
+    expect(() => withHttp({ auth: 'write', body: z.object({}) }, async () => ok({}))).toThrow(
+      /needs maxBodyBytes/,
+    );
+  });
 });
 
 describe('withHttp path parameters', () => {
