@@ -24,6 +24,21 @@ export function inHoldout(campaignId: string, customerId: string, salt: string, 
   return unitHash('holdout', salt, campaignId, customerId) * 100 < percent;
 }
 
+/**
+ * Where a contactable customer stands for a campaign: in the global control group (checked first: it is
+ * out of every campaign), in the campaign's holdout, or undefined (treated). Both are measured, never sent.
+ */
+export function measuredGroup(
+  campaign: Pick<CampaignDefinition, 'id' | 'holdoutPercent'>,
+  customerId: string,
+  settings: { readonly salt: string; readonly controlPercent: number },
+): 'control' | 'holdout' | undefined {
+  if (inGlobalControl(customerId, settings.salt, settings.controlPercent)) return 'control';
+  const percent = campaign.holdoutPercent;
+  if (percent > 0 && inHoldout(campaign.id, customerId, settings.salt, percent)) return 'holdout';
+  return undefined;
+}
+
 /** The campaign's content variant for the customer, by weight; the same customer keeps their variant. */
 export function pickVariant(
   campaign: Pick<CampaignDefinition, 'id' | 'variants'>,

@@ -4,7 +4,7 @@
 // (the messaging table) and passes `now`; the same input always gives the same decision. Checks run in
 // a fixed order, cheapest and most final first; docs/campaigns.md, "The send decision", says why.
 import type { SendDecisionConfig } from '../config.js';
-import { inGlobalControl, inHoldout, pickVariant } from './assignment.js';
+import { measuredGroup, pickVariant } from './assignment.js';
 import {
   addDays,
   inQuietHours,
@@ -310,13 +310,13 @@ function measurement(
   { campaign, candidate, settings }: DecisionInput,
   explain: string[],
 ): { outcome: 'control' | 'holdout'; reason: DecisionReason } | undefined {
-  if (inGlobalControl(candidate.customerId, settings.salt, settings.controlPercent)) {
+  const group = measuredGroup(campaign, candidate.customerId, settings);
+  if (group === 'control') {
     explain.push(`in the global control group (${settings.controlPercent} %): would have been sent`);
     return { outcome: 'control', reason: 'global_control' };
   }
-  const { holdoutPercent } = campaign;
-  if (holdoutPercent > 0 && inHoldout(campaign.id, candidate.customerId, settings.salt, holdoutPercent)) {
-    explain.push(`in the campaign holdout (${holdoutPercent} %): would have been sent`);
+  if (group === 'holdout') {
+    explain.push(`in the campaign holdout (${campaign.holdoutPercent} %): would have been sent`);
     return { outcome: 'holdout', reason: 'campaign_holdout' };
   }
   return undefined;

@@ -2,7 +2,13 @@
 // the shares hold over 100,000 ids (within 4 standard deviations), the same id always lands in the same
 // place, and the draws are independent of each other.
 import { describe, expect, it } from 'vitest';
-import { inGlobalControl, inHoldout, pickVariant, unitHash } from '../../lib/campaigns/assignment.js';
+import {
+  inGlobalControl,
+  inHoldout,
+  measuredGroup,
+  pickVariant,
+  unitHash,
+} from '../../lib/campaigns/assignment.js';
 import type { Variant } from '../../lib/campaigns/model.js';
 
 const N = 100_000;
@@ -94,5 +100,30 @@ describe('pickVariant', () => {
   it('returns the only variant of a one-variant campaign', () => {
     const one = { id: 'birthday', variants: [variant('only', 5)] };
     expect(new Set(ids.slice(0, 1_000).map((id) => pickVariant(one, id).id))).toEqual(new Set(['only']));
+  });
+});
+
+describe('measuredGroup', () => {
+  const settings = { salt: SALT, controlPercent: 5 };
+  const campaign = { id: 'cart', holdoutPercent: 10 };
+
+  it('puts the global control first, then the holdout, and everyone else in neither', () => {
+    const some = ids.slice(0, 20_000);
+    const groups = some.map((id) => measuredGroup(campaign, id, settings));
+    for (const [i, id] of some.entries()) {
+      const expected = inGlobalControl(id, SALT, 5)
+        ? 'control'
+        : inHoldout('cart', id, SALT, 10)
+          ? 'holdout'
+          : undefined;
+      expect(groups[i]).toBe(expected);
+    }
+    within(groups.filter((g) => g === 'control').length, some.length, 0.05);
+    within(groups.filter((g) => g === 'holdout').length, some.length, 0.95 * 0.1);
+  });
+
+  it('holds nobody out of a campaign without a holdout but its control members', () => {
+    const none = { ...campaign, holdoutPercent: 0 };
+    expect(ids.slice(0, 2000).filter((id) => measuredGroup(none, id, settings) === 'holdout')).toEqual([]);
   });
 });
