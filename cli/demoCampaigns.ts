@@ -364,12 +364,13 @@ const localClock = (iso: string, zone: string) => {
 
 const percent = (x: number | null | undefined) => (x == null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
 
-interface StoredEmail {
+/** What the SES emulator's store and the outbox hold of a message, as the demo (and its test) read them. */
+export interface StoredEmail {
   destination: { to: string[] };
   subject: string;
   body: { text?: string };
 }
-interface OutboxItem {
+export interface OutboxItem {
   customerId: string;
   campaignId: string;
   channel: string;

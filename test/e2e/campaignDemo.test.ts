@@ -8,7 +8,13 @@
 // the archive, and nothing reaches the customer who opted out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayDemo, segmentDemo } from '../../cli/demo.js';
-import { type CampaignDemoResult, campaignDemo, type DemoPart } from '../../cli/demoCampaigns.js';
+import {
+  type CampaignDemoResult,
+  campaignDemo,
+  type DemoPart,
+  type OutboxItem,
+  type StoredEmail,
+} from '../../cli/demoCampaigns.js';
 import { localMinutes } from '../../lib/campaigns/localTime.js';
 import { datasetsAvailable } from '../../lib/datasets/index.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
@@ -17,36 +23,25 @@ import { type LocalStack, startLocalStack } from '../../local/stack.js';
 const REPLAYED = 500;
 const COUPON = /\b(CART|BDAY)-[0-9A-Z]{4}-[0-9A-Z]{4}\b/;
 
-interface Email {
-  destination: { to: string[] };
-  subject: string;
-  body: { text?: string };
-}
-interface OutboxEntry {
-  customerId: string;
-  campaignId: string;
-  channel: string;
-  content: { text?: string };
-}
-
 describe.skipIf(!datasetsAvailable())('the campaign demo of npm run dev', () => {
   let stack: LocalStack | undefined;
   let demo: CampaignDemoResult;
-  let emails: Email[];
-  let outbox: OutboxEntry[];
+  let emails: StoredEmail[];
+  let outbox: OutboxItem[];
 
   beforeAll(async () => {
     stack = await startLocalStack({ logLevel: 'WARN', watch: false });
     await replayDemo({ httpUrl: stack.httpUrl, writeKey: stack.writeKey }, { limit: REPLAYED });
     await segmentDemo(stack);
     demo = await campaignDemo(stack, { print: false });
-    emails = ((await (await fetch(`${stack.config.endpoints.ses}/store`)).json()) as { emails: Email[] })
-      .emails;
+    emails = (
+      (await (await fetch(`${stack.config.endpoints.ses}/store`)).json()) as { emails: StoredEmail[] }
+    ).emails;
     const res = await fetch(`${stack.httpUrl}/v1/outbox?limit=200`, {
       headers: { authorization: `Bearer ${stack.adminKey}` },
     });
     expect(res.status).toBe(200);
-    outbox = ((await res.json()) as { items: OutboxEntry[] }).items;
+    outbox = ((await res.json()) as { items: OutboxItem[] }).items;
   }, 1_800_000);
   afterAll(async () => {
     await stack?.stop();
