@@ -16,14 +16,14 @@ import {
   type StoredEmail,
 } from '../../cli/demoCampaigns.js';
 import { localMinutes } from '../../lib/campaigns/localTime.js';
-import { datasetsAvailable } from '../../lib/datasets/index.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { datasetsPresent } from '../support/datasets.js';
 
 /** The first 500 Online Retail identifies (the demo's 80 customers among them): the replay step, kept short. */
 const REPLAYED = 500;
 const COUPON = /\b(CART|BDAY)-[0-9A-Z]{4}-[0-9A-Z]{4}\b/;
 
-describe.skipIf(!datasetsAvailable())('the campaign demo of npm run dev', () => {
+describe.skipIf(!datasetsPresent())('the campaign demo of npm run dev', () => {
   let stack: LocalStack | undefined;
   let demo: CampaignDemoResult;
   let emails: StoredEmail[];
