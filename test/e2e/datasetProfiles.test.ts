@@ -6,8 +6,10 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitUntilDrained } from '../../lib/adapters/sqs/drained.js';
+import { queueUrl } from '../../lib/adapters/sqs/queueUrl.js';
 import { createSqs } from '../../lib/aws/clients.js';
 import { datasetPath, demoEvents } from '../../lib/datasets/index.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
@@ -141,24 +143,37 @@ async function rees46Expected(): Promise<Map<string, Expected>> {
 /**
  * How long the pipeline may take to drain, and to settle after. The replay is the whole of both datasets,
  * and a busy machine (two or three test runs on two cores) took 20 to 28 minutes over it: the
- * wait goes on while the queues make progress and fails once they have not for STALL_MS (longer than an
- * ingest record's one retry after its 360 s visibility timeout). DRAIN_MS only stops a drain that keeps
+ * wait goes on while the queues make progress and fails once they have not for a stall bound: the
+ * longest visibility timeout of the drained queues plus STALL_MARGIN_MS, as a message whose invocation
+ * timed out comes back only then (the profiles queue's is 720 s; a fixed 480 s failed run 103, whose
+ * profiles invocations timed out under four suites and two burners). DRAIN_MS only stops a drain that keeps
  * creeping forward: four suites at once took the replay past 25 minutes while still progressing, so the
  * bound is 40 minutes, well inside CI's 90. This is a test of what the profiles hold, not of how fast:
  * `npm run bench:load` measures that.
  */
 const DRAIN_MS = 2_400_000;
-const STALL_MS = 480_000;
+const STALL_MARGIN_MS = 120_000;
 const SETTLE_MS = 60_000;
 
 /** Waits (bounded) until the given queues of the stack under test stay empty. */
 async function drained(queues: ('ingest' | 'profiles')[]): Promise<void> {
   const config = testConfig();
-  await waitUntilDrained(
-    createSqs(config),
-    queues.map((q) => config.queues[q]),
-    { timeoutMs: DRAIN_MS, stallMs: STALL_MS },
+  const sqs = createSqs(config);
+  const names = queues.map((q) => config.queues[q]);
+  const visibility = await Promise.all(
+    names.map(async (name) => {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: await queueUrl(sqs, name),
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+      );
+      return Number(out.Attributes?.VisibilityTimeout ?? 0) * 1000;
+    }),
   );
+  // Never shorter than the 480 s this bound was before it read the queues.
+  const stallMs = Math.max(480_000, ...visibility.map((v) => v + STALL_MARGIN_MS));
+  await waitUntilDrained(sqs, names, { timeoutMs: DRAIN_MS, stallMs });
 }
 
 /** A fixed pseudo-random sample, so a failure can be reproduced. */
