@@ -108,6 +108,13 @@ describe.skipIf(!datasetsPresent())('the campaign demo of npm run dev', () => {
           : smsOf(p).filter((m) => m.campaignId === 'birthday');
       expect(got, p.userId).toHaveLength(1);
     }
+    // Both paths were taken (not only held-out members): e-mail for some, the SMS fallback for others.
+    const sentBy = (channel: string) =>
+      demo.customers.filter((p) =>
+        decided(p, 'birthday').some((d) => d.outcome === 'send' && d.channel === channel),
+      );
+    expect(sentBy('email').length).toBeGreaterThan(0);
+    expect(sentBy('sms').length).toBeGreaterThan(0);
     // The two zones are an hour apart: so are their birthday moments.
     const { east, west } = demo.clock.birthdays;
     expect(Date.parse(west) - Date.parse(east)).toBe(3_600_000);
