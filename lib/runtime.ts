@@ -387,7 +387,7 @@ export const dispatchDeps = once((): DispatchDeps => {
 const lapses = once(() => lapsesTable(dynamodb(), config().tables.messaging));
 
 /** The enabled campaigns, cached per container (lib/campaigns/engine.ts). */
-const campaignCache = once(() => enabledCampaigns((page) => campaigns().list(page)));
+const campaignCache = once(() => enabledCampaigns(campaigns()));
 
 /** The campaign engine's consumers and timer sweep (functions/queue/campaign*.ts, schedule/campaignTimers). */
 export const campaignEngineDeps = once(

@@ -16,7 +16,10 @@ import { recordGoal as countGoal } from './reportStore.js';
 import { type Candidate, inactivityCandidates, onActivity, onSegmentChange } from './triggers.js';
 import { applyCommands, cancelledByTimeline, deferredSend, sweepDueWaits, type Wait } from './waits.js';
 
-/** Enabled campaigns are read at most this often per container: a save reaches the engine within it. */
+/**
+ * A container's list of the enabled campaigns is read again after this long in any case: the bound for
+ * a save whose revision was never written (its writer died in between); `sync` reads it sooner.
+ */
 export const CAMPAIGN_CACHE_MS = 60_000;
 /** A campaign asked for by id and missing from a list at least this old is read again (see `get`). */
 export const MISS_REFRESH_MS = 5_000;
@@ -29,26 +32,37 @@ export interface EnabledCampaigns {
   all(now: number): Promise<readonly Campaign[]>;
   /** The enabled campaign of an id, or undefined (disabled, archived, unknown). */
   get(id: string, now: number): Promise<Campaign | undefined>;
+  /**
+   * Reads the catalog's revision (one consistent read) and drops the cached list when a version was
+   * written since it was read. Each engine entry point calls it once per message or run, so a campaign
+   * saved, enabled or disabled acts on every event that arrives after the save was answered.
+   */
+  sync(): Promise<void>;
+}
+
+/** Where the enabled campaigns come from: the campaign store (lib/campaigns/store.ts). */
+export interface CampaignSource {
+  list(page: { limit: number; cursor?: string; archived: boolean }): Promise<{
+    readonly items: readonly Campaign[];
+    readonly nextCursor?: string;
+  }>;
+  revision(): Promise<number>;
 }
 
 /**
- * The enabled campaigns, listed from the store at most once per CAMPAIGN_CACHE_MS (per container): the
- * engine reads them for every activity, and a campaign saved or disabled reaches it a minute later at most
- * (a lookup by id that misses reads sooner, see `get`).
+ * The enabled campaigns, listed from the store (per container) when a save moved the catalog's revision
+ * (see `sync`), and at most CAMPAIGN_CACHE_MS after the last listing in any case: the engine reads them
+ * for every activity. A lookup by id that misses reads sooner (see `get`).
  */
-export function enabledCampaigns(
-  list: (page: { limit: number; cursor?: string; archived: boolean }) => Promise<{
-    readonly items: readonly Campaign[];
-    readonly nextCursor?: string;
-  }>,
-  ttlMs = CAMPAIGN_CACHE_MS,
-): EnabledCampaigns {
+export function enabledCampaigns(source: CampaignSource, ttlMs = CAMPAIGN_CACHE_MS): EnabledCampaigns {
   let cached: { at: number; campaigns: Promise<readonly Campaign[]> } | undefined;
+  /** The highest revision seen: a list read after it was read holds every version up to it. */
+  let revision: number | undefined;
   const load = async () => {
     const out: Campaign[] = [];
     let cursor: string | undefined;
     do {
-      const page = await list({ limit: PAGE, archived: false, ...(cursor ? { cursor } : {}) });
+      const page = await source.list({ limit: PAGE, archived: false, ...(cursor ? { cursor } : {}) });
       out.push(...page.items.filter((c) => c.enabled && !c.archived));
       cursor = page.nextCursor;
     } while (cursor !== undefined);
@@ -75,6 +89,14 @@ export function enabledCampaigns(
       // campaign's fired waits cost one read per MISS_REFRESH_MS at most.
       cached = undefined;
       return (await all(now)).find((c) => c.id === id);
+    },
+    async sync() {
+      // Read before any list that follows, so that list holds every version up to this revision. Calls
+      // are not shared: one that began before a save may answer the old revision.
+      const current = await source.revision();
+      if (revision !== undefined && current <= revision) return;
+      revision = current;
+      cached = undefined;
     },
   };
 }
@@ -160,12 +182,25 @@ export async function handleActivity(
   };
 }
 
+/** One message of the campaign-activity queue: the campaigns synced, then each activity in order. */
+export async function handleActivities(
+  activities: readonly QueuedActivity[],
+  now: () => number,
+  deps: EngineDeps,
+): Promise<ActivityHandled[]> {
+  await deps.campaigns.sync();
+  const handled: ActivityHandled[] = [];
+  for (const activity of activities) handled.push(await handleActivity(activity, now(), deps));
+  return handled;
+}
+
 /** A published run's segment changes: each entry or exit a campaign triggers on is dispatched. */
 export async function handleSegmentChanges(
   message: SegmentChangesMessage,
   now: number,
   deps: EngineDeps,
 ): Promise<Dispatched[]> {
+  await deps.campaigns.sync();
   const campaigns = await deps.campaigns.all(now);
   if (!campaigns.some((c) => c.trigger.type === 'segment')) return [];
   const dispatched: Dispatched[] = [];
@@ -207,6 +242,8 @@ export async function sweepTimers(
     recent === undefined ? undefined : async (w: Wait) => cancelledByTimeline(w, await recent(w.customerId));
   const total = { fired: 0, lost: 0, cancelledLate: 0, dispatched: [] as Dispatched[], more: false };
   const concurrency = options.concurrency ?? 8;
+  // A campaign disabled a moment ago sends nothing from now on; one just enabled is found.
+  await deps.campaigns.sync();
   do {
     const swept = await sweepDueWaits(now, {
       waits: deps.dispatch.waits,
@@ -304,6 +341,7 @@ export async function scheduleDateTriggers(
   const end = start + HOUR_MS;
   const result = nothingScheduled(start);
   const index = deps.dates;
+  await deps.campaigns.sync();
   const campaigns = (await deps.campaigns.all(now)).filter((c) => c.trigger.type === 'date');
   if (index === undefined || campaigns.length === 0) return result;
   for (const campaign of campaigns) {
@@ -374,6 +412,7 @@ export async function scheduleInactivityTriggers(
   const result = nothingScheduled(start);
   const index = deps.lapses;
   if (index === undefined || start % (24 * HOUR_MS) !== 0) return result;
+  await deps.campaigns.sync();
   for (const campaign of await deps.campaigns.all(now)) {
     const trigger = campaign.trigger;
     if (trigger.type !== 'inactivity') continue;

@@ -28,6 +28,12 @@ export interface CampaignVersions {
   }): Promise<CampaignPage>;
   /** Whether a cursor is one `list` could have returned (a forged one is the client's 400, not a 500). */
   isCursor(cursor: string): boolean;
+  /**
+   * A counter of the catalog that moves forward after every version written (0 before the first): the
+   * engine's containers compare it with the one their cached list was read at (enabledCampaigns' `sync`),
+   * so a campaign saved, enabled or disabled acts on every event that arrives after the save's answer.
+   */
+  revision(): Promise<number>;
 }
 
 export interface SaveOptions {
@@ -49,6 +55,7 @@ export interface CampaignStore {
   getVersion(id: CampaignId, version: number): Promise<Campaign | undefined>;
   list: CampaignVersions['list'];
   isCursor: CampaignVersions['isCursor'];
+  revision: CampaignVersions['revision'];
   /** Enables or disables (a new version when it changes anything); not found when unknown or archived. */
   setEnabled(id: CampaignId, enabled: boolean, now: number): Promise<Outcome<Campaign>>;
   /** Soft delete: a new version, disabled and archived; earlier versions are kept. */
@@ -119,6 +126,7 @@ export function campaignStore(versions: CampaignVersions): CampaignStore {
     getVersion: (id, version) => versions.version(id, version),
     list: (page) => versions.list(page),
     isCursor: (cursor) => versions.isCursor(cursor),
+    revision: () => versions.revision(),
     setEnabled: (id, enabled, now) => change(id, now, (c) => ({ ...c, enabled })),
     archive: (id, now) => change(id, now, (c) => ({ ...c, enabled: false, archived: true })),
   };

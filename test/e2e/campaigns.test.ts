@@ -133,8 +133,8 @@ const cartAdd = (user: string, cart: string, messageId: string) => ({
 
 /**
  * Cart adds (one cart, so one wait), each followed by the timer sweep an hour on, until the campaign logged
- * a decision for the customer: the engine lists enabled campaigns once a minute per container, so the
- * first adds may come before it knows the campaign.
+ * a decision for the customer: the add goes through ingest, the archive and the profiles before the
+ * engine sees it, which takes longer than the pause on a loaded machine.
  */
 async function abandonCartUntilDecided(
   run: string,

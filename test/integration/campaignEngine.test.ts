@@ -263,7 +263,7 @@ beforeAll(async () => {
     'local_demo',
   ).catch(() => {});
   // The demo campaigns as shipped, enabled, with no holdout and no quiet hours, sent at once (see the
-  // header): saved before the first handler call, as the engine lists enabled campaigns once a minute.
+  // header).
   const store = campaignStore(campaignsTable(h.dynamo, tables.campaigns));
   for (const id of ['abandoned-cart', 'win-back', 'birthday', 'inactivity']) {
     const demo = JSON.parse(await readFile(join(projectRoot(), 'campaigns', `${id}.json`), 'utf8'));
@@ -318,6 +318,36 @@ describe('the abandoned-cart campaign through the handlers', () => {
     ).toEqual({ batchItemFailures: [] });
     expect((await sweep(start + 63 * MINUTE)).sent).toBe(0);
     expect(await emailsTo(email)).toHaveLength(1);
+  }, 180_000);
+
+  it('acts on the next cart with a campaign enabled after the handlers listed the campaigns, not a minute later', async () => {
+    const { userId, customerId } = await newCustomer();
+    // The handlers' containers have listed the enabled campaigns (newCustomer ran the pipeline): a second
+    // cart campaign, for one product, is saved enabled now, and the cart comes right after the save.
+    const id = `cart-late-${randomUUID().slice(0, 8)}`;
+    const shipped = JSON.parse(
+      await readFile(join(projectRoot(), 'campaigns', 'abandoned-cart.json'), 'utf8'),
+    );
+    const { quietHours: _quiet, ...rest } = shipped;
+    const store = campaignStore(campaignsTable(h.dynamo, tables.campaigns));
+    const saved = await store.save(
+      CampaignDefinition.parse({
+        ...rest,
+        id,
+        enabled: true,
+        holdoutPercent: 0,
+        trigger: { ...rest.trigger, where: { product_id: 'sku-late' } },
+      }),
+      { create: true, now: Date.now() },
+    );
+    expect(saved.ok).toBe(true);
+    const start = Date.now();
+    await pipeline(userId, [
+      { event: 'Product Added', properties: { product_id: 'sku-late', cart_id: newId('cart') } },
+    ]);
+    await sweep(start + 61 * MINUTE);
+    expect((await decisions(customerId, id)).length).toBe(1);
+    await store.setEnabled(id, false, Date.now());
   }, 180_000);
 
   it('sends nothing when the order comes inside the wait', async () => {

@@ -1,9 +1,11 @@
 // The campaign store against the real table (dynalite): versions, the latest, a past version, listing page
 // by page, enable/disable/archive as new versions, and the conditional save: of two concurrent saves
-// expecting the same version exactly one wins, the other is a conflict.
+// expecting the same version exactly one wins, the other is a conflict; and the catalog's revision, which
+// the engine's per-container cache follows.
 import { afterAll, describe, expect, it } from 'vitest';
 import { campaignsTable } from '../../lib/adapters/dynamodb/campaignsTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
+import { enabledCampaigns } from '../../lib/campaigns/engine.js';
 import { type CampaignDefinition, CampaignDefinition as Definition } from '../../lib/campaigns/model.js';
 import { campaignStore } from '../../lib/campaigns/store.js';
 import { newId } from '../support/archiveFixtures.js';
@@ -137,6 +139,25 @@ describe('campaign store (DynamoDB)', () => {
     );
     expect(revived).toMatchObject({ version: 6, archived: false, name: 'Back' });
     expect((await allListed(false)).get(id)).toEqual(revived);
+  });
+
+  it("moves the catalog's revision forward with every version written, so an engine's cached list follows a save at its next sync", async () => {
+    const id = freshId();
+    const engine = enabledCampaigns(store);
+    const before = await store.revision();
+    await engine.sync();
+    expect((await engine.all(T0)).some((c) => c.id === id)).toBe(false);
+    await expectValue(store.save({ ...definition(id), enabled: true }, { create: true, now: T0 }));
+    const saved = await store.revision();
+    expect(saved).toBeGreaterThan(before);
+    // Within the cache's minute, but after the save answered: found at the next sync, not before.
+    expect((await engine.all(T0 + 1)).some((c) => c.id === id)).toBe(false);
+    await engine.sync();
+    expect((await engine.all(T0 + 2)).some((c) => c.id === id)).toBe(true);
+    await expectValue(store.setEnabled(id, false, T0 + 3));
+    expect(await store.revision()).toBeGreaterThan(saved);
+    await engine.sync();
+    expect((await engine.all(T0 + 4)).some((c) => c.id === id)).toBe(false);
   });
 
   it('lists the latest version of each campaign by id, page by page', async () => {

@@ -4,10 +4,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { memoryCampaignStore } from '../../lib/adapters/memory/campaignStore.js';
 import type { Activity } from '../../lib/campaigns/activity.js';
 import { sendIdOf } from '../../lib/campaigns/dispatch.js';
-import { CAMPAIGN_CACHE_MS, enabledCampaigns, MISS_REFRESH_MS } from '../../lib/campaigns/engine.js';
-import type { Campaign } from '../../lib/campaigns/model.js';
+import {
+  CAMPAIGN_CACHE_MS,
+  type CampaignSource,
+  enabledCampaigns,
+  MISS_REFRESH_MS,
+} from '../../lib/campaigns/engine.js';
+import { type Campaign, CampaignDefinition } from '../../lib/campaigns/model.js';
 import { ActivityMessage, packActivities } from '../../lib/campaigns/publish.js';
 import { projectRoot } from '../../lib/projectRoot.js';
 import { SegmentChangesMessage } from '../../lib/segmentation/model.js';
@@ -51,6 +57,8 @@ describe('packActivities', () => {
 });
 
 describe('enabledCampaigns', () => {
+  /** A source whose revision never moves: the minute's listing alone. */
+  const listed = (list: CampaignSource['list']): CampaignSource => ({ list, revision: async () => 0 });
   const campaign = (id: string, enabled: boolean, archived = false) =>
     ({ id, enabled, archived }) as unknown as Campaign;
 
@@ -60,10 +68,12 @@ describe('enabledCampaigns', () => {
       first: { items: [campaign('a', true), campaign('b', false)], nextCursor: 'second' },
       second: { items: [campaign('c', true), campaign('d', true, true)] },
     };
-    const cache = enabledCampaigns(async (page) => {
-      reads++;
-      return pages[page.cursor ?? 'first'] ?? { items: [] };
-    });
+    const cache = enabledCampaigns(
+      listed(async (page) => {
+        reads++;
+        return pages[page.cursor ?? 'first'] ?? { items: [] };
+      }),
+    );
     expect((await cache.all(0)).map((c) => c.id)).toEqual(['a', 'c']);
     expect(reads).toBe(2);
     expect(await cache.get('c', CAMPAIGN_CACHE_MS - 1)).toMatchObject({ id: 'c' });
@@ -76,10 +86,12 @@ describe('enabledCampaigns', () => {
   it('reads again for an id it misses, once the list is MISS_REFRESH_MS old: a campaign saved since is found', async () => {
     let reads = 0;
     const items = [campaign('a', true)];
-    const cache = enabledCampaigns(async () => {
-      reads++;
-      return { items: [...items] };
-    });
+    const cache = enabledCampaigns(
+      listed(async () => {
+        reads++;
+        return { items: [...items] };
+      }),
+    );
     await cache.all(0);
     // Saved after the list was read; a wait another container opened for it fires here.
     items.push(campaign('new', true));
@@ -97,13 +109,46 @@ describe('enabledCampaigns', () => {
 
   it('does not keep a failed read', async () => {
     let fail = true;
-    const cache = enabledCampaigns(async () => {
-      if (fail) throw new Error('throttled');
-      return { items: [campaign('a', true)] };
-    });
+    const cache = enabledCampaigns(
+      listed(async () => {
+        if (fail) throw new Error('throttled');
+        return { items: [campaign('a', true)] };
+      }),
+    );
     await expect(cache.all(0)).rejects.toThrow('throttled');
     fail = false;
     expect((await cache.all(1)).map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('lists again on sync once a save moved the revision, and only then: a campaign enabled acts at once', async () => {
+    const store = memoryCampaignStore();
+    const def = CampaignDefinition.parse({
+      ...JSON.parse(readFileSync(join(projectRoot(), 'campaigns', 'abandoned-cart.json'), 'utf8')),
+      enabled: false,
+    });
+    await store.save(def, { now: 0 });
+    let reads = 0;
+    const cache = enabledCampaigns({
+      list: (page) => {
+        reads++;
+        return store.list(page);
+      },
+      revision: () => store.revision(),
+    });
+    await cache.sync();
+    expect(await cache.all(0)).toEqual([]);
+    await cache.sync();
+    expect(await cache.all(1)).toEqual([]);
+    expect(reads).toBe(1);
+    // Enabled within the cache's minute: the next sync (the next message) sees it.
+    await store.setEnabled(def.id, true, 2);
+    expect(await cache.all(2)).toEqual([]);
+    await cache.sync();
+    expect((await cache.all(3)).map((c) => c.id)).toEqual([def.id]);
+    await store.setEnabled(def.id, false, 4);
+    await cache.sync();
+    expect(await cache.all(5)).toEqual([]);
+    expect(reads).toBe(3);
   });
 });
 

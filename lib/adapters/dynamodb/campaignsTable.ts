@@ -6,15 +6,26 @@
 //   pk "#latest"      sk <campaignId>            a copy of each campaign's latest version, for listing all
 //                                                campaigns page by page with one Query (no Scan over every
 //                                                version, no GSI); written after the version, only forward.
-// Campaign ids are slugs ([a-z0-9-]), so "#latest" is never an id. Without transactions (dynalite has
-// none) the two writes are not atomic: a writer that dies between them leaves the listing one version
-// behind until the next save of that campaign; reads by id never are (they read the versions).
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+//   pk "#catalog"     sk "#catalog"              `revision`, a counter added to after every version (and
+//                                                its #latest copy) is written: what the engine's containers
+//                                                read to know their cached list is out of date.
+// Campaign ids are slugs ([a-z0-9-]), so "#latest" and "#catalog" are never ids. Without transactions
+// (dynalite has none) the writes are not atomic: a writer that dies after the version leaves the listing
+// one version behind until the next save of that campaign, and the engine's cached lists behind for their
+// minute (CAMPAIGN_CACHE_MS); reads by id never are (they read the versions).
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Campaign, CampaignId } from '../../campaigns/model.js';
 import type { CampaignVersions } from '../../campaigns/store.js';
 import { isConditionFailed } from './errors.js';
 
 const LATEST = '#latest';
+const CATALOG = { pk: '#catalog', sk: '#catalog' };
 const versionKey = (version: number) => `v${String(version).padStart(10, '0')}`;
 
 export function campaignsTable(client: DynamoDBDocumentClient, table: string): CampaignVersions {
@@ -46,6 +57,15 @@ export function campaignsTable(client: DynamoDBDocumentClient, table: string): C
         // A later version got there first: the listing already shows it.
         if (!isConditionFailed(error)) throw error;
       }
+      // Last, so a container that reads the new revision then lists the campaigns finds this version.
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: CATALOG,
+          UpdateExpression: 'ADD revision :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
       return true;
     },
 
@@ -90,5 +110,11 @@ export function campaignsTable(client: DynamoDBDocumentClient, table: string): C
     },
 
     isCursor: (cursor) => CampaignId.safeParse(cursor).success,
+
+    async revision() {
+      const out = await client.send(new GetCommand({ TableName: table, Key: CATALOG, ConsistentRead: true }));
+      const revision = out.Item?.revision;
+      return typeof revision === 'number' ? revision : 0;
+    },
   };
 }

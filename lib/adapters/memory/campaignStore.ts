@@ -7,6 +7,7 @@ import { type CampaignStore, type CampaignVersions, campaignStore } from '../../
 export function memoryCampaignVersions(): CampaignVersions {
   const versions = new Map<string, Campaign[]>();
   const latestOf = (id: string) => versions.get(id)?.at(-1);
+  let revision = 0;
   return {
     async putVersion(campaign) {
       const list = versions.get(campaign.id) ?? [];
@@ -14,6 +15,7 @@ export function memoryCampaignVersions(): CampaignVersions {
       list.push(structuredClone(campaign));
       list.sort((a, b) => a.version - b.version);
       versions.set(campaign.id, list);
+      revision++;
       return true;
     },
     async latest(id) {
@@ -35,6 +37,7 @@ export function memoryCampaignVersions(): CampaignVersions {
       return ids.length > limit && last !== undefined ? { items, nextCursor: last } : { items };
     },
     isCursor: (cursor) => CampaignId.safeParse(cursor).success,
+    revision: async () => revision,
   };
 }
 
