@@ -237,7 +237,7 @@ describe('campaigns on the local stack', () => {
     await cartCampaign(campaignId, cart);
     const buyer = await consentingCustomer(`${run}b`, (a) => `buyer.${run}.${a}@example.com`);
     const leaver = await consentingCustomer(`${run}l`, (a) => `leaver.${run}.${a}@example.com`);
-    // Cart adds until both waits are open (the engine may not know the campaign for the first minute).
+    // Cart adds until both waits are open (each add goes through ingest, archive and profiles first).
     await waitFor(
       'both waits open',
       async () => {
