@@ -120,6 +120,7 @@ const HMAC: Need = ['secretsmanager:GetSecretValue', ['HmacSecret']];
  */
 const CAMPAIGN_ENGINE: Need[] = [
   ['dynamodb:Query', ['CampaignsTable', 'WaitsTable', 'MessagingTable', 'CampaignStatsTable']],
+  ['dynamodb:GetItem', ['CampaignsTable']],
   ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable', 'WaitsTable', 'MessagingTable', 'CouponsTable']],
   ['dynamodb:GetItem', ['OutboxTable', 'CampaignStatsTable']],
   ['dynamodb:BatchGetItem', ['ProfilesTable']],
@@ -238,10 +239,20 @@ const NEEDS: Record<string, readonly Need[]> = {
   // The hourly date job: enabled campaigns, a day's index rows, the customers' current dates, waits opened.
   CampaignDates: [
     ['dynamodb:Query', ['CampaignsTable', 'MessagingTable']],
+    ['dynamodb:GetItem', ['CampaignsTable']],
     ['dynamodb:BatchGetItem', ['MessagingTable']],
     ['dynamodb:DeleteItem', ['MessagingTable']],
     ['dynamodb:PutItem', ['WaitsTable']],
   ],
+  // A save: the latest version read, the next one put, then the #catalog revision added to.
+  ...Object.fromEntries(
+    ['CampaignsCreate', 'CampaignsUpdate', 'CampaignsEnable', 'CampaignsDisable', 'CampaignsDelete'].map(
+      (fn): [string, Need[]] => [
+        fn,
+        [AUTH, ...['Query', 'PutItem', 'UpdateItem'].map((a): Need => [`dynamodb:${a}`, ['CampaignsTable']])],
+      ],
+    ),
+  ),
   // SES bounces and complaints: suppressions and consent are conditional puts, read back when refused.
   EmailFeedback: [HMAC, ['dynamodb:GetItem', ['MessagingTable']], ['dynamodb:PutItem', ['MessagingTable']]],
   Archive: [
