@@ -109,7 +109,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     );
     cleanups.push(() => stopProcess(child));
     const offlineUrl = `http://127.0.0.1:${offlineHttpPort}`;
-    await waitForHttp(`${offlineUrl}/openapi.json`, child, 180_000);
+    await waitForHttp(`${offlineUrl}/openapi.json`, child, OFFLINE_START_MS);
     const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
     const concurrency = options.httpConcurrency ?? 4;
     const gateway: HttpGateway = await startHttpGateway({
@@ -295,6 +295,14 @@ async function spawnOffline(
   }
   return { child, logFile };
 }
+
+/**
+ * How long serverless-offline may take to answer. Its start is CPU-bound (osls loads, esbuild bundles
+ * every function): about 20 s on a quiet machine, but 180 s were not enough with five suites and a busy
+ * loop sharing two cores. A dead process is noticed at once (its exit), so a generous budget only delays
+ * the report of one that hangs.
+ */
+const OFFLINE_START_MS = 600_000;
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
