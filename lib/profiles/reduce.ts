@@ -5,6 +5,7 @@
 import { attributionNode } from '../identity/nodes.js';
 import type { NormalizedEvent } from '../ingest/normalized.js';
 import { channelOf } from './channel.js';
+import { trackKind } from './kinds.js';
 import {
   addMoney,
   capCounts,
@@ -282,7 +283,7 @@ function applyTraits(d: Draft, traits: Json, iso: string): void {
  * Whether a trait value can be kept: at most TRAIT_MAX_CHARS of JSON and TRAIT_MAX_DEPTH levels deep
  * (DynamoDB rejects an item nested over 32 levels, and a rejected write would fail the object forever).
  */
-function storable(value: unknown): boolean {
+export function storable(value: unknown): boolean {
   if (typeof value === 'string') return value.length <= TRAIT_MAX_CHARS;
   if (value === null || typeof value !== 'object') return true;
   return JSON.stringify(value).length <= TRAIT_MAX_CHARS && depthWithin(value, TRAIT_MAX_DEPTH);
@@ -408,7 +409,7 @@ function openSession(d: Draft, sessions: PartialProfile['recentSessions'], id: s
 
 // --- views and dwell ------------------------------------------------------------------------------------
 
-function statedDwell(props: Json | undefined): number | undefined {
+export function statedDwell(props: Json | undefined): number | undefined {
   if (props === undefined) return undefined;
   const value = props.dwell_time ?? props.duration ?? props.time_on_page;
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= DWELL_MAX_SECONDS
@@ -449,54 +450,49 @@ function applyTrack(d: Draft, e: NormalizedEvent, t: number, iso: string, sessio
   if (props !== undefined && typeof props.currency === 'string' && props.currency !== '') {
     if (isLater(iso, props.currency, p.currency)) p.currency = { v: props.currency, at: iso };
   }
-  switch (e.event) {
-    case 'Product Viewed':
+  switch (trackKind(e.event)) {
+    case 'productView':
       p.productViews += 1;
       addAffinity(d, props, AFFINITY_WEIGHTS.view);
       return;
-    case 'Product Clicked':
+    case 'productClick':
       p.productClicks += 1;
       addAffinity(d, props, AFFINITY_WEIGHTS.click);
       return;
-    case 'Product Added':
-    case 'Wishlist Product Added to Cart':
+    case 'cartAdd':
       p.cartAdds += 1;
       p.lastCartActivity = maxIso(p.lastCartActivity, iso);
       addAffinity(d, props, AFFINITY_WEIGHTS.add);
       if (props !== undefined) changeCart(d, props, iso, 1);
       return;
-    case 'Product Removed':
+    case 'cartRemove':
       p.cartRemoves += 1;
       p.lastCartActivity = maxIso(p.lastCartActivity, iso);
       if (props !== undefined) changeCart(d, props, iso, -1);
       return;
-    case 'Cart Viewed':
+    case 'cartView':
       p.lastCartActivity = maxIso(p.lastCartActivity, iso);
       return;
-    case 'Checkout Started':
+    case 'checkout':
       p.checkouts += 1;
       p.lastCartActivity = maxIso(p.lastCartActivity, iso);
       return;
-    case 'Product Shared':
-    case 'Cart Shared':
+    case 'share':
       p.shares += 1;
       return;
-    case 'Order Completed':
+    case 'order':
       applyOrder(d, props ?? {}, iso);
       return;
-    case 'Order Refunded':
+    case 'refund':
       applyRefund(d, props ?? {}, iso);
       return;
-    case 'Order Cancelled':
+    case 'cancellation':
       applyCancellation(d, props ?? {}, iso);
       return;
-    // Not e-commerce spec names, but what many trackers send for views as track calls.
-    case 'Page Viewed':
-    case 'page_view':
+    case 'pageView':
       applyView(d, props, t, 'page', session);
       return;
-    case 'Screen Viewed':
-    case 'screen_view':
+    case 'screenView':
       applyView(d, props, t, 'screen', session);
       return;
   }
@@ -509,11 +505,21 @@ function productsOf(props: Json | undefined): Json[] {
 }
 
 function addAffinity(d: Draft, props: Json | undefined, weight: number): void {
-  if (props === undefined) return;
-  addAffinityOf(d, props, weight);
-  const products = props.products;
-  if (Array.isArray(products))
-    for (const product of products) if (isObject(product)) addAffinityOf(d, product, weight);
+  if (props !== undefined) for (const item of affinityItems(props)) addAffinityOf(d, item, weight);
+}
+
+/** What an affinity event weighs: the event's own category and brand, then each of its products'. */
+const affinityItems = (props: Json): Json[] => [props, ...productsOf(props)];
+
+/** The categories an affinity event adds weight to, as the reducer keys them. */
+export function affinityCategories(props: Json | undefined): string[] {
+  const out: string[] = [];
+  if (props === undefined) return out;
+  for (const item of affinityItems(props)) {
+    const category = keyOf(item.category, KEY_MAX_CHARS);
+    if (category !== undefined) out.push(category);
+  }
+  return out;
 }
 
 function addAffinityOf(d: Draft, item: Json, weight: number): void {
@@ -606,7 +612,7 @@ function applyOrder(d: Draft, props: Json, iso: string): void {
 }
 
 /** `first`, else `second`, else the products' price × quantity, in thousandths. */
-function orderMilli(props: Json, first: string, second: string): number {
+export function orderMilli(props: Json, first: string, second: string): number {
   const stated = amount(props[first]) ?? amount(props[second]);
   return stated === undefined ? productsMilli(props) : toMilli(stated);
 }

@@ -1,0 +1,146 @@
+// Customers as of a time, through history SQL: the nodes with events before it are mapped to today's
+// customers (the identity graph), the engine aggregates the columnar archive per customer (sql.ts), and
+// each row becomes the customer's feature inputs and external ids — the same values the reducer's path
+// (segmentation/history.ts + features.ts) gives for events in time order.
+import { z } from 'zod';
+import { customerIdOf } from '../identity/graph.js';
+import { dict } from '../profiles/maps.js';
+import type { TraitValue } from '../profiles/partial.js';
+import { type CustomerFeatures, type FeatureInputs, featuresFrom } from '../segmentation/features.js';
+import type { CustomerIndex } from '../segmentation/history.js';
+import { type ExternalIds, externalIdsOf } from '../segmentation/identifiers.js';
+import type { HistoryEngine } from './ports.js';
+import { featuresSql, nodesSql } from './sql.js';
+
+export interface SqlHistoryDeps {
+  readonly engine: HistoryEngine;
+  readonly identity: CustomerIndex;
+}
+
+export interface CustomerHistory {
+  readonly customerId: string;
+  readonly inputs: FeatureInputs;
+  readonly ids: ExternalIds;
+}
+
+/** Nodes looked up in the identity index per request. */
+const NODE_BATCH = 100;
+/** The width of the time prefix of a `crm` entry (`lpad(ts_ms, 15)`). */
+const CRM_TIME_CHARS = 15;
+
+const count = z.coerce.number().int().nonnegative();
+const epochMs = z.coerce.number().int().nullable();
+const texts = z.array(z.string()).nullable();
+
+/** One row of featuresSql, as the engines return it (bigints and numeric text are coerced). */
+export const HistoryRowSchema = z.object({
+  cust: z.string().min(1),
+  nodes: z.array(z.string()).min(1),
+  first_ms: z.coerce.number().int(),
+  last_ms: z.coerce.number().int(),
+  events: count,
+  app_events: count,
+  store_events: count,
+  product_views: count,
+  cart_adds: count,
+  shares: count,
+  orders: count,
+  frequency: count,
+  revenue_milli: z.coerce.number().int(),
+  cancelled_milli: z.coerce.number().int(),
+  refunds_milli: z.coerce.number().int(),
+  last_paid_ms: epochMs,
+  last_order_ms: epochMs,
+  sessions: count,
+  dwell_milli: z.coerce.number(),
+  dwell_samples: count,
+  categories: count,
+  crm: texts,
+});
+export type HistoryRowValues = z.infer<typeof HistoryRowSchema>;
+
+const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
+
+/** The customer of a row: `~<node>` is a node the identity index has not recorded, standing alone. */
+const customerOf = (cust: string): string => (cust.startsWith('~') ? customerIdOf(cust.slice(1)) : cust);
+
+export function customerHistoryOf(values: HistoryRowValues): CustomerHistory {
+  const lastPaid = values.last_paid_ms ?? (values.frequency > 0 ? values.last_order_ms : null);
+  const inputs: FeatureInputs = {
+    frequency: values.frequency,
+    monetaryMilli: Math.max(0, values.revenue_milli - values.refunds_milli - values.cancelled_milli),
+    orders: values.orders,
+    lastPaidOrderAt: iso(lastPaid),
+    firstSeen: iso(values.first_ms),
+    lastSeen: iso(values.last_ms),
+    sessions: values.sessions,
+    productViews: values.product_views,
+    cartAdds: values.cart_adds,
+    shares: values.shares,
+    categoryBreadth: values.categories,
+    dwellSeconds: Math.round(values.dwell_milli) / 1000,
+    dwellSamples: values.dwell_samples,
+    appEvents: values.app_events,
+    storeEvents: values.store_events,
+    events: values.events,
+  };
+  return { customerId: customerOf(values.cust), inputs, ids: idsOf(values) };
+}
+
+/** The user ids of the customer's nodes and its latest CRM traits, as the reducer's path exports them. */
+function idsOf(values: HistoryRowValues): ExternalIds {
+  const traits = dict<TraitValue>();
+  for (const entry of values.crm ?? []) {
+    const rest = entry.slice(CRM_TIME_CHARS + 1);
+    const space = rest.indexOf(' ');
+    const tie = rest.slice(space + 1);
+    // tieKey (profiles/maps.ts): `s` + a string, `j` + the JSON of anything else.
+    const v = tie.startsWith('s') ? tie.slice(1) : JSON.parse(tie.slice(1));
+    traits[rest.slice(0, space)] = { v, at: iso(Number(entry.slice(0, CRM_TIME_CHARS))) ?? '' };
+  }
+  return externalIdsOf({ nodes: [...values.nodes].sort(), traits });
+}
+
+/** Maps every node with events before `asOf` to its customer, in the engine's node table. */
+export async function mapNodes(asOf: number, deps: SqlHistoryDeps): Promise<number> {
+  const nodes: string[] = [];
+  for await (const page of deps.engine.query(nodesSql(deps.engine.tables, asOf))) {
+    for (const row of page) nodes.push(z.string().parse(row.node));
+  }
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < nodes.length; i += NODE_BATCH) {
+    const batch = nodes.slice(i, i + NODE_BATCH);
+    const records = await deps.identity.getNodes(batch);
+    for (const node of batch) {
+      const customerId = records.get(node)?.customerId;
+      if (customerId !== undefined) pairs.push([node, customerId]);
+    }
+  }
+  await deps.engine.putNodeCustomers(pairs);
+  return nodes.length;
+}
+
+/** Every customer with events before `asOf`, in customer order of the query (by `cust`). */
+export async function* customerHistories(
+  asOf: number,
+  deps: SqlHistoryDeps,
+): AsyncGenerator<CustomerHistory> {
+  await mapNodes(asOf, deps);
+  for await (const page of deps.engine.query(featuresSql(deps.engine.tables, asOf))) {
+    for (const row of page) yield customerHistoryOf(HistoryRowSchema.parse(row));
+  }
+}
+
+/** The features of every customer as of `asOf`, with the ids the exports carry. */
+export async function sqlFeaturesAsOf(
+  asOf: number,
+  deps: SqlHistoryDeps,
+): Promise<{ features: CustomerFeatures[]; ids: Map<string, ExternalIds> }> {
+  const features: CustomerFeatures[] = [];
+  const ids = new Map<string, ExternalIds>();
+  for await (const customer of customerHistories(asOf, deps)) {
+    features.push(featuresFrom(customer.customerId, customer.inputs, asOf));
+    ids.set(customer.customerId, customer.ids);
+  }
+  return { features, ids };
+}
