@@ -27,7 +27,10 @@ export interface DuckdbOptions {
 
 export interface DuckdbHistory extends HistoryEngine {
   /** Writes one day's rows as `facts/dt=<day>/part-0.parquet` under the root (replacing it whole). */
-  writeDay(day: string, rows: Iterable<FactRow>): Promise<{ readonly path: string; readonly rows: number }>;
+  writeDay(
+    day: string,
+    rows: Iterable<FactRow> | AsyncIterable<FactRow>,
+  ): Promise<{ readonly path: string; readonly rows: number }>;
   close(): void;
 }
 
@@ -101,7 +104,7 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
       try {
         const appender = await db.createAppender(table);
         try {
-          for (const row of rows) {
+          for await (const row of rows) {
             appendRow(appender, row);
             count++;
           }
@@ -129,19 +132,15 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
   };
 }
 
-/** The Parquet files of the columnar archive under `root`. */
-async function factFiles(root: string): Promise<string[]> {
-  const dir = join(root, FACTS_PREFIX);
-  const days = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
-  const files: string[] = [];
-  for (const day of days.filter((d) => d.startsWith(`${PARTITION_COLUMN}=`))) {
-    for (const file of await readdir(join(dir, day)))
-      if (file.endsWith('.parquet')) files.push(join(dir, day, file));
-  }
-  return files;
+/** The Parquet files of the columnar archive under the folder `root` (none when it does not exist). */
+export async function factFiles(root: string): Promise<string[]> {
+  const entries = await readdir(join(root, FACTS_PREFIX), { recursive: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[];
+      throw error;
+    },
+  );
+  return entries.filter((e) => e.endsWith('.parquet')).map((e) => join(root, FACTS_PREFIX, e));
 }
 
 const TEXT_LIST = LIST(VARCHAR);

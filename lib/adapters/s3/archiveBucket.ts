@@ -28,6 +28,8 @@ export function archiveBucket(client: S3Client, bucket: string): ArchiveStore {
   };
 }
 
+const DAY_FOLDER = /^raw\/dt=(\d{4}-\d{2}-\d{2})\/$/;
+
 /** Reading the archive back: for tests, benchmarks and operators (and, later, erasure). */
 export function archiveReader(client: S3Client, bucket: string) {
   async function* keys(prefix = ARCHIVE_PREFIX): AsyncGenerator<string> {
@@ -48,5 +50,24 @@ export function archiveReader(client: S3Client, bucket: string) {
   async function* allRecords(prefix = ARCHIVE_PREFIX): AsyncGenerator<ArchiveRecord & { key: string }> {
     for await (const key of keys(prefix)) for (const r of await records(key)) yield { ...r, key };
   }
-  return { keys, records, allRecords };
+  /** The received days with objects (`raw/dt=<day>/` folders), ascending. */
+  async function* days(): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const out = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: `${ARCHIVE_PREFIX}dt=`,
+          Delimiter: '/',
+          ContinuationToken: token,
+        }),
+      );
+      for (const p of out.CommonPrefixes ?? []) {
+        const day = DAY_FOLDER.exec(p.Prefix ?? '')?.[1];
+        if (day !== undefined) yield day;
+      }
+      token = out.NextContinuationToken;
+    } while (token);
+  }
+  return { keys, records, allRecords, days };
 }

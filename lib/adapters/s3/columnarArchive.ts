@@ -1,0 +1,139 @@
+// The columnar archive in the archive bucket (facts/dt=<day>/part-0.parquet and manifest.json beside it).
+// A day is written by the DuckDB engine into its local folder, then uploaded; readers that query with
+// DuckDB mirror the bucket's Parquet files into their folder first (DuckDB has no S3 access here), and
+// fetch only what changed (by ETag), so a warm runner downloads one or two days a night.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { FACTS_PREFIX, factsDayKey } from '../../history/columns.js';
+import { type ColumnarArchive, DayManifest } from '../../history/compact.js';
+import type { FactRow } from '../../history/facts.js';
+import type { Logger } from '../../log.js';
+import { factFiles } from '../duckdb/historyEngine.js';
+
+export interface DayWriter {
+  writeDay(
+    day: string,
+    rows: AsyncIterable<FactRow>,
+  ): Promise<{ readonly path: string; readonly rows: number }>;
+}
+
+const manifestKey = (day: string): string => `${FACTS_PREFIX}dt=${day}/manifest.json`;
+
+export function s3ColumnarArchive(
+  client: S3Client,
+  bucket: string,
+  writer: DayWriter,
+  log: Pick<Logger, 'warn'>,
+  now: () => number = Date.now,
+): ColumnarArchive {
+  return {
+    async manifest(day) {
+      let text: string;
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(day) }));
+        text = (await out.Body?.transformToString()) ?? '';
+      } catch (error) {
+        if (error instanceof NoSuchKey) return undefined;
+        throw error;
+      }
+      // A manifest that does not read is as good as none: the day is compacted again, which repairs it.
+      const parsed = DayManifest.safeParse(safeJson(text));
+      if (!parsed.success) log.warn('columnar manifest unreadable: day compacted again', { day });
+      return parsed.success ? parsed.data : undefined;
+    },
+
+    async putDay(day, objects, rows) {
+      const written = await writer.writeDay(day, rows);
+      const size = (await stat(written.path)).size;
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: factsDayKey(day),
+          Body: createReadStream(written.path),
+          ContentLength: size,
+          ContentType: 'application/vnd.apache.parquet',
+        }),
+      );
+      const manifest: DayManifest = {
+        day,
+        objects: [...objects],
+        rows: written.rows,
+        compactedAt: new Date(now()).toISOString(),
+      };
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: manifestKey(day),
+          Body: JSON.stringify(manifest),
+          ContentType: 'application/json',
+        }),
+      );
+      return manifest;
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Brings `root/facts/` up to the bucket's Parquet files: downloads each one whose ETag differs from the
+ * one recorded beside the local copy (`<file>.etag`). Returns how many were fetched and kept.
+ */
+export async function mirrorFacts(
+  client: S3Client,
+  bucket: string,
+  root: string,
+): Promise<{ readonly fetched: number; readonly kept: number; readonly bytes: number }> {
+  const listed = new Set<string>();
+  let fetched = 0;
+  let kept = 0;
+  let bytes = 0;
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: FACTS_PREFIX, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      if (!object.Key?.endsWith('.parquet')) continue;
+      const local = join(root, object.Key);
+      listed.add(local);
+      const etag = object.ETag ?? '';
+      if ((await readFile(`${local}.etag`, 'utf8').catch(() => undefined)) === etag) {
+        kept++;
+        continue;
+      }
+      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+      if (!(out.Body instanceof Readable)) throw new Error(`columnar object ${object.Key} has no body`);
+      await mkdir(dirname(local), { recursive: true });
+      // Streamed to a staging file, then renamed: a reader never sees half a file, and the ETag is
+      // written after the file.
+      await pipeline(out.Body, createWriteStream(`${local}.part`));
+      await rename(`${local}.part`, local);
+      await writeFile(`${local}.etag`, etag);
+      fetched++;
+      bytes += object.Size ?? 0;
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  // A day gone from the bucket (rewritten away by an erasure) must not stay in the local copy.
+  for (const local of await factFiles(root)) {
+    if (!listed.has(local)) await rm(local, { force: true });
+  }
+  return { fetched, kept, bytes };
+}

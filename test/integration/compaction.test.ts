@@ -1,0 +1,162 @@
+// Compaction on the S3 emulator: raw NDJSON days become Parquet days with manifests, idempotently; an open
+// day that gains a late object is compacted again and no other; a damaged manifest is repaired; stray keys
+// are skipped; the runner's mirror fetches only what changed; and the features read through the mirrored
+// Parquet equal the reducer's over the same bucket. Each test has a bucket of its own.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type DuckdbHistory, duckdbHistory } from '../../lib/adapters/duckdb/historyEngine.js';
+import { memoryIdentityStore } from '../../lib/adapters/memory/identityStore.js';
+import { archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
+import { mirrorFacts, s3ColumnarArchive } from '../../lib/adapters/s3/columnarArchive.js';
+import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
+import { createS3 } from '../../lib/aws/clients.js';
+import { type CompactDeps, compactChanged } from '../../lib/history/compact.js';
+import { sqlFeaturesAsOf } from '../../lib/history/features.js';
+import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
+import { featuresOf } from '../../lib/segmentation/features.js';
+import { historyAsOf } from '../../lib/segmentation/history.js';
+import { DAY_MS, makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
+import { testConfig } from '../support/provided.js';
+
+const config = testConfig();
+const s3 = createS3(config);
+afterAll(() => s3.destroy());
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const DAY1 = '2026-10-01';
+const DAY2 = '2026-10-02';
+
+async function setup(now: { t: number }) {
+  const bucket = newId('precis-compaction').toLowerCase().slice(0, 50);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const writerRoot = await mkdtemp(join(tmpdir(), 'precis-compact-'));
+  const readerRoot = await mkdtemp(join(tmpdir(), 'precis-mirror-'));
+  const writer = await duckdbHistory(writerRoot, { threads: 1, memoryLimit: '256MB' });
+  const reader = await duckdbHistory(readerRoot, { threads: 1, memoryLimit: '256MB' });
+  cleanups.push(async () => {
+    writer.close();
+    reader.close();
+    await rm(writerRoot, { recursive: true, force: true });
+    await rm(readerRoot, { recursive: true, force: true });
+  });
+  const logger = recordingLogger();
+  const raw = archiveReader(s3, bucket);
+  const deps: CompactDeps = {
+    raw,
+    columnar: s3ColumnarArchive(s3, bucket, writer, logger.log, () => now.t),
+    log: logger.log,
+    now: () => now.t,
+  };
+  let serial = 0;
+  async function putObject(day: string, events: readonly NormalizedEvent[]): Promise<string> {
+    const key = archiveObjectKey(day, Date.parse(`${day}T12:00:00Z`) + serial * 1000, `w${serial++}`);
+    const body = encodeArchiveObject(events.map((e) => toArchiveRecord(e, e.receivedAt)));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    return key;
+  }
+  return { bucket, deps, raw, reader, readerRoot, logger, putObject };
+}
+
+const eventsOn = (day: string, users: readonly string[], extra: Partial<NormalizedEvent> = {}) =>
+  users.map((userId, i) =>
+    makeEvent('src_web', {
+      userId,
+      receivedAt: `${day}T10:00:00.000Z`,
+      timestamp: `${day}T09:0${i}:00.000Z`,
+      properties: { order_id: `${day}-${userId}`, revenue: 10 + i },
+      ...extra,
+    }),
+  );
+
+async function rowsPerDay(engine: DuckdbHistory): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for await (const page of engine.query(
+    'SELECT CAST(dt AS VARCHAR) AS dt, count(*) AS n FROM facts GROUP BY dt',
+  )) {
+    for (const row of page) out[String(row.dt)] = Number(row.n);
+  }
+  return out;
+}
+
+describe('compaction to the columnar archive', () => {
+  it('compacts each day once, again only an open day that changed, and the mirror follows', async () => {
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, eventsOn(DAY1, ['u1', 'u2']));
+    await t.putObject(DAY1, eventsOn(DAY1, ['u3']));
+    await t.putObject(DAY2, eventsOn(DAY2, ['u1']));
+
+    const first = await compactChanged(t.deps);
+    expect(first.compacted.map((c) => [c.day, c.objects, c.rows])).toEqual([
+      [DAY1, 2, 3],
+      [DAY2, 1, 1],
+    ]);
+    expect(await mirrorFacts(s3, t.bucket, t.readerRoot)).toMatchObject({ fetched: 2, kept: 0 });
+    expect(await rowsPerDay(t.reader)).toEqual({ [DAY1]: 3, [DAY2]: 1 });
+
+    // Nothing changed: nothing is written, nothing fetched.
+    expect(await compactChanged(t.deps)).toEqual({ compacted: [], current: 2 });
+    expect(await mirrorFacts(s3, t.bucket, t.readerRoot)).toMatchObject({ fetched: 0, kept: 2 });
+
+    // A late object for DAY2 while it is still open: DAY2 alone is compacted again.
+    now.t = Date.parse(`${DAY2}T00:00:00Z`) + 2 * DAY_MS;
+    await t.putObject(DAY2, eventsOn(DAY2, ['u4', 'u5']));
+    const late = await compactChanged(t.deps);
+    expect(late.compacted.map((c) => [c.day, c.objects, c.rows])).toEqual([[DAY2, 2, 3]]);
+    expect(await mirrorFacts(s3, t.bucket, t.readerRoot)).toMatchObject({ fetched: 1, kept: 1 });
+    expect(await rowsPerDay(t.reader)).toEqual({ [DAY1]: 3, [DAY2]: 3 });
+  });
+
+  it('repairs a damaged manifest and skips a stray key', async () => {
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, eventsOn(DAY1, ['u1']));
+    await s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: `raw/dt=${DAY1}/notes.txt`, Body: 'hello' }));
+    expect((await compactChanged(t.deps)).compacted.map((c) => c.rows)).toEqual([1]);
+    expect(t.logger.messages('warn')).toContain('not an archive object key: skipped');
+
+    await s3.send(
+      new PutObjectCommand({ Bucket: t.bucket, Key: `facts/dt=${DAY1}/manifest.json`, Body: '{"day":' }),
+    );
+    expect((await compactChanged(t.deps)).compacted.map((c) => c.day)).toEqual([DAY1]);
+    expect(t.logger.messages('warn')).toContain('columnar manifest unreadable: day compacted again');
+    expect(await compactChanged(t.deps)).toEqual({ compacted: [], current: 1 });
+  });
+
+  it('an empty archive compacts nothing, mirrors nothing and has no customers', async () => {
+    const now = { t: Date.now() };
+    const t = await setup(now);
+    expect(await compactChanged(t.deps)).toEqual({ compacted: [], current: 0 });
+    expect(await mirrorFacts(s3, t.bucket, t.readerRoot)).toEqual({ fetched: 0, kept: 0, bytes: 0 });
+    const { features } = await sqlFeaturesAsOf(now.t, { engine: t.reader, identity: memoryIdentityStore() });
+    expect(features).toEqual([]);
+  });
+
+  it('features read through the mirrored Parquet equal the reducer’s over the same bucket', async () => {
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, [
+      ...eventsOn(DAY1, ['u1', 'u2', 'u3']),
+      ...eventsOn(DAY1, ['u1'], { event: 'Product Viewed', properties: { category: 'shoes' } }),
+    ]);
+    await t.putObject(DAY2, eventsOn(DAY2, ['u1', 'u4']));
+    await compactChanged(t.deps);
+    await mirrorFacts(s3, t.bucket, t.readerRoot);
+    const identity = memoryIdentityStore();
+    const asOf = now.t;
+    const sql = await sqlFeaturesAsOf(asOf, { engine: t.reader, identity });
+    const folded = await historyAsOf(asOf, { archive: t.raw, identity, log: t.logger.log });
+    const reducer = [...folded.customers].map(([id, agg]) => featuresOf(id, agg, asOf));
+    const byId = (list: { customerId: string }[]) =>
+      [...list].sort((a, b) => a.customerId.localeCompare(b.customerId));
+    expect(sql.features).toHaveLength(4);
+    expect(byId(sql.features)).toEqual(byId(reducer));
+  });
+});
