@@ -15,6 +15,7 @@ import { type Config, parseConfig } from '../lib/config.js';
 import { type Emulators, LOCAL_ACCOUNT_ID, startEmulators } from './emulators.js';
 import { type HttpGateway, httpRoutes, startHttpGateway } from './httpGateway.js';
 import { freePort } from './ports.js';
+import { treeCpuTicks } from './processCpu.js';
 import { provision } from './provision.js';
 import { forwardS3Notifications, notificationRoutes } from './s3Notifications.js';
 import { functionName, loadServiceDefinition, OSLS_BIN, PROJECT_ROOT, queueTriggers } from './service.js';
@@ -109,7 +110,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     );
     cleanups.push(() => stopProcess(child));
     const offlineUrl = `http://127.0.0.1:${offlineHttpPort}`;
-    await waitForHttp(`${offlineUrl}/openapi.json`, child, OFFLINE_START_MS);
+    await waitForHttp(`${offlineUrl}/openapi.json`, child, say);
     const lambdaUrl = `http://127.0.0.1:${lambdaPort}`;
     const concurrency = options.httpConcurrency ?? 4;
     const gateway: HttpGateway = await startHttpGateway({
@@ -297,26 +298,60 @@ async function spawnOffline(
 }
 
 /**
- * How long serverless-offline may take to answer. Its start is CPU-bound (osls loads, esbuild bundles
- * every function): about 20 s on a quiet machine, but 180 s were not enough with five suites and a busy
- * loop sharing two cores. A dead process is noticed at once (its exit), so a generous budget only delays
- * the report of one that hangs.
+ * serverless-offline's start is CPU-bound (osls loads, esbuild bundles every function): about 20 s on a
+ * quiet machine, 130 s beside three test suites, and more than 600 s with five suites and a busy loop on
+ * two cores (load 22). So no fixed deadline: it may take as long as its process tree keeps using CPU, and
+ * is declared hung when the tree has used none for STALL_MS (or, where /proc cannot be read, after
+ * START_CAP_MS). A dead process is noticed at once, by its exit.
  */
-const OFFLINE_START_MS = 600_000;
+const STALL_MS = 120_000;
+const START_CAP_MS = 30 * 60_000;
+const PROGRESS_EVERY_MS = 10_000;
 
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`serverless-offline exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
+/** Follows a starting process tree's CPU use: the returned check throws once it is hung or past the cap. */
+function startWatch(child: ChildProcess, url: string, say: (message: string) => void) {
+  const started = Date.now();
+  let lastTicks: number | undefined;
+  let progressAt = started;
+  let checkedAt = started;
+  return async function check(): Promise<void> {
+    const now = Date.now();
+    if (now - checkedAt < PROGRESS_EVERY_MS) return;
+    checkedAt = now;
+    const ticks = child.pid === undefined ? undefined : await treeCpuTicks(child.pid);
+    if (ticks !== undefined && ticks !== lastTicks) {
+      lastTicks = ticks;
+      progressAt = now;
     }
+    const elapsed = now - started;
+    const stalled = ticks !== undefined && now - progressAt > STALL_MS;
+    if (stalled || elapsed > START_CAP_MS) {
+      const why = stalled ? ` (its processes used no CPU for the last ${STALL_MS / 1000} s)` : '';
+      throw new Error(
+        `serverless-offline did not answer at ${url} after ${Math.round(elapsed / 1000)} s${why}`,
+      );
+    }
+    if (elapsed > 60_000 && elapsed % 60_000 < PROGRESS_EVERY_MS) {
+      say(`serverless-offline still starting after ${Math.round(elapsed / 1000)} s (busy machine)`);
+    }
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+async function waitForHttp(url: string, child: ChildProcess, say: (message: string) => void): Promise<void> {
+  const check = startWatch(child, url, say);
+  while (!(await answers(url))) {
+    if (child.exitCode !== null) throw new Error(`serverless-offline exited with code ${child.exitCode}`);
+    await check();
     await sleep(250);
   }
-  throw new Error(`serverless-offline did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 /** Invokes a function through serverless-offline's Lambda API; a function error rejects. */
