@@ -30,12 +30,16 @@ const CRM_TIME_CHARS = 15;
 
 const count = z.coerce.number().int().nonnegative();
 const epochMs = z.coerce.number().int().nullable();
-const texts = z.array(z.string()).nullable();
+/** A list as DuckDB returns it, or as JSON text (Athena: see HistoryDialect.list). */
+const textList = z.preprocess(
+  (value) => (typeof value === 'string' ? safeJson(value) : value),
+  z.array(z.string()),
+);
 
 /** One row of featuresSql, as the engines return it (bigints and numeric text are coerced). */
 export const HistoryRowSchema = z.object({
   cust: z.string().min(1),
-  nodes: z.array(z.string()).min(1),
+  nodes: textList.refine((nodes) => nodes.length > 0, 'a customer has at least one node'),
   first_ms: z.coerce.number().int(),
   last_ms: z.coerce.number().int(),
   events: count,
@@ -55,7 +59,7 @@ export const HistoryRowSchema = z.object({
   dwell_milli: z.coerce.number(),
   dwell_samples: count,
   categories: count,
-  crm: texts,
+  crm: textList.nullable(),
 });
 export type HistoryRowValues = z.infer<typeof HistoryRowSchema>;
 
@@ -104,7 +108,7 @@ function idsOf(values: HistoryRowValues): ExternalIds {
 /** Maps every node with events before `asOf` to its customer, in the engine's node table. */
 export async function mapNodes(asOf: number, deps: SqlHistoryDeps): Promise<number> {
   const nodes: string[] = [];
-  for await (const page of deps.engine.query(nodesSql(deps.engine.tables, asOf))) {
+  for await (const page of deps.engine.query(nodesSql(deps.engine.dialect, asOf))) {
     for (const row of page) nodes.push(z.string().parse(row.node));
   }
   const pairs: [string, string][] = [];
@@ -126,7 +130,7 @@ export async function* customerHistories(
   deps: SqlHistoryDeps,
 ): AsyncGenerator<CustomerHistory> {
   await mapNodes(asOf, deps);
-  for await (const page of deps.engine.query(featuresSql(deps.engine.tables, asOf))) {
+  for await (const page of deps.engine.query(featuresSql(deps.engine.dialect, asOf))) {
     for (const row of page) yield customerHistoryOf(HistoryRowSchema.parse(row));
   }
 }
@@ -143,4 +147,12 @@ export async function sqlFeaturesAsOf(
     ids.set(customer.customerId, customer.ids);
   }
   return { features, ids };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

@@ -2,7 +2,7 @@
 // (segmentation/features.ts `FeatureInputs`), from the columnar archive's facts (facts.ts) joined with the
 // node -> customer table exported from the identity graph. One text for both engines: it keeps to what
 // DuckDB and Athena (Trino) both read the same way — no named windows, no struct unnesting, lists
-// aggregated with array_agg — and the engines differ only in the table names (dialect.ts).
+// aggregated with array_agg — and what differs is in HistoryDialect (table names, how lists come back).
 //
 // It reproduces the live reducer (profiles/reduce.ts, merge.ts) for events in time order, which is what a
 // rebuild should see; where the reducer depends on arrival order by design (merge.ts lists it), the SQL
@@ -17,12 +17,17 @@
 //   monetary value. Unlike the reducer's 300 latest order ids, every order is seen.
 import { SESSION_GAP_MS } from '../profiles/partial.js';
 
-/** Table references, as the engine names them. */
-export interface HistoryTables {
+/** What differs between the engines: table references, and how an aggregated list comes back. */
+export interface HistoryDialect {
   /** The columnar archive's rows (FactRow columns). */
   readonly facts: string;
   /** node VARCHAR, customer_id VARCHAR. */
   readonly nodes: string;
+  /**
+   * An aggregated list (`array_agg(...)`) as the engine returns it: DuckDB hands back a list; Athena's
+   * results are text, where an array reads `[a, b]` — ambiguous for ids holding ", " — so it returns JSON.
+   */
+  list(aggregate: string): string;
 }
 
 /** Categories counted per customer at most (AFFINITY_MAX): the reducer keeps the heaviest 200. */
@@ -30,7 +35,7 @@ const CATEGORY_MAX = 200;
 const ORDERED = 'ORDER BY ts_ms, message_id';
 
 /** The nodes with events before `asOf`, which the node -> customer table must cover. */
-export function nodesSql(t: HistoryTables, asOf: number): string {
+export function nodesSql(t: HistoryDialect, asOf: number): string {
   return `SELECT DISTINCT node FROM ${t.facts} WHERE node IS NOT NULL AND ts_ms < ${ms(asOf)} ORDER BY node`;
 }
 
@@ -38,7 +43,7 @@ export function nodesSql(t: HistoryTables, asOf: number): string {
  * One row per customer (`cust`: the customer id, or `~<node>` for a node the table does not map, which
  * stands alone as the reducer's does), ordered by it. Columns: see HistoryRow in features.ts.
  */
-export function featuresSql(t: HistoryTables, asOf: number): string {
+export function featuresSql(t: HistoryDialect, asOf: number): string {
   return `WITH ev AS (
   SELECT f.node, coalesce(m.customer_id, '~' || f.node) AS cust, f.message_id, f.type, f.ts_ms, f.kind,
     f.session_id, f.channel, f.dwell, f.order_id, f.amount_milli, f.categories, f.crm_traits
@@ -123,9 +128,9 @@ crm_latest AS (
   FROM ev CROSS JOIN UNNEST(crm_traits) AS u(trait)
   GROUP BY cust, split_part(trait, ' ', 1)
 ),
-crm_facts AS (SELECT cust, array_agg(latest) AS crm FROM crm_latest GROUP BY cust),
+crm_facts AS (SELECT cust, ${t.list('array_agg(latest)')} AS crm FROM crm_latest GROUP BY cust),
 base AS (
-  SELECT cust, array_agg(DISTINCT node) AS nodes, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+  SELECT cust, ${t.list('array_agg(DISTINCT node)')} AS nodes, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
     count(*) AS events,
     count(*) FILTER (WHERE channel IN ('app', 'mini-program')) AS app_events,
     count(*) FILTER (WHERE channel = 'store') AS store_events,

@@ -15,7 +15,7 @@ import {
 } from '../../history/columns.js';
 import type { FactRow } from '../../history/facts.js';
 import type { HistoryEngine, HistoryRow } from '../../history/ports.js';
-import type { HistoryTables } from '../../history/sql.js';
+import type { HistoryDialect } from '../../history/sql.js';
 
 export interface DuckdbOptions {
   /** DuckDB's own limits: its worker threads and the memory it may hold before spilling to disk. */
@@ -34,7 +34,7 @@ export interface DuckdbHistory extends HistoryEngine {
   close(): void;
 }
 
-const TABLES: HistoryTables = { facts: 'facts', nodes: 'node_customers' };
+const DIALECT: HistoryDialect = { facts: 'facts', nodes: 'node_customers', list: (aggregate) => aggregate };
 const PAGE_ROWS = 10_000;
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
@@ -50,20 +50,20 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
     preserve_insertion_order: 'false',
   });
   const db = await instance.connect();
-  await db.run(`CREATE TABLE ${TABLES.nodes} (node VARCHAR PRIMARY KEY, customer_id VARCHAR NOT NULL)`);
+  await db.run(`CREATE TABLE ${DIALECT.nodes} (node VARCHAR PRIMARY KEY, customer_id VARCHAR NOT NULL)`);
 
   /** The facts view over the files there are now (an empty table when there are none: a new deployment). */
   async function refreshFacts(): Promise<void> {
     const files = await factFiles(root);
     await db.run(
       files.length === 0
-        ? `CREATE OR REPLACE VIEW ${TABLES.facts} AS SELECT * FROM (SELECT ${FACT_COLUMNS.map((c) => `CAST(NULL AS ${c.duckdb}) AS ${c.name}`).join(', ')}, CAST(NULL AS DATE) AS ${PARTITION_COLUMN}) WHERE false`
-        : `CREATE OR REPLACE VIEW ${TABLES.facts} AS SELECT * FROM read_parquet(${quote(join(root, FACTS_PREFIX, `${PARTITION_COLUMN}=*`, '*.parquet'))}, hive_partitioning = true)`,
+        ? `CREATE OR REPLACE VIEW ${DIALECT.facts} AS SELECT * FROM (SELECT ${FACT_COLUMNS.map((c) => `CAST(NULL AS ${c.duckdb}) AS ${c.name}`).join(', ')}, CAST(NULL AS DATE) AS ${PARTITION_COLUMN}) WHERE false`
+        : `CREATE OR REPLACE VIEW ${DIALECT.facts} AS SELECT * FROM read_parquet(${quote(join(root, FACTS_PREFIX, `${PARTITION_COLUMN}=*`, '*.parquet'))}, hive_partitioning = true)`,
     );
   }
 
   return {
-    tables: TABLES,
+    dialect: DIALECT,
 
     async *query(sql: string): AsyncGenerator<HistoryRow[]> {
       await refreshFacts();
@@ -80,8 +80,8 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
     },
 
     async putNodeCustomers(pairs) {
-      await db.run(`DELETE FROM ${TABLES.nodes}`);
-      const appender = await db.createAppender(TABLES.nodes);
+      await db.run(`DELETE FROM ${DIALECT.nodes}`);
+      const appender = await db.createAppender(DIALECT.nodes);
       try {
         for (const [node, customerId] of pairs) {
           appender.appendVarchar(node);
