@@ -75,6 +75,7 @@ import type { PartialStore } from './profiles/store.js';
 import type { OpenPayload, QuarantineStore, SealPayload } from './quarantine/model.js';
 import type { ReplayDeps } from './quarantine/replay.js';
 import type { RunFiles, RunStore } from './segmentation/ports.js';
+import { foldReader } from './segmentation/reader.js';
 import type { RequestDeps } from './segmentation/requests.js';
 import type { RunDeps } from './segmentation/run.js';
 
@@ -264,11 +265,11 @@ export function runDepsFor(
   clients: { readonly dynamodb: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient },
 ): RunDeps {
   return {
-    history: {
+    history: foldReader({
       archive: archiveReader(clients.s3, c.buckets.archive),
       identity: identityTable(clients.dynamodb, c.tables.identity),
       log: logger(),
-    },
+    }),
     runs: segmentsTable(clients.dynamodb, c.tables.segments),
     files: segmentationFiles(clients.s3, c.buckets.archive),
     changes: segmentChangesQueue(clients.sqs, c.queues.segmentChanges),

@@ -39,6 +39,12 @@ export function nodesSql(t: HistoryDialect, asOf: number): string {
   return `SELECT DISTINCT node FROM ${t.facts} WHERE node IS NOT NULL AND ts_ms < ${ms(asOf)} ORDER BY node`;
 }
 
+/** Events before `asOf` that count for someone (they have a node), and events at or after it. */
+export function countsSql(t: HistoryDialect, asOf: number): string {
+  return `SELECT count(*) FILTER (WHERE ts_ms < ${ms(asOf)} AND node IS NOT NULL) AS events,
+  count(*) FILTER (WHERE ts_ms >= ${ms(asOf)}) AS later FROM ${t.facts}`;
+}
+
 /**
  * One row per customer (`cust`: the customer id, or `~<node>` for a node the table does not map, which
  * stands alone as the reducer's does), ordered by it. Columns: see HistoryRow in features.ts.

@@ -2,9 +2,6 @@
 // redone, every write is an idempotent overwrite keyed by run and customer, and a run that died midway
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
 import type { Logger } from '../log.js';
-import { featuresOf } from './features.js';
-import { type HistoryDeps, historyAsOf } from './history.js';
-import { externalIdsOf } from './identifiers.js';
 import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
 import {
   type ChangePublisher,
@@ -13,13 +10,14 @@ import {
   type RunFiles,
   type RunStore,
 } from './ports.js';
+import type { HistoryReader, StageTimer } from './reader.js';
 import { populationReport, type RunReport, segmentReports } from './report.js';
 import { segmentCustomers } from './segment.js';
 import type { SegmentId } from './segments.js';
 import { TransitionCounter } from './transitions.js';
 
 export interface RunDeps {
-  readonly history: HistoryDeps;
+  readonly history: HistoryReader;
   readonly runs: RunStore;
   readonly files: RunFiles;
   readonly changes: ChangePublisher;
@@ -110,27 +108,14 @@ async function compute(
 ): Promise<RunRecord> {
   let run = started;
   const stages: Record<string, number> = {};
-  const stage = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+  const stage: StageTimer = async (name, work) => {
     const start = now();
     const out = await work();
     stages[name] = now() - start;
     return out;
   };
   const asOf = Date.parse(run.asOf);
-  const history = await stage('history', () => historyAsOf(asOf, deps.history));
-  const input = {
-    objects: history.objects,
-    events: history.events,
-    eventsAfterAsOf: history.later,
-    customers: history.customers.size,
-  };
-  const features = await stage('features', () =>
-    [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf)),
-  );
-  // Kept apart from the features: clustering never sees them, the exports and profiles carry them.
-  const ids = new Map([...history.customers].map(([customerId, agg]) => [customerId, externalIdsOf(agg)]));
-  // The aggregates are the largest thing in memory; from here on the features are enough.
-  history.customers.clear();
+  const { features, ids, input } = await deps.history.read(asOf, stage);
   const result = await stage('segmentation', () => segmentCustomers(features, run.parameters));
 
   // Transitions for the report: against the latest completed run before this one (live or back-test).

@@ -3,7 +3,8 @@
 // and member files in S3, assignments and runs in DynamoDB, changes on SQS; then a back-test, a re-delivered
 // request and a later run with transitions.
 
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
@@ -21,6 +22,7 @@ import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
 import { createDynamoDb, createDynamoDbClient, createS3, createSqs } from '../../lib/aws/clients.js';
+import { duckdbReader } from '../../lib/history/duckdbReader.js';
 import { customerIdOf, identityRules } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { applyArchiveObject } from '../../lib/profiles/consume.js';
@@ -326,6 +328,44 @@ describe('a live segmentation run', () => {
         (p) => p.members,
       );
     expect(await members(again.runId)).toEqual(await members(runId));
+  });
+
+  it('gives the same run when it reads history through SQL on DuckDB (compacted, mirrored)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'precis-seg-duckdb-'));
+    const logger = recordingLogger();
+    const sqlDeps = {
+      ...deps,
+      history: duckdbReader({
+        s3,
+        bucket,
+        identity: identityTable(dynamo, config.tables.identity),
+        dir,
+        log: logger.log,
+      }),
+    };
+    try {
+      const viaSql = await executeRun(request(AS_OF, false, '2025-05-30T09:00:00Z'), sqlDeps);
+      expect(viaSql.status).toBe('completed');
+      const [fold, sql] = await Promise.all([
+        deps.files.getReport(runId),
+        deps.files.getReport(viaSql.runId),
+      ]);
+      expect(Object.keys(sql?.stagesMs ?? {})).toEqual(
+        expect.arrayContaining(['compaction', 'mirror', 'features']),
+      );
+      expect(sql?.input).toEqual({ ...fold?.input, objects: 1 });
+      expect(sql?.segments).toEqual(fold?.segments);
+      expect(sql?.populations.buyers.selection).toEqual(fold?.populations.buyers.selection);
+      expect(sql?.populations.prospects.selection).toEqual(fold?.populations.prospects.selection);
+      const members = async (id: string) =>
+        (await Promise.all(SEGMENT_IDS.map((s) => deps.files.membersPage(id, s, undefined, 500)))).flatMap(
+          (p) => p.members,
+        );
+      expect(await members(viaSql.runId)).toEqual(await members(runId));
+      expect(logger.messages('info')).toContain('day compacted');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a back-test from overwriting the published assignments', async () => {

@@ -1,0 +1,54 @@
+// How a run reads history: the port, and the reducer's fold of the raw archive (history.ts) behind it.
+// The other implementation is history SQL over the columnar archive (lib/history/reader.ts); config's
+// PRECIS_HISTORY_ENGINE picks one (lib/runtime.ts).
+import { type CustomerFeatures, featuresOf } from './features.js';
+import { type HistoryDeps, historyAsOf } from './history.js';
+import { type ExternalIds, externalIdsOf } from './identifiers.js';
+
+/** Times a named step of the run into its report (`stagesMs`). */
+export type StageTimer = <T>(name: string, work: () => Promise<T> | T) => Promise<T>;
+
+export interface RunHistory {
+  readonly features: CustomerFeatures[];
+  /** The ids the exports carry, per customer: kept apart, clustering never sees them. */
+  readonly ids: Map<string, ExternalIds>;
+  readonly input: {
+    /** Archive objects read: raw objects for the fold, one Parquet file per received day for SQL. */
+    readonly objects: number;
+    /** Events before the as-of time that count for someone. */
+    readonly events: number;
+    readonly eventsAfterAsOf: number;
+    readonly customers: number;
+  };
+}
+
+export interface HistoryReader {
+  read(asOf: number, stage: StageTimer): Promise<RunHistory>;
+}
+
+export function foldReader(deps: HistoryDeps): HistoryReader {
+  return {
+    async read(asOf, stage) {
+      const history = await stage('history', () => historyAsOf(asOf, deps));
+      const features = await stage('features', () =>
+        [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf)),
+      );
+      const ids = new Map(
+        [...history.customers].map(([customerId, agg]) => [customerId, externalIdsOf(agg)]),
+      );
+      const customers = history.customers.size;
+      // The aggregates are the largest thing in memory; from here on the features are enough.
+      history.customers.clear();
+      return {
+        features,
+        ids,
+        input: {
+          objects: history.objects,
+          events: history.events,
+          eventsAfterAsOf: history.later,
+          customers,
+        },
+      };
+    },
+  };
+}
