@@ -1,7 +1,15 @@
 // The real datasets replayed through the HTTP API: the profiles the whole pipeline builds (edge, queue,
 // archive, S3 notification, identity, partial profiles, read API) equal figures computed here, straight
 // from the raw CSV files with a parser of this test's own, for a sample of customers of both datasets;
-// then a segmentation run as of 2011-12-10 gives every Online Retail customer the R, F and M computed here.
+// then a segmentation run as of 2011-12-10 gives every replayed Online Retail customer the R, F and M
+// computed here.
+//
+// The replay is every event of a fixed fifth of the customers (and of the guest checkouts), not all
+// 46,368 events: all of them took 2,052 s of a 2,400 s budget on a busy machine, and a test of what the
+// profiles hold needs every event of the customers it checks, not every customer. The whole demo data
+// still goes through the fold and the SQL path (test/integration/historySql.test.ts) and through
+// `npm run dev`; `npm run bench:load` measures the pipeline's speed.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +53,18 @@ async function* lines(file: string): AsyncGenerator<string> {
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Customers every run replays and checks: the profile test below reads 17850. */
+const ALWAYS_REPLAYED = new Set(['17850', '12346', '14911', '13047']);
+const SAMPLE_ONE_IN = 5;
+
+/**
+ * Whether the customer (a dataset's user id, or a guest checkout's anonymous id) is replayed: a hash,
+ * so the sample is the same on every machine and holds every event of each customer in it.
+ */
+function replayed(id: string): boolean {
+  return ALWAYS_REPLAYED.has(id) || (createHash('sha256').update(id).digest()[0] ?? 0) % SAMPLE_ONE_IN === 0;
+}
 const iso = (ukTime: string) => `${ukTime.replace(' ', 'T')}.000Z`;
 
 /**
@@ -141,17 +161,16 @@ async function rees46Expected(): Promise<Map<string, Expected>> {
 }
 
 /**
- * How long the pipeline may take to drain, and to settle after. The replay is the whole of both datasets,
- * and a busy machine (two or three test runs on two cores) took 20 to 28 minutes over it: the
- * wait goes on while the queues make progress and fails once they have not for a stall bound: the
- * longest visibility timeout of the drained queues plus STALL_MARGIN_MS, as a message whose invocation
- * timed out comes back only then (the profiles queue's is 720 s; a fixed 480 s failed run 103, whose
- * profiles invocations timed out under four suites and two burners). DRAIN_MS only stops a drain that keeps
- * creeping forward: four suites at once took the replay past 25 minutes while still progressing, so the
- * bound is 40 minutes, well inside CI's 90. This is a test of what the profiles hold, not of how fast:
- * `npm run bench:load` measures that.
+ * How long the pipeline may take to drain, and to settle after. The wait goes on while the queues make
+ * progress and fails once they have not for a stall bound: the longest visibility timeout of the drained
+ * queues plus STALL_MARGIN_MS, as a message whose invocation timed out comes back only then (the profiles
+ * queue's is 720 s; a fixed 480 s failed run 103, whose profiles invocations timed out under four suites
+ * and two burners). DRAIN_MS only stops a drain that keeps creeping forward: the whole of both datasets
+ * took 20 to 28 minutes with two or three test runs on two cores, and the replayed fifth is sized to take
+ * a fifth of that, so 20 minutes leaves the sample three times its expected time. This is a test of what
+ * the profiles hold, not of how fast: `npm run bench:load` measures that.
  */
-const DRAIN_MS = 2_400_000;
+const DRAIN_MS = 1_200_000;
 const STALL_MARGIN_MS = 120_000;
 const SETTLE_MS = 60_000;
 
@@ -194,6 +213,7 @@ async function replayThroughApi(): Promise<void> {
   const batches: unknown[][] = [[]];
   let bytes = 0;
   for await (const e of demoEvents()) {
+    if (!replayed(String(e.userId ?? e.anonymousId))) continue;
     const size = JSON.stringify(e).length;
     const last = batches.at(-1) as unknown[];
     if (last.length === 500 || bytes + size > 480 * 1024) {
@@ -282,8 +302,8 @@ describe.skipIf(!datasetsPresent())('profiles of the real datasets replayed thro
 
   beforeAll(async () => {
     const [retail, rees] = await Promise.all([onlineRetailExpected(), rees46Expected(), replayThroughApi()]);
-    const retailIds = [...retail.keys()];
-    const reesIds = [...rees.keys()];
+    const retailIds = [...retail.keys()].filter(replayed);
+    const reesIds = [...rees.keys()].filter(replayed);
     const picked = [
       ...['17850', '12346', '14911', '13047'].filter((id) => retail.has(id)),
       ...sample(retailIds, 30, 7),
@@ -339,7 +359,7 @@ async function retailRfm(
   const invoices = await invoicesOf(datasetPath('online_retail'));
   const acc = new Map<string, { last: string; frequency: number; gross: number; returns: number }>();
   for (const inv of invoices.values()) {
-    if (!inv.clean || inv.at >= asOf) continue;
+    if (!inv.clean || inv.at >= asOf || !replayed(inv.customer)) continue;
     const a = acc.get(inv.customer) ?? { last: '', frequency: 0, gross: 0, returns: 0 };
     if (inv.refund) a.returns += round2(inv.amount);
     else if (round2(inv.amount) > 0) {
@@ -395,7 +415,7 @@ async function startRun(body: Record<string, unknown>): Promise<string> {
 
 describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data', () => {
   it(
-    'gives every Online Retail customer the R, F and M computed from the raw file',
+    'gives every replayed Online Retail customer the R, F and M computed from the raw file',
     async () => {
       const asOf = '2011-12-10T00:00:00.000Z';
       const [expected] = await Promise.all([retailRfm(asOf), drained(['ingest', 'profiles'])]);
@@ -424,7 +444,8 @@ describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data',
         if (!same) mismatches.push(`${customer}: want ${JSON.stringify(want)} got ${JSON.stringify(got)}`);
       }
       expect(mismatches.slice(0, 10)).toEqual([]);
-      expect(expected.size).toBeGreaterThan(4_000);
+      // A fifth of the 4,338 customers who bought before the as-of date.
+      expect(expected.size).toBeGreaterThan(700);
       // Buyers are the known customers plus guest checkouts (each guest invoice is a customer of its own).
       expect(run.summary?.buyers).toBeGreaterThanOrEqual(expected.size);
     },
