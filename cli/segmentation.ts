@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createDynamoDb, createS3, createSqs } from '../lib/aws/clients.js';
 import { badRequest } from '../lib/errors.js';
-import { runDepsFor } from '../lib/runtime.js';
+import { runnerDepsFor } from '../lib/history/runtime.js';
 import { buildRequest, RunRequestBody } from '../lib/segmentation/requests.js';
 import { executeRun } from '../lib/segmentation/run.js';
 import { runCli, targetConfig } from './target.js';
@@ -45,7 +45,7 @@ runCli(async () => {
   });
   if (!built.ok) throw badRequest(built.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
   const request = built.value;
-  const deps = runDepsFor(config, {
+  const deps = runnerDepsFor(config, {
     dynamodb: createDynamoDb(config),
     s3: createS3(config),
     sqs: createSqs(config),

@@ -1,5 +1,7 @@
 // The one place that reads process.env: parsed once with zod, memoized, and frozen.
 // Every other module takes what it needs from `config()` (or has it passed in by a caller).
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { CHANNELS, type Channel, PURPOSES, type Purpose } from './campaigns/model.js';
 
@@ -127,6 +129,11 @@ const Env = z.object({
       }
     }, 'must be an IANA time zone such as Europe/London or Asia/Shanghai'),
   PRECIS_CODE_VERSION: z.string().min(1).default('dev'),
+  // History SQL (docs/history.md): the engine's working folder (the mirrored columnar archive and its
+  // spill files; Lambda's /tmp), its threads and the memory it may hold before spilling.
+  PRECIS_HISTORY_DIR: optionalString,
+  PRECIS_HISTORY_THREADS: setting(positiveInt.max(64).optional()),
+  PRECIS_HISTORY_MEMORY_MB: setting(positiveInt.min(128).default(2048)),
 
   PRECIS_MAX_AMOUNT: setting(positiveNumber.default(1_000_000)),
   PRECIS_MAX_QUANTITY: setting(positiveNumber.default(100_000)),
@@ -208,6 +215,7 @@ export interface Config {
   readonly identifiers: readonly IdentifierRule[];
   readonly businessTimezone: string;
   readonly codeVersion: string;
+  readonly history: HistoryConfig;
   /** The public API's base URL, for unsubscribe links (unset: http://localhost:3000, the local stack's). */
   readonly publicBaseUrl: string;
   readonly sendDecision: SendDecisionConfig;
@@ -230,6 +238,14 @@ export interface ChannelsConfig {
     /** The webhooks messages may go to, each with the secret that signs them. */
     readonly endpoints: readonly { readonly url: string; readonly secret: string }[];
   };
+}
+
+/** How a segmentation run reads history: SQL on embedded DuckDB (lib/history/runtime.ts). */
+export interface HistoryConfig {
+  /** The parent of each engine's own working folder. */
+  readonly dir: string;
+  readonly threads: number;
+  readonly memoryMb: number;
 }
 
 /** Where the keys of PII protection come from (see lib/pii). */
@@ -353,6 +369,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     identifiers: parseIdentifierRules(e.PRECIS_IDENTIFIERS),
     businessTimezone: e.PRECIS_BUSINESS_TIMEZONE,
     codeVersion: e.PRECIS_CODE_VERSION,
+    history: historyOf(e),
     publicBaseUrl: e.PRECIS_PUBLIC_BASE_URL,
     sendDecision: {
       controlPercent: e.PRECIS_CONTROL_GROUP_PERCENT,
@@ -363,6 +380,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     channels: channelsOf(e),
   });
+}
+
+function historyOf(e: z.infer<typeof Env>): HistoryConfig {
+  return {
+    dir: e.PRECIS_HISTORY_DIR ?? join(tmpdir(), 'precis-history'),
+    threads: e.PRECIS_HISTORY_THREADS ?? availableParallelism(),
+    memoryMb: e.PRECIS_HISTORY_MEMORY_MB,
+  };
 }
 
 /** The channels' settings; a channel set to its provider without what the provider needs is refused. */

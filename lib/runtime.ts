@@ -75,11 +75,12 @@ import type { PartialStore } from './profiles/store.js';
 import type { OpenPayload, QuarantineStore, SealPayload } from './quarantine/model.js';
 import type { ReplayDeps } from './quarantine/replay.js';
 import type { RunFiles, RunStore } from './segmentation/ports.js';
-import { foldReader } from './segmentation/reader.js';
+import type { HistoryReader } from './segmentation/reader.js';
 import type { RequestDeps } from './segmentation/requests.js';
 import type { RunDeps } from './segmentation/run.js';
 
-const once = <T>(make: () => T): (() => T) => {
+/** A value made on first use and kept (per container). */
+export const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
   return () => {
     value ??= make();
@@ -259,17 +260,17 @@ export const importDropDeps = once(
   }),
 );
 
-/** A segmentation run's dependencies for a configuration: the runner's, or a CLI's pointed elsewhere. */
+/**
+ * A segmentation run's dependencies for a configuration, reading history through `history`: the runner's
+ * (SQL on DuckDB) comes from lib/history/runtime.ts, which only the runner and the CLI import.
+ */
 export function runDepsFor(
   c: Config,
   clients: { readonly dynamodb: DynamoDBDocumentClient; readonly s3: S3Client; readonly sqs: SQSClient },
+  history: HistoryReader,
 ): RunDeps {
   return {
-    history: foldReader({
-      archive: archiveReader(clients.s3, c.buckets.archive),
-      identity: identityTable(clients.dynamodb, c.tables.identity),
-      log: logger(),
-    }),
+    history,
     runs: segmentsTable(clients.dynamodb, c.tables.segments),
     files: segmentationFiles(clients.s3, c.buckets.archive),
     changes: segmentChangesQueue(clients.sqs, c.queues.segmentChanges),
@@ -277,10 +278,6 @@ export function runDepsFor(
     log: logger(),
   };
 }
-
-export const runDeps = once(
-  (): RunDeps => runDepsFor(config(), { dynamodb: dynamodb(), s3: s3(), sqs: sqs() }),
-);
 
 export const runRequestDeps = once(
   (): RequestDeps => ({

@@ -100,11 +100,14 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const lambdaPort = options.lambdaPort || (await freePort());
     const buildFolder = join('.esbuild', `stack-${offlineHttpPort}`);
     cleanups.push(() => rm(join(PROJECT_ROOT, buildFolder), { recursive: true, force: true }));
+    // The runners' history SQL folders (mirrored Parquet files): this stack's own, gone with it.
+    const historyDir = join(PROJECT_ROOT, '.local', `history-${offlineHttpPort}`);
+    cleanups.push(() => rm(historyDir, { recursive: true, force: true }));
     const { child, logFile } = await spawnOffline(
       emulators,
       offlineHttpPort,
       lambdaPort,
-      buildFolder,
+      { buildFolder, historyDir },
       secrets,
       options,
     );
@@ -252,7 +255,7 @@ async function spawnOffline(
   e: Emulators,
   httpPort: number,
   lambdaPort: number,
-  buildFolder: string,
+  folders: { readonly buildFolder: string; readonly historyDir: string },
   secrets: Record<string, string>,
   options: StackOptions,
 ) {
@@ -264,7 +267,8 @@ async function spawnOffline(
     PRECIS_LOCAL_SES: e.endpoints.ses,
     PRECIS_HTTP_PORT: String(httpPort),
     PRECIS_LAMBDA_PORT: String(lambdaPort),
-    PRECIS_ESBUILD_FOLDER: buildFolder,
+    PRECIS_ESBUILD_FOLDER: folders.buildFolder,
+    PRECIS_HISTORY_DIR: folders.historyDir,
     // serverless.yml's local params take the stack's PII key and HMAC secret from these.
     PRECIS_LOCAL_PII_KEY: secrets.PRECIS_PII_LOCAL_KEY,
     PRECIS_LOCAL_HMAC_SECRET: secrets.PRECIS_HMAC_SECRET,

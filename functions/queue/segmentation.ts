@@ -1,10 +1,10 @@
-// Segmentation runner: executes queued runs (nightly, API, CLI) one per invocation: rebuild customers as of
-// the run's time from the archive, RFM + K-means, named segments, report, publication.
+// Segmentation runner: executes queued runs (nightly, API, CLI) one per invocation: customers' history as of
+// the run's time through SQL over the columnar archive, RFM + K-means, named segments, report, publication.
+import { runnerDeps } from '../../lib/history/runtime.js';
 import { withSqs } from '../../lib/queue/withSqs.js';
-import { runDeps } from '../../lib/runtime.js';
 import { runQueuedRequests } from '../../lib/segmentation/consume.js';
 
 export const handler = withSqs(
-  (records) => runQueuedRequests(records, runDeps()),
+  (records) => runQueuedRequests(records, runnerDeps()),
   (r) => ({ runs: r.runs }),
 );

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { type ArchiveRecord, archiveDayPrefix, archiveObjectTime } from '../archive/record.js';
 import type { Logger } from '../log.js';
+import { ObjectError } from '../segmentation/ports.js';
 import { type FactRow, factRowOf } from './facts.js';
 
 /**
@@ -58,11 +59,20 @@ export interface CompactResult {
   readonly current: number;
 }
 
+/** An object's records; a failure names the key, for the run's error and the log. */
+async function recordsOf(key: string, deps: CompactDeps): Promise<ArchiveRecord[]> {
+  try {
+    return await deps.raw.records(key);
+  } catch (error) {
+    throw error instanceof ObjectError ? error : new ObjectError(key, error);
+  }
+}
+
 /** Rewrites one day from its raw objects (the `force` path: a named day, an erasure's rewrite). */
 export async function compactDay(day: string, deps: CompactDeps, objects?: string[]) {
   const keys = objects ?? (await rawKeys(day, deps));
   async function* rows(): AsyncGenerator<FactRow> {
-    for (const key of keys) for (const record of await deps.raw.records(key)) yield factRowOf(record, day);
+    for (const key of keys) for (const record of await recordsOf(key, deps)) yield factRowOf(record, day);
   }
   const manifest = await deps.columnar.putDay(day, keys, rows());
   deps.log.info('day compacted', { day, objects: keys.length, rows: manifest.rows });

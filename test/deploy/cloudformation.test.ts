@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_COLUMNS } from '../../lib/archive/record.js';
 import { OSLS_BIN, PROJECT_ROOT } from '../../local/service.js';
+import { zipEntries } from '../support/zipEntries.js';
 
 interface Statement {
   Effect: string;
@@ -370,6 +371,34 @@ describe('osls package (stage prod)', () => {
       expect(Number(fn.Properties.Timeout), id).toBeLessThanOrEqual(httpFunctions.has(id) ? 29 : 900);
       expect(Number(fn.Properties.MemorySize), id).toBeGreaterThanOrEqual(256);
     }
+  });
+
+  it("ships DuckDB's native binding in the runner's package alone, which runs on the binding's x86_64", async () => {
+    const duckdb = 'node_modules/@duckdb/';
+    const runner = await zipEntries(join(dir, 'segmentationRunner.zip'));
+    const names = new Set(runner.map((e) => e.name));
+    for (const file of [
+      'node-api/package.json',
+      'node-bindings/duckdb.js',
+      'node-bindings-linux-x64/duckdb.node',
+    ])
+      expect(names, file).toContain(`${duckdb}${file}`);
+    // Lambda's limit for a function's unzipped code is 250 MB.
+    expect(runner.reduce((sum, e) => sum + e.size, 0)).toBeLessThan(250 * 1024 * 1024);
+    for (const other of ['ingest', 'profiles', 'segmentationStart']) {
+      const entries = await zipEntries(join(dir, `${other}.zip`));
+      expect(
+        entries.filter((e) => e.name.startsWith('node_modules/')),
+        other,
+      ).toEqual([]);
+    }
+    const architectures = ofType('AWS::Lambda::Function').map(([id, fn]) => [
+      id,
+      (fn.Properties.Architectures as string[] | undefined)?.join(),
+    ]);
+    for (const [id, architecture] of architectures)
+      expect(architecture, id).toBe(id === 'SegmentationRunnerLambdaFunction' ? 'x86_64' : 'arm64');
+    expect(resource('SegmentationRunnerLambdaFunction').Properties.EphemeralStorage).toEqual({ Size: 10240 });
   });
 
   it('gives every queue consumer a DLQ and a visibility timeout of at least 6x its timeout', () => {

@@ -424,6 +424,13 @@ describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data',
       const runId = await startRun({ asOf: '2011-12-10' });
       const run = await waitForRun(runId);
       expect(run.status).toBe('completed');
+      // The stack's runner read history as the deployed one does: compaction, mirror, SQL on DuckDB.
+      const { report } = (await callApi(`/v1/segmentation/runs/${runId}`)).body as {
+        report: { stagesMs: Record<string, number>; input: { objects: number } };
+      };
+      expect(Object.keys(report.stagesMs)).toEqual(
+        expect.arrayContaining(['compaction', 'mirror', 'features']),
+      );
 
       const segments = (await callApi(`/v1/segments?runId=${runId}`)).body as {
         runId: string;

@@ -1,9 +1,12 @@
 // Segmentation runs against the emulators with the real adapters: archive objects in S3 (one written
-// late), identity resolved by the profiles consumer, the run rebuilding customers as of a date, the report
+// late), identity resolved by the profiles consumer, the run rebuilding customers as of a date through
+// the runner's history SQL (compaction into the bucket, mirror, DuckDB), checked once against the
+// reducer's fold of the raw archive (the oracle), the report
 // and member files in S3, assignments and runs in DynamoDB, changes on SQS; then a back-test, a re-delivered
 // request and a later run with transitions.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -22,12 +25,11 @@ import { profilesTable } from '../../lib/adapters/dynamodb/profilesTable.js';
 import { archiveBucket, archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
 import { createDynamoDb, createDynamoDbClient, createS3, createSqs } from '../../lib/aws/clients.js';
-import { duckdbReader } from '../../lib/history/duckdbReader.js';
+import { runnerDepsFor } from '../../lib/history/runtime.js';
 import { customerIdOf, identityRules } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { applyArchiveObject } from '../../lib/profiles/consume.js';
 import { projectRoot } from '../../lib/projectRoot.js';
-import { runDepsFor } from '../../lib/runtime.js';
 import {
   listRunsPage,
   listSegments,
@@ -37,6 +39,7 @@ import {
 } from '../../lib/segmentation/api.js';
 import { runQueuedRequests } from '../../lib/segmentation/consume.js';
 import { type RunRecord, SegmentChangesMessage } from '../../lib/segmentation/model.js';
+import { foldReader } from '../../lib/segmentation/reader.js';
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
 import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
@@ -49,11 +52,17 @@ import { testConfig } from '../support/provided.js';
 const tag = newId('seg').slice(4, 12);
 const bucket = `precis-it-seg-${tag}`;
 const changesQueue = `precis-it-seg-changes-${tag}`;
-const config = testConfig({ PRECIS_BUCKET_ARCHIVE: bucket, PRECIS_QUEUE_SEGMENT_CHANGES: changesQueue });
+// The engines' folders (mirrored Parquet files, spill files) of this file's runs.
+const historyDir = mkdtempSync(join(tmpdir(), 'precis-it-seg-history-'));
+const config = testConfig({
+  PRECIS_BUCKET_ARCHIVE: bucket,
+  PRECIS_QUEUE_SEGMENT_CHANGES: changesQueue,
+  PRECIS_HISTORY_DIR: historyDir,
+});
 const dynamo = createDynamoDb(config);
 const s3 = createS3(config);
 const sqs = createSqs(config);
-const deps = runDepsFor(config, { dynamodb: dynamo, s3, sqs });
+const deps = runnerDepsFor(config, { dynamodb: dynamo, s3, sqs });
 const DAY = 86_400_000;
 const AS_OF = '2025-01-01';
 const user = (i: number) => `seg-${tag}-u${i}`;
@@ -219,10 +228,11 @@ beforeAll(async () => {
   for (const key of keys) await applyArchiveObject(key, profileDeps);
 });
 
-afterAll(() => {
+afterAll(async () => {
   dynamo.destroy();
   s3.destroy();
   sqs.destroy();
+  await rm(historyDir, { recursive: true, force: true });
 });
 
 describe('the runner function', () => {
@@ -330,42 +340,32 @@ describe('a live segmentation run', () => {
     expect(await members(again.runId)).toEqual(await members(runId));
   });
 
-  it('gives the same run when it reads history through SQL on DuckDB (compacted, mirrored)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'precis-seg-duckdb-'));
-    const logger = recordingLogger();
-    const sqlDeps = {
+  it("gives the same run as the reducer's fold of the raw archive (the oracle)", async () => {
+    const foldDeps = {
       ...deps,
-      history: duckdbReader({
-        s3,
-        bucket,
+      history: foldReader({
+        archive: archiveReader(s3, bucket),
         identity: identityTable(dynamo, config.tables.identity),
-        dir,
-        log: logger.log,
+        log: recordingLogger().log,
       }),
     };
-    try {
-      const viaSql = await executeRun(request(AS_OF, false, '2025-05-30T09:00:00Z'), sqlDeps);
-      expect(viaSql.status).toBe('completed');
-      const [fold, sql] = await Promise.all([
-        deps.files.getReport(runId),
-        deps.files.getReport(viaSql.runId),
-      ]);
-      expect(Object.keys(sql?.stagesMs ?? {})).toEqual(
-        expect.arrayContaining(['compaction', 'mirror', 'features']),
+    const viaFold = await executeRun(request(AS_OF, false, '2025-05-30T09:00:00Z'), foldDeps);
+    expect(viaFold.status).toBe('completed');
+    const [sql, fold] = await Promise.all([deps.files.getReport(runId), deps.files.getReport(viaFold.runId)]);
+    expect(Object.keys(sql?.stagesMs ?? {})).toEqual(
+      expect.arrayContaining(['compaction', 'mirror', 'features']),
+    );
+    // One Parquet file (every object was archived today) instead of the raw objects.
+    expect(sql?.input).toEqual({ ...fold?.input, objects: 1 });
+    expect(fold?.input.objects).toBeGreaterThan(1);
+    expect(sql?.segments).toEqual(fold?.segments);
+    expect(sql?.populations.buyers.selection).toEqual(fold?.populations.buyers.selection);
+    expect(sql?.populations.prospects.selection).toEqual(fold?.populations.prospects.selection);
+    const members = async (id: string) =>
+      (await Promise.all(SEGMENT_IDS.map((s) => deps.files.membersPage(id, s, undefined, 500)))).flatMap(
+        (p) => p.members,
       );
-      expect(sql?.input).toEqual({ ...fold?.input, objects: 1 });
-      expect(sql?.segments).toEqual(fold?.segments);
-      expect(sql?.populations.buyers.selection).toEqual(fold?.populations.buyers.selection);
-      expect(sql?.populations.prospects.selection).toEqual(fold?.populations.prospects.selection);
-      const members = async (id: string) =>
-        (await Promise.all(SEGMENT_IDS.map((s) => deps.files.membersPage(id, s, undefined, 500)))).flatMap(
-          (p) => p.members,
-        );
-      expect(await members(viaSql.runId)).toEqual(await members(runId));
-      expect(logger.messages('info')).toContain('day compacted');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    expect(await members(viaFold.runId)).toEqual(await members(runId));
   });
 
   it('keeps a back-test from overwriting the published assignments', async () => {
@@ -455,10 +455,11 @@ describe('runs after an empty or damaged run', () => {
     PRECIS_BUCKET_ARCHIVE: fresh,
     PRECIS_TABLE_SEGMENTS: fresh,
     PRECIS_QUEUE_SEGMENT_CHANGES: changesQueue,
+    PRECIS_HISTORY_DIR: historyDir,
   });
   const raw = createDynamoDbClient(freshConfig);
   const logged = recordingLogger();
-  const freshDeps = { ...runDepsFor(freshConfig, { dynamodb: dynamo, s3, sqs }), log: logged.log };
+  const freshDeps = { ...runnerDepsFor(freshConfig, { dynamodb: dynamo, s3, sqs }), log: logged.log };
   const assignmentsKey = (runId: string) => `segmentation/${runId}/assignments.ndjson.gz`;
 
   beforeAll(async () => {

@@ -1,5 +1,7 @@
 // Configuration from an environment: stage-derived resource names, explicit overrides, and a
 // ConfigError that names the variable for every bad value. parseConfig is pure; process.env is untouched.
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Config, ConfigError, parseConfig } from '../../lib/config.js';
 
@@ -105,6 +107,21 @@ describe('explicit values', () => {
     expect(c.apiKeyCacheSeconds).toBe(0);
     expect(c.quality.maxAmount).toBe(2500.5);
   });
+
+  it("give history SQL the machine's threads and a folder under the system's temp folder, unless told", () => {
+    const defaults = parseConfig({ PRECIS_HISTORY_DIR: '' }).history;
+    expect(defaults).toEqual({
+      dir: join(tmpdir(), 'precis-history'),
+      threads: availableParallelism(),
+      memoryMb: 2048,
+    });
+    const set = parseConfig({
+      PRECIS_HISTORY_DIR: '/mnt/history',
+      PRECIS_HISTORY_THREADS: '4',
+      PRECIS_HISTORY_MEMORY_MB: '4096',
+    }).history;
+    expect(set).toEqual({ dir: '/mnt/history', threads: 4, memoryMb: 4096 });
+  });
 });
 
 describe('invalid values', () => {
@@ -122,6 +139,8 @@ describe('invalid values', () => {
     ['PRECIS_MAX_FUTURE_HOURS', '0'],
     ['PRECIS_MIN_TIMESTAMP', '2000-01-01'],
     ['PRECIS_PUSH_CHANNEL', 'fcm'],
+    ['PRECIS_HISTORY_THREADS', '0'],
+    ['PRECIS_HISTORY_MEMORY_MB', '64'],
     ['PRECIS_PUSH_PLATFORM_APPLICATION', 'arn:aws:sns:eu-west-1:123456789012:my-topic'],
   ])('throw a ConfigError naming %s=%j', (name, value) => {
     const error = configErrorOf({ [name]: value });
