@@ -1,5 +1,6 @@
 // npm run demo: replays the real datasets (Online Retail orders, REES46 browsing) through the public HTTP
 // API of a running local stack, with the unmodified Segment SDK, and shows what was quarantined.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +10,7 @@ import { createSqs } from '../lib/aws/clients.js';
 import { datasetsAvailable, defaultDataDir, demoEvents } from '../lib/datasets/index.js';
 import type { RunSummary } from '../lib/segmentation/model.js';
 import { type LocalStack, STACK_FILE } from '../local/stack.js';
+import { apiRequest, messageOf, withRetries } from './apiCall.js';
 import { type SegmentTarget, segmentClient, sendWithSdk } from './segment.js';
 
 export async function replayDemo(target: SegmentTarget, options: { limit?: number } = {}): Promise<void> {
@@ -73,16 +75,30 @@ export async function segmentDemo(stack: LocalStack): Promise<void> {
     },
   });
   console.log(`[precis] caught up: every event sent is archived and in the profiles (${since(started)})`);
-  const call = async (path: string, key: string, body?: unknown) => {
-    const res = await fetch(`${stack.httpUrl}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await res.json()) as { run?: { runId: string; status: string; summary?: RunSummary } };
+  type RunAnswer = { run?: { runId: string; status: string; summary?: RunSummary } };
+  // A busy laptop's stack may time a call out (503/504): asked again, with an Idempotency-Key on the POST,
+  // so the retry finds the run the first attempt made instead of asking for a second one.
+  const call = async (path: string, key: string, post?: { idempotencyKey: string }): Promise<RunAnswer> => {
+    const answer = await withRetries(
+      () =>
+        apiRequest(`${stack.httpUrl}${path}`, {
+          method: post ? 'POST' : 'GET',
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            ...(post ? { 'idempotency-key': post.idempotencyKey } : {}),
+          },
+          body: post ? '{}' : undefined,
+        }),
+      { attempts: 6 },
+    );
+    if (answer.status >= 300) throw new Error(`${path} answered ${answer.status}: ${messageOf(answer)}`);
+    return answer.body as RunAnswer;
   };
-  const runId = (await call('/v1/segmentation/runs', stack.adminKey, {})).run?.runId;
-  if (!runId) throw new Error('the segmentation run was not accepted');
+  const asked = await call('/v1/segmentation/runs', stack.adminKey, { idempotencyKey: randomUUID() });
+  const runId = asked.run?.runId;
+  if (!runId)
+    throw new Error(`the segmentation run was not accepted: ${JSON.stringify(asked).slice(0, 300)}`);
   let run = (await call(`/v1/segmentation/runs/${runId}`, stack.readKey)).run;
   const runStarted = Date.now();
   while (run && run.status !== 'completed' && run.status !== 'failed') {

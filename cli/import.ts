@@ -5,12 +5,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { type Chunk, type MergedReport, ReportMerger, UploadChunker } from '../lib/imports/chunks.js';
 import { formatOfName, ImportFormat, ImportReport, ImportType } from '../lib/imports/model.js';
 import { textOf } from '../lib/imports/read.js';
+import { apiRequest, messageOf, withRetries } from './apiCall.js';
 import { runCli, runningStack } from './target.js';
 
 const USAGE =
@@ -38,36 +38,26 @@ interface Target {
 
 /** Posts one chunk; retries what a retry can fix (503, 429, a dropped connection) with backoff. */
 async function send(target: Target, query: string, contentType: string, chunk: Chunk): Promise<ImportReport> {
-  for (let attempt = 1; ; attempt++) {
-    const answer = await post(target, query, contentType, chunk.body).catch((error: unknown) => {
-      if (attempt >= MAX_ATTEMPTS) throw error;
-      return undefined;
-    });
-    if (answer !== undefined) {
-      const report = reportOf(answer);
-      if (report) return report;
+  const answer = await withRetries(
+    () =>
+      apiRequest(`${target.url}/v1/imports?${query}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${target.key}:`).toString('base64')}`,
+          'content-type': contentType,
+        },
+        body: chunk.body,
+      }),
+    {
+      attempts: MAX_ATTEMPTS,
       // A 200 without a report is a function that failed behind a proxy (serverless-offline answers a
       // Lambda timeout so): as retryable as a 5xx. Re-sending a chunk imports nothing twice.
-      const retryable = answer.status === 200 || answer.status === 429 || answer.status >= 500;
-      if (!retryable || attempt >= MAX_ATTEMPTS) {
-        throw new Error(`the API answered ${answer.status}: ${messageOf(answer)}`);
-      }
-    }
-    await sleep(500 * 2 ** attempt);
-  }
-}
-
-async function post(target: Target, query: string, contentType: string, body: string) {
-  const res = await fetch(`${target.url}/v1/imports?${query}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${target.key}:`).toString('base64')}`,
-      'content-type': contentType,
+      retryable: (a) => a.status === 429 || a.status >= 500 || (a.status === 200 && !reportOf(a)),
     },
-    body,
-  });
-  const text = await res.text();
-  return { status: res.status, text, body: parseJson(text) };
+  );
+  const report = reportOf(answer);
+  if (!report) throw new Error(`the API answered ${answer.status}: ${messageOf(answer)}`);
+  return report;
 }
 
 /** The chunk's report: the body of a 200, or the details of a 400 (nothing of the chunk was imported). */
@@ -75,20 +65,6 @@ function reportOf(answer: { status: number; body: unknown }): ImportReport | und
   const body = answer.body as { details?: unknown } | undefined;
   const report = ImportReport.safeParse(answer.status === 400 ? body?.details : answer.body);
   return (answer.status === 200 || answer.status === 400) && report.success ? report.data : undefined;
-}
-
-function messageOf(answer: { body: unknown; text: string }): string {
-  const body = answer.body as { message?: unknown; errorMessage?: unknown } | undefined;
-  const message = body?.message ?? body?.errorMessage;
-  return typeof message === 'string' ? message : answer.text.slice(0, 300);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function print(file: string, report: MergedReport, seconds: number): void {

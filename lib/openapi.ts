@@ -53,7 +53,7 @@ import {
   SegmentsResponse,
 } from './segmentation/api.js';
 import { RunRecord } from './segmentation/model.js';
-import { RunRequestBody } from './segmentation/requests.js';
+import { RunRequestBody, RunRequestHeaders } from './segmentation/requests.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -263,9 +263,13 @@ function build() {
       'A run as of D uses exactly the events timestamped before D. Without asOf it is a live run as of the ' +
       'latest midnight in the business time zone, which publishes assignments and segment changes.',
     security: adminOnly,
-    request: { body: json(RunRequestBody, 'Every field optional') },
+    request: { body: json(RunRequestBody, 'Every field optional'), headers: RunRequestHeaders },
     responses: {
-      202: json(z.object({ run: RunRecord }), 'Queued (or the existing run of that nightly id)'),
+      202: json(
+        z.object({ run: RunRecord }),
+        'Queued (or the existing run of that nightly id, or of that Idempotency-Key)',
+      ),
+      409: json(ErrorBody, 'The Idempotency-Key was used for a run asked with another body'),
       ...errors,
     },
   });

@@ -27,12 +27,18 @@ export interface RouteOptions<
   P extends Schema,
   Q extends Schema,
   B extends Schema,
+  H extends Schema = undefined,
 > {
   /** Role the API key must have; omit for public routes (the OpenAPI document). */
   readonly auth?: A;
   /** The path parameters; a route without this schema sees none. Issues are reported as `path.<name>`. */
   readonly path?: P;
   readonly query?: Q;
+  /**
+   * The request headers the route reads, by lower-case name (API Gateway's HTTP API lower-cases them);
+   * other headers are not the handler's business. Issues are reported as `headers.<name>`.
+   */
+  readonly headers?: H;
   /** The JSON body (with `optionalBody`, an empty body is validated as `{}`); needs maxBodyBytes. */
   readonly body?: B;
   /** Read a body of at most this many bytes (decompressed); routes without it read none. */
@@ -57,6 +63,7 @@ export interface HttpRequest<
   P extends Schema = undefined,
   Q extends Schema = undefined,
   B extends Schema = undefined,
+  H extends Schema = undefined,
 > {
   readonly event: APIGatewayProxyEventV2;
   /** The validated body; without a schema, the parsed JSON (or, with `rawBody`, the text). */
@@ -66,6 +73,8 @@ export interface HttpRequest<
   readonly key: A extends Role ? ApiKeyRecord : undefined;
   readonly path: Parsed<P, Record<string, never>>;
   readonly query: Parsed<Q, Record<string, string | undefined>>;
+  /** The validated headers; a route without this schema sees none. */
+  readonly headers: Parsed<H, Record<string, never>>;
   readonly requestId: string;
 }
 
@@ -113,7 +122,11 @@ export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authen
     P extends Schema = undefined,
     Q extends Schema = undefined,
     B extends Schema = undefined,
-  >(options: RouteOptions<A, P, Q, B>, handle: (req: HttpRequest<A, P, Q, B>) => Promise<HandlerResult>) {
+    H extends Schema = undefined,
+  >(
+    options: RouteOptions<A, P, Q, B, H>,
+    handle: (req: HttpRequest<A, P, Q, B, H>) => Promise<HandlerResult>,
+  ) {
     // A route that reads no body would validate `undefined` against its schema: every request a 400
     // (the back-test route shipped so). Refused when the handler module loads, so any test importing it fails.
     if (options.body !== undefined && options.maxBodyBytes === undefined)
@@ -129,12 +142,13 @@ export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authen
         read ??= readBodyOf(event, options);
         return read;
       };
-      type Req = HttpRequest<A, P, Q, B>;
+      type Req = HttpRequest<A, P, Q, B, H>;
       const key = options.auth
         ? await authenticate(event, options, await authenticatorOf(), body)
         : undefined;
       const path = parse('path', options.path, event.pathParameters ?? {}) as Req['path'];
       const query = parse('query', options.query, event.queryStringParameters ?? {}) as Req['query'];
+      const headers = parse('headers', options.headers, lowerCased(event.headers)) as Req['headers'];
       const { value, bytes } = body();
       const result = await handle({
         event,
@@ -143,6 +157,7 @@ export function httpRoutes(authenticatorOf: () => Authenticator | Promise<Authen
         key: key as Req['key'],
         path,
         query,
+        headers,
         requestId: context.awsRequestId,
       });
       return responseOf(result, options.html);
@@ -168,7 +183,7 @@ export const withHttp = httpRoutes(async () => (await import('../runtime.js')).a
 
 async function authenticate(
   event: APIGatewayProxyEventV2,
-  options: RouteOptions<Role | undefined, Schema, Schema, Schema>,
+  options: RouteOptions<Role | undefined, Schema, Schema, Schema, Schema>,
   authenticator: Authenticator,
   body: () => { value: unknown },
 ): Promise<ApiKeyRecord | undefined> {
@@ -187,6 +202,14 @@ async function authenticate(
   return outcome.value;
 }
 
+/** Headers by lower-case name: API Gateway's HTTP API sends them so; a test's or a proxy's event may not. */
+function lowerCased(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
 /** A handler's result as the response: an outcome's value or rejection, a JSON reply, an HTML page. */
 function responseOf(result: HandlerResult, html = false): APIGatewayProxyStructuredResultV2 {
   if ('ok' in result) {
@@ -203,7 +226,7 @@ function responseOf(result: HandlerResult, html = false): APIGatewayProxyStructu
 /** The body as the route takes it: JSON (parsed), text (rawBody), or none (no maxBodyBytes). */
 function readBodyOf(
   event: APIGatewayProxyEventV2,
-  options: RouteOptions<Role | undefined, Schema, Schema, Schema>,
+  options: RouteOptions<Role | undefined, Schema, Schema, Schema, Schema>,
 ): { value: unknown; bytes: number } {
   if (!options.maxBodyBytes) return { value: undefined, bytes: 0 };
   return options.rawBody
@@ -214,6 +237,7 @@ function readBodyOf(
 const INVALID = {
   path: 'Invalid path parameters.',
   query: 'Invalid query parameters.',
+  headers: 'Invalid request headers.',
   body: 'Invalid request body.',
 } as const;
 
@@ -225,10 +249,11 @@ const INVALID = {
  * garbage).
  */
 function parse(part: keyof typeof INVALID, schema: Schema, raw: unknown): unknown {
-  if (!schema) return part === 'path' ? {} : raw;
+  if (!schema) return part === 'path' || part === 'headers' ? {} : raw;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw errors.badRequest(INVALID[part], toFieldIssues(parsed.error, raw, part === 'path' ? ['path'] : []));
+    const prefix = part === 'path' || part === 'headers' ? [part] : [];
+    throw errors.badRequest(INVALID[part], toFieldIssues(parsed.error, raw, prefix));
   }
   return parsed.data;
 }

@@ -1,7 +1,8 @@
 // Asking for a run: the nightly schedule, the admin API and the CLI all build a RunRequest here, store the
 // queued run and hand it to the runner queue (a run takes minutes: longer than an HTTP request may).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { stableStringify } from '../ingest/normalize.js';
 import type { FieldIssue } from '../ingest/spec.js';
 import { NIGHTLY, RunParameterFields, RunParameters, type RunRecord, RunRequest } from './model.js';
 import type { RunStore } from './ports.js';
@@ -130,7 +131,7 @@ export function buildRequest(
   body: RunRequestBody,
   requestedBy: string,
   deps: AsOfWindow,
-  options: { readonly nightly?: boolean } = {},
+  options: { readonly nightly?: boolean; readonly idempotencyKey?: string } = {},
 ): BuiltRequest {
   const asOfMs =
     body.asOf === undefined
@@ -142,8 +143,13 @@ export function buildRequest(
   if (issue) return { ok: false, issues: [issue] };
   const asOf = new Date(asOfMs).toISOString();
   const parameters = RunParameters.parse({ ...body.parameters, asOf, timezone: deps.timezone });
-  // The nightly run of a day has one id, so a schedule firing twice asks for the same run.
-  const suffix = options.nightly ? NIGHTLY : randomBytes(4).toString('hex');
+  // The nightly run of a day has one id, so a schedule firing twice asks for the same run; so does a
+  // client's retry with the same Idempotency-Key (scoped to whoever asks, so keys never collide).
+  const suffix = options.nightly
+    ? NIGHTLY
+    : options.idempotencyKey !== undefined
+      ? `k${createHash('sha256').update(`${requestedBy}\n${options.idempotencyKey}`).digest('hex').slice(0, 16)}`
+      : randomBytes(4).toString('hex');
   const value = RunRequest.parse({
     runId: `seg_${compact(asOf)}_${suffix}`,
     parameters,
@@ -153,6 +159,30 @@ export function buildRequest(
   });
   return { ok: true, value };
 }
+
+/**
+ * The headers of a run request. With an Idempotency-Key (the IETF httpapi draft's header), a client that
+ * got no answer (a timeout, a 5xx) can send the same request again and get the run it already asked for,
+ * not a second run.
+ */
+export const RunRequestHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional()
+    .meta({
+      description:
+        'Makes a retry safe: the same key (from the same API key, for the same as-of time) answers the run ' +
+        'the first request made; with a different body it is refused (409).',
+      example: 'b7c9e0f2-demo-nightly',
+    }),
+});
+
+/** Whether a stored run was asked with this request's parameters (an idempotency key's reuse). */
+export const askedAs = (run: RunRecord, request: RunRequest): boolean =>
+  run.publish === request.publish && stableStringify(run.parameters) === stableStringify(request.parameters);
 
 /**
  * How long a stored run may stay queued before it is asked again. The runner takes a message within

@@ -238,6 +238,34 @@ describe('HTTP API with plain clients', () => {
     }
   });
 
+  it('answers a retried run request with the same Idempotency-Key with the run it made, 409 with another body', async () => {
+    const ask = (body: unknown, key: string) =>
+      fetch(url('/v1/segmentation/runs'), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${inject('adminKey')}`,
+          'content-type': 'application/json',
+          'Idempotency-Key': key,
+        },
+        body: JSON.stringify(body),
+      });
+    const key = `e2e-${randomUUID()}`;
+    const back = { asOf: '2011-06-01', publish: false };
+    const first = await ask(back, key);
+    const again = await ask(back, key);
+    expect([first.status, again.status]).toEqual([202, 202]);
+    const runOf = async (res: Response) => ((await res.json()) as { run: { runId: string } }).run.runId;
+    const runId = await runOf(first);
+    expect(await runOf(again)).toBe(runId);
+    const other = await ask({ ...back, parameters: { kMax: 5 } }, key);
+    expect(other.status).toBe(409);
+    const bad = await ask(back, 'has spaces in it');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { details: { path: string }[] }).details).toEqual([
+      expect.objectContaining({ path: 'headers.idempotency-key' }),
+    ]);
+  });
+
   it('answers 401 to a request without a valid key before reading its body (no 400 or 413)', async () => {
     const tooBig = JSON.stringify({ batch: [{ blob: 'x'.repeat(600 * 1024) }] });
     for (const key of ['wk_not_a_key', inject('readKey')]) {

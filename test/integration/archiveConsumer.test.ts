@@ -60,6 +60,9 @@ function consume(queue: TestQueue, handler: Handler) {
   return { source, deliveries, errors, receivedIds };
 }
 
+/** The poison-message queue's visibility timeout, seconds. */
+const VISIBILITY_S = 8;
+
 const archiveHandler = () => withSqs((records: QueueRecord[]) => archiveBatch(records, h.deps()));
 
 async function send(client: SQSClient, url: string, body: string): Promise<string> {
@@ -69,10 +72,15 @@ async function send(client: SQSClient, url: string, body: string): Promise<strin
 }
 
 describe('archive consumer on a real queue', () => {
-  it('moves a poison message to the DLQ after its receives and archives the good one', async () => {
+  it('moves a poison message to the DLQ after its receives and archives the good one', {
+    timeout: 120_000,
+  }, async () => {
     const dlq = await createTestQueue(sqs, {}, 'precis-it-dlq');
+    // The visibility timeout must exceed the time a batch takes, as the deployed queues' 6x the consumer's
+    // timeout does: at 1 s, a busy machine took longer than that to archive the good message, which came
+    // back twice and went to the DLQ beside the poison one (a clean run under load).
     const queue = await createTestQueue(sqs, {
-      VisibilityTimeout: '1',
+      VisibilityTimeout: String(VISIBILITY_S),
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
     });
     const sourceId = newId('src');
@@ -91,7 +99,8 @@ describe('archive consumer on a real queue', () => {
           const got = await receiveMessages(sqs, dlq.url, 0);
           return got.length > 0 ? got : undefined;
         },
-        { timeoutMs: 20_000 },
+        // Two receives, each failing at once and coming back after the visibility timeout, then the move.
+        { timeoutMs: 6 * VISIBILITY_S * 1000 },
       );
     } finally {
       await run.source.stop();
@@ -103,8 +112,7 @@ describe('archive consumer on a real queue', () => {
     expect(await queueDepth(sqs, queue.url)).toBe(0);
     expect(run.errors).toEqual([]);
 
-    // Delivered until its receive count reached maxReceiveCount. (With a visibility timeout as short as
-    // the event source's 1 s long poll, local-aws-sqs may hand both receives over in one batch.)
+    // Delivered until its receive count reached maxReceiveCount.
     const records = run.deliveries.flatMap((d) => d.event.Records);
     const garbageReceives = records
       .filter((r) => r.messageId === garbageId)

@@ -5,6 +5,7 @@ import { RunListQuery } from '../../lib/segmentation/api.js';
 import type { RunRecord, RunRequest } from '../../lib/segmentation/model.js';
 import type { RunStore } from '../../lib/segmentation/ports.js';
 import {
+  askedAs,
   buildRequest,
   REQUEUE_AFTER_MS,
   type RequestDeps,
@@ -99,6 +100,44 @@ function memoryRuns(published?: RunRecord): RunStore & { stored: Map<string, Run
     getAssignment: unused,
   };
 }
+
+describe('a request with an Idempotency-Key', () => {
+  const built = (body: RunRequestBody, by: string, idempotencyKey?: string) => {
+    const out = buildRequest(body, by, deps, { idempotencyKey });
+    if (!out.ok) throw new Error('rejected');
+    return out.value;
+  };
+
+  it('asks for the same run when retried by the same key, and for another run from another API key', async () => {
+    const first = built({}, 'key:admin1', 'retry-me');
+    expect(first.runId).toMatch(/^seg_20261206T000000Z_k[0-9a-f]{16}$/);
+    expect(built({}, 'key:admin1', 'retry-me').runId).toBe(first.runId);
+    expect(built({}, 'key:admin2', 'retry-me').runId).not.toBe(first.runId);
+    expect(built({}, 'key:admin1', 'another').runId).not.toBe(first.runId);
+    // Without a key every request is a run of its own.
+    expect(built({}, 'key:admin1').runId).not.toBe(built({}, 'key:admin1').runId);
+
+    const queued: string[] = [];
+    const runs = memoryRuns();
+    const requestDeps = {
+      ...deps,
+      runs,
+      queue: { enqueue: async (r: RunRequest) => void queued.push(r.runId) },
+      codeVersion: 'test',
+    };
+    const run = await requestRun(first, requestDeps);
+    const retried = await requestRun(built({}, 'key:admin1', 'retry-me'), requestDeps);
+    expect(retried).toEqual(run);
+    expect(queued).toEqual([first.runId]);
+  });
+
+  it('tells a reuse with another body from a retry', () => {
+    const run = queuedRun(built({ parameters: { kMax: 6 } }, 'key:a', 'k1'), 'test');
+    expect(askedAs(run, built({ parameters: { kMax: 6 } }, 'key:a', 'k1'))).toBe(true);
+    expect(askedAs(run, built({ parameters: { kMax: 7 } }, 'key:a', 'k1'))).toBe(false);
+    expect(askedAs(run, built({ parameters: { kMax: 6 }, publish: false }, 'key:a', 'k1'))).toBe(false);
+  });
+});
 
 describe('the nightly run', () => {
   const requestDeps = (runs: RunStore, queued: string[]): RequestDeps => ({

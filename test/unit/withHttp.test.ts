@@ -38,6 +38,7 @@ function request(init: {
   /** Content-Encoding to claim (gzip when `gzip`). */
   encoding?: string;
   path?: Record<string, string>;
+  headers?: Record<string, string>;
 }): APIGatewayProxyEventV2 {
   const encoding = init.encoding ?? (init.gzip ? 'gzip' : undefined);
   const raw = init.body === undefined ? undefined : Buffer.from(init.body);
@@ -50,6 +51,7 @@ function request(init: {
     headers: {
       ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
       ...(encoding ? { 'content-encoding': encoding } : {}),
+      ...init.headers,
     },
     pathParameters: init.path,
     requestContext: { http: { method: 'POST' } } as APIGatewayProxyEventV2['requestContext'],
@@ -123,6 +125,37 @@ describe('withHttp authentication', () => {
     expect(() => withHttp({ auth: 'write', body: z.object({}) }, async () => ok({}))).toThrow(
       /needs maxBodyBytes/,
     );
+  });
+});
+
+describe('withHttp headers', () => {
+  const Headers = z.object({ 'idempotency-key': z.string().max(10).optional() });
+
+  it('hands the route only the headers its schema names, by lower-case name, and refuses a bad one as headers.<name>', async () => {
+    const { withHttp, read } = await keys();
+    let called = 0;
+    const route = withHttp({ auth: 'read', headers: Headers }, async ({ headers }) => {
+      called += 1;
+      return ok(headers);
+    });
+    const given = { 'Idempotency-Key': 'abc', 'X-Other': 'no' };
+    expect(answer(await route(request({ key: read, headers: given }), context))).toEqual({
+      status: 200,
+      body: { 'idempotency-key': 'abc' },
+    });
+    const long = answer(
+      await route(request({ key: read, headers: { 'idempotency-key': 'x'.repeat(11) } }), context),
+    );
+    expect(long.status).toBe(400);
+    expect(long.body.details).toEqual([expect.objectContaining({ path: 'headers.idempotency-key' })]);
+    expect(called).toBe(1);
+  });
+
+  it('gives a route without a headers schema none', async () => {
+    const { withHttp, read } = await keys();
+    const route = withHttp({ auth: 'read' }, async ({ headers }) => ok({ headers }));
+    const res = answer(await route(request({ key: read, headers: { 'idempotency-key': 'abc' } }), context));
+    expect(res).toEqual({ status: 200, body: { headers: {} } });
   });
 });
 
