@@ -132,6 +132,10 @@ const Env = z.object({
   // History SQL (docs/history.md): the engine's working folder (the mirrored columnar archive and its
   // spill files; Lambda's /tmp), its threads and the memory it may hold before spilling.
   PRECIS_HISTORY_DIR: optionalString,
+  /** duckdb: in the runner (local default, small deployments); athena: the stack's workgroup and tables. */
+  PRECIS_HISTORY_ENGINE: setting(z.enum(['duckdb', 'athena']).default('duckdb')),
+  PRECIS_HISTORY_WORKGROUP: optionalString,
+  PRECIS_GLUE_DATABASE: optionalString,
   PRECIS_HISTORY_THREADS: setting(positiveInt.max(64).optional()),
   PRECIS_HISTORY_MEMORY_MB: setting(positiveInt.min(128).default(2048)),
 
@@ -242,7 +246,11 @@ export interface ChannelsConfig {
 
 /** How a segmentation run reads history: SQL on embedded DuckDB (lib/history/runtime.ts). */
 export interface HistoryConfig {
-  /** The parent of each engine's own working folder. */
+  /** Where the history SQL runs; Athena's workgroup and Glue database when on Athena. */
+  readonly engine:
+    | { readonly kind: 'duckdb' }
+    | { readonly kind: 'athena'; readonly workGroup: string; readonly database: string };
+  /** The parent of each engine's own working folder (on Athena: the compaction's writer's). */
   readonly dir: string;
   readonly threads: number;
   readonly memoryMb: number;
@@ -383,7 +391,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 }
 
 function historyOf(e: z.infer<typeof Env>): HistoryConfig {
+  const athena = e.PRECIS_HISTORY_ENGINE === 'athena';
+  if (athena && !(e.PRECIS_HISTORY_WORKGROUP && e.PRECIS_GLUE_DATABASE))
+    throw new ConfigError(
+      'Invalid configuration: PRECIS_HISTORY_WORKGROUP, PRECIS_GLUE_DATABASE: both required when PRECIS_HISTORY_ENGINE is athena',
+    );
   return {
+    engine:
+      athena && e.PRECIS_HISTORY_WORKGROUP && e.PRECIS_GLUE_DATABASE
+        ? { kind: 'athena', workGroup: e.PRECIS_HISTORY_WORKGROUP, database: e.PRECIS_GLUE_DATABASE }
+        : { kind: 'duckdb' },
     dir: e.PRECIS_HISTORY_DIR ?? join(tmpdir(), 'precis-history'),
     threads: e.PRECIS_HISTORY_THREADS ?? availableParallelism(),
     memoryMb: e.PRECIS_HISTORY_MEMORY_MB,

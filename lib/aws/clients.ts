@@ -1,5 +1,6 @@
 // One AWS client per service, created once per process with explicit timeouts. Adapters take a client
 // as a parameter that defaults to these, so tests can hand in another (or a fault-injecting mock).
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
@@ -77,6 +78,11 @@ export function createSecretsManager(c: Config = config()): SecretsManagerClient
   return new SecretsManagerClient(common(c, undefined));
 }
 
+/** No emulator for Athena either: locally, history SQL runs on DuckDB. */
+export function createAthena(c: Config = config()): AthenaClient {
+  return new AthenaClient(common(c, undefined));
+}
+
 let clients: {
   dynamodb?: DynamoDBDocumentClient;
   s3?: S3Client;
@@ -86,6 +92,7 @@ let clients: {
   sesv2?: SESv2Client;
   sms?: PinpointSMSVoiceV2Client;
   sns?: SNSClient;
+  athena?: AthenaClient;
 } = {};
 
 /** The shared clients by service, as a hook sees them. */
@@ -97,7 +104,8 @@ export type SharedClient =
   | { readonly service: 'secretsManager'; readonly client: SecretsManagerClient }
   | { readonly service: 'sesv2'; readonly client: SESv2Client }
   | { readonly service: 'sms'; readonly client: PinpointSMSVoiceV2Client }
-  | { readonly service: 'sns'; readonly client: SNSClient };
+  | { readonly service: 'sns'; readonly client: SNSClient }
+  | { readonly service: 'athena'; readonly client: AthenaClient };
 
 const hooks: ((shared: SharedClient) => void)[] = [];
 
@@ -116,6 +124,7 @@ export function hookSharedClients(hook: (shared: SharedClient) => void): void {
   if (clients.sesv2) hook({ service: 'sesv2', client: clients.sesv2 });
   if (clients.sms) hook({ service: 'sms', client: clients.sms });
   if (clients.sns) hook({ service: 'sns', client: clients.sns });
+  if (clients.athena) hook({ service: 'athena', client: clients.athena });
 }
 
 function hooked<S extends SharedClient>(shared: S): S['client'] {
@@ -154,6 +163,11 @@ export const smsVoice = (): PinpointSMSVoiceV2Client => {
 export const sns = (): SNSClient => {
   clients.sns ??= hooked({ service: 'sns', client: createSns() });
   return clients.sns;
+};
+
+export const athena = (): AthenaClient => {
+  clients.athena ??= hooked({ service: 'athena', client: createAthena() });
+  return clients.athena;
 };
 
 /** For CLIs that point at another environment mid-process. */

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_COLUMNS } from '../../lib/archive/record.js';
+import { ATHENA_TABLES } from '../../lib/history/bucketReaders.js';
+import { FACT_COLUMNS, PARTITION_COLUMN } from '../../lib/history/columns.js';
 import { OSLS_BIN, PROJECT_ROOT } from '../../local/service.js';
 import { zipEntries } from '../support/zipEntries.js';
 
@@ -216,6 +218,17 @@ const NEEDS: Record<string, readonly Need[]> = {
     ['s3:ListBucket', ['ArchiveBucket']],
     ['s3:GetObject', ['ArchiveBucket']],
     ['s3:PutObject', ['ArchiveBucket']],
+    // History SQL on Athena (lib/adapters/athena/historyEngine.ts), which reads and writes S3 with the
+    // runner's credentials: the archive's facts, the node table, the results bucket.
+    ...['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'].map(
+      (a): Need => [`athena:${a}`, ['HistoryWorkGroup']],
+    ),
+    ['glue:GetTable', ['FactsTable', 'NodeCustomersTable']],
+    ['glue:GetDatabase', ['ArchiveDatabase']],
+    ['s3:GetBucketLocation', ['ArchiveBucket', 'HistoryResultsBucket']],
+    ['s3:ListBucket', ['HistoryResultsBucket']],
+    ['s3:GetObject', ['HistoryResultsBucket']],
+    ['s3:PutObject', ['HistoryResultsBucket']],
     ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable']],
     ...['PutItem', 'Query', 'BatchWriteItem'].map((a): Need => [`dynamodb:${a}`, ['SegmentsTable']]),
     ...sendTo('SegmentChangesQueue'),
@@ -297,6 +310,56 @@ describe('osls package (stage prod)', () => {
     };
     expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual([...ARCHIVE_COLUMNS]);
     expect(input.PartitionKeys.map((k) => k.Name)).toEqual(['dt']);
+  });
+
+  it("declares Athena's facts table with the columnar archive's columns and types, and a workgroup that keeps results private", () => {
+    const input = resource('FactsTable').Properties.TableInput as {
+      Parameters: Record<string, unknown>;
+      PartitionKeys: { Name: string }[];
+      StorageDescriptor: {
+        Columns: { Name: string; Type: string }[];
+        SerdeInfo: { SerializationLibrary: string };
+      };
+    };
+    expect(input.StorageDescriptor.Columns).toEqual(
+      FACT_COLUMNS.map((c) => ({ Name: c.name, Type: c.athena })),
+    );
+    expect(input.PartitionKeys.map((k) => k.Name)).toEqual([PARTITION_COLUMN]);
+    expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toMatch(/Parquet/);
+    expect(input.Parameters['projection.enabled']).toBe('true');
+    // The names and place the Athena reader queries and writes (lib/history/bucketReaders.ts).
+    expect((resource('FactsTable').Properties.TableInput as { Name: string }).Name).toBe(ATHENA_TABLES.facts);
+    const nodes = resource('NodeCustomersTable').Properties.TableInput as {
+      Name: string;
+      StorageDescriptor: { Location: unknown };
+    };
+    expect(nodes.Name).toBe(ATHENA_TABLES.nodes);
+    expect(JSON.stringify(nodes.StorageDescriptor.Location)).toContain(`/${ATHENA_TABLES.nodesPrefix}`);
+    const workGroup = resource('HistoryWorkGroup').Properties as {
+      Name: string;
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: boolean;
+        BytesScannedCutoffPerQuery: number;
+        ResultConfiguration: { OutputLocation: unknown; EncryptionConfiguration: unknown };
+      };
+    };
+    expect(workGroup.WorkGroupConfiguration.EnforceWorkGroupConfiguration).toBe(true);
+    expect(workGroup.WorkGroupConfiguration.BytesScannedCutoffPerQuery).toBeGreaterThan(0);
+    expect(referencedIds(workGroup.WorkGroupConfiguration.ResultConfiguration.OutputLocation)).toEqual([
+      'HistoryResultsBucket',
+    ]);
+    expect(resource('HistoryResultsBucket').Properties.LifecycleConfiguration).toBeDefined();
+    // The runner is told the workgroup and database the stack made; DuckDB unless the deploy asks for Athena.
+    const env = (
+      resource('SegmentationRunnerLambdaFunction').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(env).toMatchObject({
+      PRECIS_HISTORY_ENGINE: 'duckdb',
+      PRECIS_HISTORY_WORKGROUP: workGroup.Name,
+      PRECIS_GLUE_DATABASE: (resource('ArchiveDatabase').Properties.DatabaseInput as { Name: string }).Name,
+    });
   });
 
   it('sends poison messages to the DLQ and keeps the visibility timeout above the consumer timeout', () => {

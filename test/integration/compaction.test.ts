@@ -1,11 +1,25 @@
 // Compaction on the S3 emulator: raw NDJSON days become Parquet days with manifests, idempotently; an open
 // day that gains a late object is compacted again and no other; a damaged manifest is repaired; stray keys
 // are skipped; the runner's mirror fetches only what changed; and the features read through the mirrored
-// Parquet equal the reducer's over the same bucket. Each test has a bucket of its own.
+// Parquet equal the reducer's over the same bucket; the Athena reader compacts into the bucket and queries the
+// stack's workgroup and database. Each test has a bucket of its own.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type DuckdbHistory, duckdbHistory } from '../../lib/adapters/duckdb/historyEngine.js';
 import { memoryIdentityStore } from '../../lib/adapters/memory/identityStore.js';
@@ -13,8 +27,10 @@ import { archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import { mirrorFacts, s3ColumnarArchive } from '../../lib/adapters/s3/columnarArchive.js';
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
 import { createS3 } from '../../lib/aws/clients.js';
+import { ATHENA_TABLES, athenaReader } from '../../lib/history/bucketReaders.js';
 import { type CompactDeps, compactChanged } from '../../lib/history/compact.js';
 import { sqlFeaturesAsOf } from '../../lib/history/features.js';
+import { customerIdOf } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { featuresOf } from '../../lib/segmentation/features.js';
 import { historyAsOf } from '../../lib/segmentation/history.js';
@@ -159,4 +175,91 @@ describe('compaction to the columnar archive', () => {
     expect(sql.features).toHaveLength(4);
     expect(byId(sql.features)).toEqual(byId(reducer));
   });
+
+  it('on Athena: compacts into the bucket, writes the node table there, and queries the workgroup and database', async () => {
+    // There is no Athena emulator: Athena's answers are scripted (the engine's calls are checked in
+    // test/unit/athenaHistory.test.ts, the SQL's results on DuckDB above); S3 is the emulator's.
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, eventsOn(DAY1, ['u1', 'u2']));
+    await t.putObject(DAY2, eventsOn(DAY2, ['u1']));
+    const athena = mockClient(AthenaClient);
+    cleanups.push(() => athena.restore());
+    const asked: { sql: string; workGroup?: string; database?: string }[] = [];
+    athena.on(StartQueryExecutionCommand).callsFake((input) => {
+      asked.push({
+        sql: input.QueryString,
+        workGroup: input.WorkGroup,
+        database: input.QueryExecutionContext?.Database,
+      });
+      return { QueryExecutionId: `q${asked.length}` };
+    });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const text = (...cells: string[]) => ({ Data: cells.map((v) => ({ VarCharValue: v })) });
+    athena.on(GetQueryResultsCommand).callsFake((input) => {
+      const sql = asked[Number(String(input.QueryExecutionId).slice(1)) - 1]?.sql ?? '';
+      const rows = sql.startsWith('SELECT DISTINCT node')
+        ? [text('node'), text('user:u1'), text('user:u2')]
+        : sql.includes('AS later')
+          ? [text('events', 'later'), text('3', '0')]
+          : [text('cust')];
+      return {
+        ResultSet: {
+          ResultSetMetadata: {
+            ColumnInfo: rows[0]?.Data.map((d) => ({ Name: d.VarCharValue, Type: 'varchar' })),
+          },
+          Rows: rows,
+        },
+      };
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'precis-athena-reader-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const identity = memoryIdentityStore();
+    await identity.addNodes([{ key: 'user:u1', display: 'u1', at: `${DAY1}T10:00:00.000Z` }]);
+    const reader = athenaReader({
+      s3,
+      bucket: t.bucket,
+      identity,
+      dir,
+      engine: { threads: 1, memoryLimit: '256MB' },
+      log: t.logger.log,
+      now: () => now.t,
+      athena: new AthenaClient({ region: config.region }),
+      workGroup: 'precis-test-history',
+      database: 'precis_test',
+    });
+    const read = await reader.read(now.t, async (_name, work) => work());
+    expect(read.input).toEqual({ objects: 2, events: 3, eventsAfterAsOf: 0, customers: 0 });
+    expect(await factKeys(t.bucket)).toEqual([
+      `facts/dt=${DAY1}/part-0.parquet`,
+      `facts/dt=${DAY2}/part-0.parquet`,
+    ]);
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    for (const q of asked) {
+      expect(q).toMatchObject({ workGroup: 'precis-test-history', database: 'precis_test' });
+      expect(q.sql).toContain('"precis_test"."facts"');
+    }
+    const nodes = await s3.send(
+      new GetObjectCommand({ Bucket: t.bucket, Key: `${ATHENA_TABLES.nodesPrefix}nodes.ndjson.gz` }),
+    );
+    const lines = gunzipSync(
+      Buffer.from(
+        await (nodes.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      ),
+    )
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { node: string; customer_id: string });
+    // Only the nodes the identity graph knows are mapped (the SQL keeps any other node as its own customer).
+    expect(lines).toEqual([{ node: 'user:u1', customer_id: customerIdOf('user:u1') }]);
+  });
 });
+
+async function factKeys(bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'facts/' }));
+  return (out.Contents ?? [])
+    .map((o) => o.Key ?? '')
+    .filter((k) => k.endsWith('.parquet'))
+    .sort();
+}

@@ -111,6 +111,7 @@ describe('explicit values', () => {
   it("give history SQL the machine's threads and a folder under the system's temp folder, unless told", () => {
     const defaults = parseConfig({ PRECIS_HISTORY_DIR: '' }).history;
     expect(defaults).toEqual({
+      engine: { kind: 'duckdb' },
       dir: join(tmpdir(), 'precis-history'),
       threads: availableParallelism(),
       memoryMb: 2048,
@@ -120,7 +121,21 @@ describe('explicit values', () => {
       PRECIS_HISTORY_THREADS: '4',
       PRECIS_HISTORY_MEMORY_MB: '4096',
     }).history;
-    expect(set).toEqual({ dir: '/mnt/history', threads: 4, memoryMb: 4096 });
+    expect(set).toEqual({ engine: { kind: 'duckdb' }, dir: '/mnt/history', threads: 4, memoryMb: 4096 });
+  });
+
+  it('run history on Athena only with the workgroup and the Glue database named', () => {
+    const athena = {
+      PRECIS_HISTORY_ENGINE: 'athena',
+      PRECIS_HISTORY_WORKGROUP: 'wg',
+      PRECIS_GLUE_DATABASE: 'db',
+    };
+    expect(parseConfig(athena).history.engine).toEqual({ kind: 'athena', workGroup: 'wg', database: 'db' });
+    const missing = configErrorOf({ ...athena, PRECIS_GLUE_DATABASE: '' });
+    expect(missing.message).toContain('PRECIS_GLUE_DATABASE');
+    expect(configErrorOf({ PRECIS_HISTORY_ENGINE: 'spark' }).message).toContain('PRECIS_HISTORY_ENGINE');
+    // The names alone change nothing: DuckDB stays the engine.
+    expect(parseConfig({ ...athena, PRECIS_HISTORY_ENGINE: '' }).history.engine).toEqual({ kind: 'duckdb' });
   });
 });
 

@@ -91,6 +91,24 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** The bucket's Parquet files of the columnar archive, page by page. */
+export async function* factObjects(
+  client: S3Client,
+  bucket: string,
+): AsyncGenerator<{ readonly key: string; readonly etag: string; readonly size: number }> {
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: FACTS_PREFIX, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      if (object.Key?.endsWith('.parquet'))
+        yield { key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 };
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+}
+
 /**
  * Brings `root/facts/` up to the bucket's Parquet files: downloads each one whose ETag differs from the
  * one recorded beside the local copy (`<file>.etag`). Returns how many were fetched and kept.
@@ -104,33 +122,24 @@ export async function mirrorFacts(
   let fetched = 0;
   let kept = 0;
   let bytes = 0;
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: FACTS_PREFIX, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      if (!object.Key?.endsWith('.parquet')) continue;
-      const local = join(root, object.Key);
-      listed.add(local);
-      const etag = object.ETag ?? '';
-      if ((await readFile(`${local}.etag`, 'utf8').catch(() => undefined)) === etag) {
-        kept++;
-        continue;
-      }
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-      if (!(out.Body instanceof Readable)) throw new Error(`columnar object ${object.Key} has no body`);
-      await mkdir(dirname(local), { recursive: true });
-      // Streamed to a staging file, then renamed: a reader never sees half a file, and the ETag is
-      // written after the file.
-      await pipeline(out.Body, createWriteStream(`${local}.part`));
-      await rename(`${local}.part`, local);
-      await writeFile(`${local}.etag`, etag);
-      fetched++;
-      bytes += object.Size ?? 0;
+  for await (const object of factObjects(client, bucket)) {
+    const local = join(root, object.key);
+    listed.add(local);
+    if ((await readFile(`${local}.etag`, 'utf8').catch(() => undefined)) === object.etag) {
+      kept++;
+      continue;
     }
-    token = page.NextContinuationToken;
-  } while (token);
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
+    if (!(out.Body instanceof Readable)) throw new Error(`columnar object ${object.key} has no body`);
+    await mkdir(dirname(local), { recursive: true });
+    // Streamed to a staging file, then renamed: a reader never sees half a file, and the ETag is
+    // written after the file.
+    await pipeline(out.Body, createWriteStream(`${local}.part`));
+    await rename(`${local}.part`, local);
+    await writeFile(`${local}.etag`, object.etag);
+    fetched++;
+    bytes += object.size;
+  }
   // A day gone from the bucket (rewritten away by an erasure) must not stay in the local copy.
   for (const local of await factFiles(root)) {
     if (!listed.has(local)) await rm(local, { force: true });
