@@ -51,7 +51,8 @@ runCli(async () => {
     sqs: createSqs(config),
   });
   console.log(`run ${request.runId} as of ${request.parameters.asOf} (publish: ${request.publish})`);
-  const run = await executeRun(request, deps);
+  // The engine's folder (the mirrored columnar archive) is this process's alone: gone when it ends.
+  const run = await executeRun(request, deps).finally(() => deps.history.close?.());
   const summary = run.summary;
   if (!summary) throw new Error(`run ${run.runId} ended ${run.status}`);
   console.log(

@@ -6,7 +6,7 @@
 //   what one function reads).
 // Not imported by lib/runtime.ts: DuckDB is a native module only the runner's package carries
 // (serverless.yml); lib/history/runtime.ts builds these readers for the runner and the CLI.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -42,9 +42,12 @@ export interface BucketReaderOptions {
 }
 
 /** The reader's own folder, a DuckDB engine in it, and the compaction that writes through that engine. */
-async function openCompaction(
-  o: BucketReaderOptions,
-): Promise<{ readonly dir: string; readonly duckdb: DuckdbHistory; readonly compact: CompactDeps }> {
+async function openCompaction(o: BucketReaderOptions): Promise<{
+  readonly dir: string;
+  readonly duckdb: DuckdbHistory;
+  readonly compact: CompactDeps;
+  readonly close: () => Promise<void>;
+}> {
   await mkdir(o.dir, { recursive: true });
   const dir = await mkdtemp(join(o.dir, 'engine-'));
   const duckdb = await duckdbHistory(dir, o.engine);
@@ -58,6 +61,10 @@ async function openCompaction(
       log: o.log,
       now,
     },
+    close: async () => {
+      duckdb.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -65,10 +72,11 @@ export function duckdbReader(o: BucketReaderOptions): HistoryReader {
   return sqlReader({
     identity: o.identity,
     async open() {
-      const { dir, duckdb, compact } = await openCompaction(o);
+      const { dir, duckdb, compact, close } = await openCompaction(o);
       return {
         engine: duckdb,
         compact,
+        close,
         sync: async () => {
           await mirrorFacts(o.s3, o.bucket, dir);
           return (await factFiles(dir)).length;
@@ -95,8 +103,9 @@ export function athenaReader(o: AthenaReaderOptions): HistoryReader {
   return sqlReader({
     identity: o.identity,
     async open() {
-      const { compact } = await openCompaction(o);
+      const { compact, close } = await openCompaction(o);
       return {
+        close,
         engine: athenaHistory(o.athena, o.s3, {
           workGroup: o.workGroup,
           database: o.database,

@@ -15,6 +15,8 @@ export interface SqlReaderDeps {
     readonly compact: CompactDeps;
     /** Makes the engine see the compacted archive; returns how many Parquet files it holds. */
     readonly sync: () => Promise<number>;
+    /** Releases the engine and its folder. */
+    readonly close: () => Promise<void>;
   }>;
   readonly identity: SqlHistoryDeps['identity'];
 }
@@ -22,6 +24,11 @@ export interface SqlReaderDeps {
 export function sqlReader(deps: SqlReaderDeps): HistoryReader {
   let opened: ReturnType<SqlReaderDeps['open']> | undefined;
   return {
+    async close() {
+      const was = opened;
+      opened = undefined;
+      if (was) await (await was).close();
+    },
     async read(asOf, stage) {
       opened ??= deps.open().catch((error: unknown) => {
         opened = undefined; // a failed open is retried by the next run

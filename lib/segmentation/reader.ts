@@ -24,6 +24,8 @@ export interface RunHistory {
 
 export interface HistoryReader {
   read(asOf: number, stage: StageTimer): Promise<RunHistory>;
+  /** Releases what the reader keeps between runs (an engine, its folder): for one-shot processes (the CLI). */
+  close?(): Promise<void>;
 }
 
 export function foldReader(deps: HistoryDeps): HistoryReader {

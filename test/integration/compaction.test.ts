@@ -3,7 +3,7 @@
 // are skipped; the runner's mirror fetches only what changed; and the features read through the mirrored
 // Parquet equal the reducer's over the same bucket; the Athena reader compacts into the bucket and queries the
 // stack's workgroup and database. Each test has a bucket of its own.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -230,6 +230,10 @@ describe('compaction to the columnar archive', () => {
     });
     const read = await reader.read(now.t, async (_name, work) => work());
     expect(read.input).toEqual({ objects: 2, events: 3, eventsAfterAsOf: 0, customers: 0 });
+    // One folder for the reader's engine while it is open; none once closed (the CLI closes it).
+    expect(await readdir(dir)).toHaveLength(1);
+    await reader.close?.();
+    expect(await readdir(dir)).toEqual([]);
     expect(await factKeys(t.bucket)).toEqual([
       `facts/dt=${DAY1}/part-0.parquet`,
       `facts/dt=${DAY2}/part-0.parquet`,

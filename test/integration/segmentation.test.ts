@@ -229,6 +229,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await deps.history.close?.();
   dynamo.destroy();
   s3.destroy();
   sqs.destroy();
