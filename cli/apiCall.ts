@@ -3,6 +3,7 @@
 // SDKs do. Only safe to retry requests that are idempotent: imports (dedup), or a POST with an
 // Idempotency-Key.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jsonOrUndefined } from '../lib/json.js';
 
 export interface ApiAnswer {
   readonly status: number;
@@ -14,7 +15,7 @@ export interface ApiAnswer {
 export async function apiRequest(url: string, init: RequestInit): Promise<ApiAnswer> {
   const res = await fetch(url, init);
   const text = await res.text();
-  return { status: res.status, text, body: parseJson(text) };
+  return { status: res.status, text, body: jsonOrUndefined(text) };
 }
 
 export interface RetryOptions {
@@ -55,12 +56,4 @@ export function messageOf(answer: ApiAnswer): string {
   const body = answer.body as { message?: unknown; errorMessage?: unknown } | undefined;
   const message = body?.message ?? body?.errorMessage;
   return typeof message === 'string' ? message : answer.text.slice(0, 300);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

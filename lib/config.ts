@@ -244,7 +244,7 @@ export interface ChannelsConfig {
   };
 }
 
-/** How a segmentation run reads history: SQL on embedded DuckDB (lib/history/runtime.ts). */
+/** How a segmentation run reads history: SQL on DuckDB in the runner, or on Athena (lib/history/runtime.ts). */
 export interface HistoryConfig {
   /** Where the history SQL runs; Athena's workgroup and Glue database when on Athena. */
   readonly engine:

@@ -1,5 +1,5 @@
-// The runner's composition root for history: a segmentation run reads history through SQL on embedded
-// DuckDB over the columnar archive (docs/history.md). Apart from lib/runtime.ts because DuckDB is a native
+// The runner's composition root for history: a segmentation run reads history through SQL over the
+// columnar archive, on embedded DuckDB or on Athena (docs/history.md); DuckDB compacts in both cases. Apart from lib/runtime.ts because DuckDB is a native
 // module: only the runner's package carries it (serverless.yml, segmentationRunner), so only the runner
 // and the CLI import this file; every other function's bundle stays free of it.
 

@@ -77,7 +77,7 @@ async function setup(now: { t: number }) {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     return key;
   }
-  return { bucket, deps, raw, reader, readerRoot, logger, putObject };
+  return { bucket, deps, raw, reader, readerRoot, writerRoot, logger, putObject };
 }
 
 const eventsOn = (day: string, users: readonly string[], extra: Partial<NormalizedEvent> = {}) =>
@@ -128,6 +128,8 @@ describe('compaction to the columnar archive', () => {
     expect(late.compacted.map((c) => [c.day, c.objects, c.rows])).toEqual([[DAY2, 2, 3]]);
     expect(await mirrorFacts(s3, t.bucket, t.readerRoot)).toMatchObject({ fetched: 1, kept: 1 });
     expect(await rowsPerDay(t.reader)).toEqual({ [DAY1]: 3, [DAY2]: 3 });
+    // The writer's own folder (the DuckDB reader mirrors into it) already holds what it uploaded.
+    expect(await mirrorFacts(s3, t.bucket, t.writerRoot)).toMatchObject({ fetched: 0, kept: 2 });
   });
 
   it('repairs a damaged manifest and skips a stray key', async () => {

@@ -17,6 +17,7 @@ import {
 import { FACTS_PREFIX, factsDayKey } from '../../history/columns.js';
 import { type ColumnarArchive, DayManifest } from '../../history/compact.js';
 import type { FactRow } from '../../history/facts.js';
+import { jsonOrUndefined } from '../../json.js';
 import type { Logger } from '../../log.js';
 import { factFiles } from '../duckdb/historyEngine.js';
 
@@ -47,7 +48,7 @@ export function s3ColumnarArchive(
         throw error;
       }
       // A manifest that does not read is as good as none: the day is compacted again, which repairs it.
-      const parsed = DayManifest.safeParse(safeJson(text));
+      const parsed = DayManifest.safeParse(jsonOrUndefined(text));
       if (!parsed.success) log.warn('columnar manifest unreadable: day compacted again', { day });
       return parsed.success ? parsed.data : undefined;
     },
@@ -55,7 +56,7 @@ export function s3ColumnarArchive(
     async putDay(day, objects, rows) {
       const written = await writer.writeDay(day, rows);
       const size = (await stat(written.path)).size;
-      await client.send(
+      const put = await client.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: factsDayKey(day),
@@ -64,6 +65,9 @@ export function s3ColumnarArchive(
           ContentType: 'application/vnd.apache.parquet',
         }),
       );
+      // The local file is the object now: recorded as the mirror records what it fetched, so a mirror over
+      // the writer's folder (the DuckDB reader's) keeps it instead of downloading it again.
+      if (put.ETag) await writeFile(`${written.path}.etag`, put.ETag);
       const manifest: DayManifest = {
         day,
         objects: [...objects],
@@ -81,14 +85,6 @@ export function s3ColumnarArchive(
       return manifest;
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The bucket's Parquet files of the columnar archive, page by page. */
