@@ -18,7 +18,13 @@ import {
   factFiles,
 } from '../adapters/duckdb/historyEngine.js';
 import { archiveReader } from '../adapters/s3/archiveBucket.js';
-import { factObjects, mirrorFacts, s3ColumnarArchive } from '../adapters/s3/columnarArchive.js';
+import {
+  downloadSnapshot,
+  factObjects,
+  mirrorFacts,
+  s3ColumnarArchive,
+  uploadSnapshot,
+} from '../adapters/s3/columnarArchive.js';
 import type { Logger } from '../log.js';
 import type { CustomerIndex } from '../segmentation/history.js';
 import type { HistoryReader } from '../segmentation/reader.js';
@@ -71,10 +77,21 @@ async function openCompaction(o: BucketReaderOptions): Promise<{
 export function duckdbReader(o: BucketReaderOptions): HistoryReader {
   return sqlReader({
     identity: o.identity,
+    log: o.log,
     async open() {
       const { dir, duckdb, compact, close } = await openCompaction(o);
+      // The last night's snapshot, kept in the bucket: a cold runner merges the days since into it
+      // instead of rebuilding it from the whole archive (snapshot.ts); each one it stores goes back there.
+      await downloadSnapshot(o.s3, o.bucket, dir);
+      const engine: DuckdbHistory = {
+        ...duckdb,
+        async saveSnapshot(tables, manifest) {
+          await duckdb.saveSnapshot(tables, manifest);
+          await uploadSnapshot(o.s3, o.bucket, dir);
+        },
+      };
       return {
-        engine: duckdb,
+        engine,
         compact,
         close,
         sync: async () => {
@@ -102,6 +119,7 @@ export const ATHENA_TABLES = {
 export function athenaReader(o: AthenaReaderOptions): HistoryReader {
   return sqlReader({
     identity: o.identity,
+    log: o.log,
     async open() {
       const { compact, close } = await openCompaction(o);
       return {

@@ -16,6 +16,10 @@ import { type FactRow, factRowOf } from './facts.js';
  */
 export const OPEN_DAYS = 5;
 const DAY_MS = 86_400_000;
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The newest received day compaction no longer reopens at `now` (the day before the open days). */
+export const finalThrough = (now: number): string => dayOf(now - OPEN_DAYS * DAY_MS);
 
 export const DayManifest = z.object({
   day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
@@ -81,7 +85,7 @@ export async function compactDay(day: string, deps: CompactDeps, objects?: strin
 
 /** Compacts every day that has no columnar file yet, and every open day whose objects changed. */
 export async function compactChanged(deps: CompactDeps): Promise<CompactResult> {
-  const openFrom = new Date(deps.now() - (OPEN_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+  const openFrom = dayOf(deps.now() - (OPEN_DAYS - 1) * DAY_MS);
   const compacted: CompactResult['compacted'] = [];
   let current = 0;
   for await (const day of deps.raw.days()) {

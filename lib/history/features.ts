@@ -10,7 +10,7 @@ import { type CustomerFeatures, type FeatureInputs, featuresFrom } from '../segm
 import type { CustomerIndex } from '../segmentation/history.js';
 import { type ExternalIds, externalIdsOf } from '../segmentation/identifiers.js';
 import type { HistoryEngine } from './ports.js';
-import { featuresSql, nodesSql } from './sql.js';
+import { CRM_TIME_CHARS, customersSql, featuresSql, nodesSql } from './sql.js';
 
 export interface SqlHistoryDeps {
   readonly engine: HistoryEngine;
@@ -25,8 +25,6 @@ export interface CustomerHistory {
 
 /** Nodes looked up in the identity index per request. */
 const NODE_BATCH = 100;
-/** The width of the time prefix of a `crm` entry (`lpad(ts_ms, 15)`). */
-const CRM_TIME_CHARS = 15;
 
 const count = z.coerce.number().int().nonnegative();
 const epochMs = z.coerce.number().int().nullable();
@@ -105,10 +103,26 @@ function idsOf(values: HistoryRowValues): ExternalIds {
   return externalIdsOf({ nodes: [...values.nodes].sort(), traits });
 }
 
-/** Maps every node with events before `asOf` to its customer, in the engine's node table. */
-export async function mapNodes(asOf: number, deps: SqlHistoryDeps): Promise<number> {
+/**
+ * Where a run's customers come from: the node states and order rows a snapshot run built (snapshot.ts
+ * `statesAsOf`), or, when absent, the whole archive as of the time (a full recomputation in one query).
+ */
+export interface StateTables {
+  readonly states: string;
+  readonly orders: string;
+}
+
+/**
+ * Maps every node with events before `asOf` to its customer, in the engine's node table: the nodes of
+ * the run's states when it has them, else those of the facts.
+ */
+export async function mapNodes(asOf: number, deps: SqlHistoryDeps, tables?: StateTables): Promise<number> {
   const nodes: string[] = [];
-  for await (const page of deps.engine.query(nodesSql(deps.engine.dialect, asOf))) {
+  const sql =
+    tables === undefined
+      ? nodesSql(deps.engine.dialect, asOf)
+      : `SELECT node FROM ${tables.states} ORDER BY node`;
+  for await (const page of deps.engine.query(sql)) {
     for (const row of page) nodes.push(z.string().parse(row.node));
   }
   const pairs: [string, string][] = [];
@@ -128,9 +142,12 @@ export async function mapNodes(asOf: number, deps: SqlHistoryDeps): Promise<numb
 export async function* customerHistories(
   asOf: number,
   deps: SqlHistoryDeps,
+  tables?: StateTables,
 ): AsyncGenerator<CustomerHistory> {
-  await mapNodes(asOf, deps);
-  for await (const page of deps.engine.query(featuresSql(deps.engine.dialect, asOf))) {
+  await mapNodes(asOf, deps, tables);
+  const t = deps.engine.dialect;
+  const sql = tables === undefined ? featuresSql(t, asOf) : customersSql(t, tables.states, tables.orders);
+  for await (const page of deps.engine.query(sql)) {
     for (const row of page) yield customerHistoryOf(HistoryRowSchema.parse(row));
   }
 }
@@ -139,10 +156,11 @@ export async function* customerHistories(
 export async function sqlFeaturesAsOf(
   asOf: number,
   deps: SqlHistoryDeps,
+  tables?: StateTables,
 ): Promise<{ features: CustomerFeatures[]; ids: Map<string, ExternalIds> }> {
   const features: CustomerFeatures[] = [];
   const ids = new Map<string, ExternalIds>();
-  for await (const customer of customerHistories(asOf, deps)) {
+  for await (const customer of customerHistories(asOf, deps, tables)) {
     features.push(featuresFrom(customer.customerId, customer.inputs, asOf));
     ids.set(customer.customerId, customer.ids);
   }

@@ -1,17 +1,20 @@
 // A run's history through SQL: bring the columnar archive up to date (compact the days that changed),
 // let the engine see it (the DuckDB runner mirrors the bucket's Parquet files), then count and aggregate.
 // The engine is opened on the first run of a container and kept: a warm runner's mirror fetches only the
-// days that changed since.
-import type { HistoryReader } from '../segmentation/reader.js';
-import { type CompactDeps, compactChanged } from './compact.js';
+// days that changed since. An engine that keeps snapshots (DuckDB) first brings its snapshot of the final
+// days up to date and reads only the days after it (snapshot.ts); another (Athena) aggregates everything.
+import type { Logger } from '../log.js';
+import type { HistoryReader, RunHistory } from '../segmentation/reader.js';
+import { type CompactDeps, compactChanged, finalThrough } from './compact.js';
 import { type SqlHistoryDeps, sqlFeaturesAsOf } from './features.js';
 import type { HistoryEngine } from './ports.js';
+import { type SnapshotEngine, type Snapshots, snapshots } from './snapshot.js';
 import { countsSql } from './sql.js';
 
 export interface SqlReaderDeps {
   /** Opens the engine (once per container) with what compaction and the mirror need around it. */
   open(): Promise<{
-    readonly engine: HistoryEngine;
+    readonly engine: HistoryEngine | SnapshotEngine;
     readonly compact: CompactDeps;
     /** Makes the engine see the compacted archive; returns how many Parquet files it holds. */
     readonly sync: () => Promise<number>;
@@ -19,10 +22,16 @@ export interface SqlReaderDeps {
     readonly close: () => Promise<void>;
   }>;
   readonly identity: SqlHistoryDeps['identity'];
+  readonly log: Logger;
 }
 
+type Opened = Awaited<ReturnType<SqlReaderDeps['open']>> & { readonly snapshots?: Snapshots };
+
+const keepsSnapshots = (engine: HistoryEngine | SnapshotEngine): engine is SnapshotEngine =>
+  'saveSnapshot' in engine;
+
 export function sqlReader(deps: SqlReaderDeps): HistoryReader {
-  let opened: ReturnType<SqlReaderDeps['open']> | undefined;
+  let opened: Promise<Opened> | undefined;
   return {
     async close() {
       const was = opened;
@@ -30,11 +39,14 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
       if (was) await (await was).close();
     },
     async read(asOf, stage) {
-      opened ??= deps.open().catch((error: unknown) => {
-        opened = undefined; // a failed open is retried by the next run
-        throw error;
-      });
-      const { engine, compact, sync } = await opened;
+      opened ??= deps
+        .open()
+        .then((o) => (keepsSnapshots(o.engine) ? { ...o, snapshots: snapshots(o.engine, deps.log) } : o))
+        .catch((error: unknown) => {
+          opened = undefined; // a failed open is retried by the next run
+          throw error;
+        });
+      const { engine, compact, sync, snapshots: kept } = await opened;
       await stage('compaction', () => compactChanged(compact));
       const objects = await stage('mirror', sync);
       const counts = await stage('history', async () => {
@@ -44,13 +56,31 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
         }
         return { events: 0, later: 0 };
       });
+      let history: RunHistory['input']['history'] = { mode: 'full', snapshotThrough: null, lateNodes: 0 };
+      let tables: { states: string; orders: string } | undefined;
+      if (kept) {
+        const step = await stage('snapshot', () => kept.advance(finalThrough(compact.now())));
+        const run = await stage('states', () => kept.statesAsOf(asOf));
+        tables = run;
+        history = {
+          mode: run.mode,
+          snapshotThrough: step.through,
+          lateNodes: step.lateNodes + run.lateNodes,
+        };
+      }
       const { features, ids } = await stage('features', () =>
-        sqlFeaturesAsOf(asOf, { engine, identity: deps.identity }),
+        sqlFeaturesAsOf(asOf, { engine, identity: deps.identity }, tables),
       );
       return {
         features,
         ids,
-        input: { objects, events: counts.events, eventsAfterAsOf: counts.later, customers: features.length },
+        input: {
+          objects,
+          events: counts.events,
+          eventsAfterAsOf: counts.later,
+          customers: features.length,
+          history,
+        },
       };
     },
   };

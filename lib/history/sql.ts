@@ -4,6 +4,16 @@
 // DuckDB and Athena (Trino) both read the same way — no named windows, no struct unnesting, lists
 // aggregated with array_agg — and what differs is in HistoryDialect (table names, how lists come back).
 //
+// Two steps, so that a night can reuse the last one's work (snapshot.ts):
+// 1. node states (`nodeStatesSql`): one row per attribution node with its counters, the boundary of its
+//    behavior (first and last event, the session label of the last, the views at either end) and the
+//    sets a customer counts distinctly (session ids, categories, latest CRM ids). Two states of one node,
+//    the second's behavior all after the first's, merge into the state of both (`mergeStatesSql`): exact,
+//    because the only order-dependent figures (inferred sessions and dwell) depend on what happens at the
+//    boundary, which the states keep. Orders, refunds and cancellations are kept as rows (`orderRowsSql`):
+//    they are deduplicated per customer, across nodes.
+// 2. customers (`customersSql`): the states and order rows grouped by the customer each node maps to.
+//
 // It reproduces the live reducer (profiles/reduce.ts, merge.ts) for events in time order, which is what a
 // rebuild should see; where the reducer depends on arrival order by design (merge.ts lists it), the SQL
 // gives the in-order answer:
@@ -28,11 +38,16 @@ export interface HistoryDialect {
    * results are text, where an array reads `[a, b]` — ambiguous for ids holding ", " — so it returns JSON.
    */
   list(aggregate: string): string;
+  /** The distinct elements of two lists, either of which may be NULL (merging node states). */
+  union(a: string, b: string): string;
 }
 
 /** Categories counted per customer at most (AFFINITY_MAX): the reducer keeps the heaviest 200. */
 const CATEGORY_MAX = 200;
+const GAP = SESSION_GAP_MS;
 const ORDERED = 'ORDER BY ts_ms, message_id';
+/** The width of a CRM entry's time prefix (`lpad(ts_ms, 15)`): entries compare by time as text. */
+export const CRM_TIME_CHARS = 15;
 
 /** The nodes with events before `asOf`, which the node -> customer table must cover. */
 export function nodesSql(t: HistoryDialect, asOf: number): string {
@@ -45,47 +60,245 @@ export function countsSql(t: HistoryDialect, asOf: number): string {
   count(*) FILTER (WHERE ts_ms >= ${ms(asOf)}) AS later FROM ${t.facts}`;
 }
 
+/** The facts that count as of `asOf`: events before it that have a node. */
+export function factsBefore(t: HistoryDialect, asOf: number): string {
+  return `(SELECT * FROM ${t.facts} WHERE node IS NOT NULL AND ts_ms < ${ms(asOf)})`;
+}
+
 /**
- * One row per customer (`cust`: the customer id, or `~<node>` for a node the table does not map, which
- * stands alone as the reducer's does), ordered by it. Columns: see HistoryRow in features.ts.
+ * The columns of a node state, in order (snapshot.ts stores them). `*_fg` are 1 when that event is in
+ * the node's first session group (no session anchor after its first behavior event up to it): a later
+ * merge may extend the previous state's last session over that group. Labels name a session: `s` + its
+ * id, or `t` + the time of the event that opened an inferred one.
  */
-export function featuresSql(t: HistoryDialect, asOf: number): string {
+export const NODE_STATE_COLUMNS = [
+  'node',
+  'first_ms',
+  'last_ms',
+  'events',
+  'app_events',
+  'store_events',
+  'product_views',
+  'cart_adds',
+  'shares',
+  // behavior (track, page, screen): sessions
+  'b_first_ms',
+  'b_first_sid',
+  'b_last_ms',
+  'b_last_label',
+  'b_last_fg',
+  'b_loose',
+  'sids',
+  // views: dwell, and the views at the boundaries a merge looks at
+  'v_first_ms',
+  'v_first_label',
+  'v_first_fg',
+  'v_last_ms',
+  'v_last_label',
+  'v_last_fg',
+  'v_last_open',
+  'fg_v_ms',
+  'fg_v_open',
+  'nx_v_ms',
+  'nx_v_label',
+  'dwell_milli',
+  'dwell_samples',
+  'cats',
+  'crm',
+] as const;
+
+/** One row per node of the facts `src` (a relation: a table or a parenthesized query). */
+export function nodeStatesSql(src: string): string {
+  const byPos = 'PARTITION BY node ORDER BY pos';
   return `WITH ev AS (
-  SELECT f.node, coalesce(m.customer_id, '~' || f.node) AS cust, f.message_id, f.type, f.ts_ms, f.kind,
-    f.session_id, f.channel, f.dwell, f.order_id, f.amount_milli, f.categories, f.crm_traits
-  FROM ${t.facts} f LEFT JOIN ${t.nodes} m ON m.node = f.node
-  WHERE f.node IS NOT NULL AND f.ts_ms < ${ms(asOf)}
+  SELECT node, message_id, type, ts_ms, kind, session_id, channel, dwell, categories, crm_traits FROM ${src} src
 ),
 behavior AS (
-  SELECT node, cust, message_id, ts_ms, kind, session_id, dwell,
+  SELECT node, message_id, ts_ms, kind, session_id, dwell,
+    row_number() OVER (PARTITION BY node ${ORDERED}) AS pos,
     CASE WHEN session_id IS NOT NULL THEN 1
       WHEN lag(ts_ms) OVER (PARTITION BY node ${ORDERED}) IS NULL THEN 1
-      WHEN ts_ms - lag(ts_ms) OVER (PARTITION BY node ${ORDERED}) >= ${SESSION_GAP_MS} THEN 1
+      WHEN ts_ms - lag(ts_ms) OVER (PARTITION BY node ${ORDERED}) >= ${GAP} THEN 1
       ELSE 0 END AS anchor
   FROM ev WHERE type IN ('track', 'page', 'screen')
 ),
 grouped AS (
-  SELECT *, sum(anchor) OVER (PARTITION BY node ${ORDERED} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS g
-  FROM behavior
+  SELECT *, sum(anchor) OVER (${byPos} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS g FROM behavior
 ),
 sessioned AS (
-  SELECT *, first_value(coalesce(session_id, '~' || CAST(ts_ms AS VARCHAR)))
-    OVER (PARTITION BY node, g ${ORDERED} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session
+  SELECT *, first_value(CASE WHEN session_id IS NULL THEN 't' || CAST(ts_ms AS VARCHAR) ELSE 's' || session_id END)
+    OVER (PARTITION BY node, g ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS label
   FROM grouped
 ),
 views AS (
-  SELECT cust, ts_ms, dwell, session,
-    lag(ts_ms) OVER (PARTITION BY node ${ORDERED}) AS prev_ts,
-    lag(session) OVER (PARTITION BY node ${ORDERED}) AS prev_session,
-    lag(dwell) OVER (PARTITION BY node ${ORDERED}) AS prev_dwell
+  SELECT node, pos, g, ts_ms, label, CASE WHEN dwell IS NULL THEN 1 ELSE 0 END AS open, dwell,
+    lag(ts_ms) OVER (${byPos}) AS prev_ts,
+    lag(label) OVER (${byPos}) AS prev_label,
+    lag(dwell) OVER (${byPos}) AS prev_dwell
   FROM sessioned WHERE kind IN ('pageView', 'screenView')
 ),
 dwells AS (
-  SELECT cust, round(dwell * 1000) AS milli FROM views WHERE dwell IS NOT NULL
+  SELECT node, round(dwell * 1000) AS milli FROM views WHERE dwell IS NOT NULL
   UNION ALL
-  SELECT cust, ts_ms - prev_ts FROM views
-  WHERE prev_ts IS NOT NULL AND prev_session = session AND prev_dwell IS NULL
-    AND ts_ms > prev_ts AND ts_ms - prev_ts < ${SESSION_GAP_MS}
+  SELECT node, ts_ms - prev_ts FROM views
+  WHERE prev_ts IS NOT NULL AND prev_label = label AND prev_dwell IS NULL
+    AND ts_ms > prev_ts AND ts_ms - prev_ts < ${GAP}
+),
+behavior_state AS (
+  SELECT node, min(ts_ms) AS b_first_ms,
+    max(CASE WHEN pos = 1 AND session_id IS NOT NULL THEN 1 ELSE 0 END) AS b_first_sid,
+    max(ts_ms) AS b_last_ms, max_by(label, pos) AS b_last_label,
+    CASE WHEN max(g) = 1 THEN 1 ELSE 0 END AS b_last_fg,
+    count(*) FILTER (WHERE anchor = 1 AND session_id IS NULL) AS b_loose,
+    array_agg(DISTINCT session_id) FILTER (WHERE session_id IS NOT NULL) AS sids
+  FROM sessioned GROUP BY node
+),
+view_state AS (
+  SELECT node,
+    min(ts_ms) AS v_first_ms, min_by(label, pos) AS v_first_label,
+    CASE WHEN min_by(g, pos) = 1 THEN 1 ELSE 0 END AS v_first_fg,
+    max(ts_ms) AS v_last_ms, max_by(label, pos) AS v_last_label,
+    CASE WHEN max_by(g, pos) = 1 THEN 1 ELSE 0 END AS v_last_fg, max_by(open, pos) AS v_last_open,
+    max(ts_ms) FILTER (WHERE g = 1) AS fg_v_ms, max_by(open, pos) FILTER (WHERE g = 1) AS fg_v_open,
+    min(ts_ms) FILTER (WHERE g > 1) AS nx_v_ms, min_by(label, pos) FILTER (WHERE g > 1) AS nx_v_label
+  FROM views GROUP BY node
+),
+dwell_state AS (
+  SELECT node, CAST(sum(milli) AS BIGINT) AS dwell_milli, count(*) AS dwell_samples FROM dwells GROUP BY node
+),
+category_state AS (
+  SELECT node, array_agg(DISTINCT category) AS cats
+  FROM ev CROSS JOIN UNNEST(categories) AS u(category) WHERE category <> '(other)' GROUP BY node
+),
+crm_latest AS (
+  SELECT node, max(lpad(CAST(ts_ms AS VARCHAR), ${CRM_TIME_CHARS}, '0') || ' ' || trait) AS latest
+  FROM ev CROSS JOIN UNNEST(crm_traits) AS u(trait)
+  GROUP BY node, split_part(trait, ' ', 1)
+),
+crm_state AS (SELECT node, array_agg(latest) AS crm FROM crm_latest GROUP BY node),
+event_state AS (
+  SELECT node, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms, count(*) AS events,
+    count(*) FILTER (WHERE channel IN ('app', 'mini-program')) AS app_events,
+    count(*) FILTER (WHERE channel = 'store') AS store_events,
+    count(*) FILTER (WHERE kind = 'productView') AS product_views,
+    count(*) FILTER (WHERE kind = 'cartAdd') AS cart_adds,
+    count(*) FILTER (WHERE kind = 'share') AS shares
+  FROM ev GROUP BY node
+)
+SELECT e.node, e.first_ms, e.last_ms, e.events, e.app_events, e.store_events, e.product_views, e.cart_adds,
+  e.shares, b.b_first_ms, b.b_first_sid, b.b_last_ms, b.b_last_label, b.b_last_fg,
+  coalesce(b.b_loose, 0) AS b_loose, b.sids,
+  v.v_first_ms, v.v_first_label, v.v_first_fg, v.v_last_ms, v.v_last_label, v.v_last_fg, v.v_last_open,
+  v.fg_v_ms, v.fg_v_open, v.nx_v_ms, v.nx_v_label,
+  coalesce(d.dwell_milli, 0) AS dwell_milli, coalesce(d.dwell_samples, 0) AS dwell_samples, c.cats, crm.crm
+FROM event_state e
+LEFT JOIN behavior_state b ON b.node = e.node
+LEFT JOIN view_state v ON v.node = e.node
+LEFT JOIN dwell_state d ON d.node = e.node
+LEFT JOIN category_state c ON c.node = e.node
+LEFT JOIN crm_state crm ON crm.node = e.node`;
+}
+
+/** The order, refund and cancellation rows of the facts `src`, which customers deduplicate across nodes. */
+export function orderRowsSql(src: string): string {
+  return `SELECT node, message_id, ts_ms, kind, order_id, amount_milli FROM ${src} src
+WHERE kind IN ('order', 'refund', 'cancellation')`;
+}
+
+/**
+ * The nodes whose state in `next` cannot be merged after `prev`: behavior in `next` at or before the
+ * last of `prev` (a late event). Their state is recomputed from all their facts instead.
+ */
+export function lateNodesSql(prev: string, next: string): string {
+  return `SELECT n.node FROM ${next} n JOIN ${prev} p ON p.node = n.node
+WHERE p.b_last_ms IS NOT NULL AND n.b_first_ms IS NOT NULL AND n.b_first_ms <= p.b_last_ms`;
+}
+
+/**
+ * The states of `prev` and `next` merged (`p` then `n`), for nodes whose behavior in `next` all comes
+ * after their behavior in `prev` (lateNodesSql names the others). Exact: it is what nodeStatesSql gives
+ * over both states' facts together (a property test checks it).
+ */
+export function mergeStatesSql(t: HistoryDialect, prev: string, next: string): string {
+  const hasP = 'p.b_last_ms IS NOT NULL';
+  const hasN = 'n.b_first_ms IS NOT NULL';
+  // n's first session group continues p's last session: n's first behavior event has no session id and
+  // comes under 30 minutes after p's last.
+  const cont = `(${hasP} AND ${hasN} AND n.b_first_sid = 0 AND n.b_first_ms - p.b_last_ms < ${GAP})`;
+  /** The label of an event of n, which is p's last label if it is in n's first group and that continues. */
+  const label = (fg: string, own: string) =>
+    `CASE WHEN ${cont} AND ${fg} = 1 THEN p.b_last_label ELSE ${own} END`;
+  /** Whether an event of n is in the merged state's first group. */
+  const firstGroup = (fg: string) =>
+    `CASE WHEN ${hasP} THEN (CASE WHEN p.b_last_fg = 1 AND ${cont} AND ${fg} = 1 THEN 1 ELSE 0 END) ELSE ${fg} END`;
+  const sum = (column: string) => `coalesce(p.${column}, 0) + coalesce(n.${column}, 0)`;
+  const between = (later: string, earlier: string) =>
+    `${later} > ${earlier} AND ${later} - ${earlier} < ${GAP}`;
+  // The view pairs a merge adds: p's last view and n's first, and n's pair across the end of its first
+  // group (which n saw under two labels, and which may now be one).
+  const boundary = `${hasP} AND p.v_last_ms IS NOT NULL AND n.v_first_ms IS NOT NULL AND p.v_last_open = 1
+    AND p.v_last_label = ${label('n.v_first_fg', 'n.v_first_label')} AND ${between('n.v_first_ms', 'p.v_last_ms')}`;
+  const straddle = `${cont} AND n.fg_v_ms IS NOT NULL AND n.nx_v_ms IS NOT NULL AND n.fg_v_open = 1
+    AND n.nx_v_label = p.b_last_label AND ${between('n.nx_v_ms', 'n.fg_v_ms')}`;
+  // n's first view outside the merged first group, when p has none.
+  const nFirstOutside = `n.v_first_ms IS NOT NULL AND ${firstGroup('n.v_first_fg')} = 0`;
+  const nFgExtends = `p.b_last_fg = 1 AND ${cont} AND n.fg_v_ms IS NOT NULL`;
+  return `SELECT coalesce(p.node, n.node) AS node,
+  coalesce(least(p.first_ms, n.first_ms), p.first_ms, n.first_ms) AS first_ms,
+  coalesce(greatest(p.last_ms, n.last_ms), p.last_ms, n.last_ms) AS last_ms,
+  ${sum('events')} AS events, ${sum('app_events')} AS app_events, ${sum('store_events')} AS store_events,
+  ${sum('product_views')} AS product_views, ${sum('cart_adds')} AS cart_adds, ${sum('shares')} AS shares,
+  CASE WHEN ${hasP} THEN p.b_first_ms ELSE n.b_first_ms END AS b_first_ms,
+  CASE WHEN ${hasP} THEN p.b_first_sid ELSE n.b_first_sid END AS b_first_sid,
+  CASE WHEN ${hasN} THEN n.b_last_ms ELSE p.b_last_ms END AS b_last_ms,
+  CASE WHEN ${hasN} THEN ${label('n.b_last_fg', 'n.b_last_label')} ELSE p.b_last_label END AS b_last_label,
+  CASE WHEN ${hasN} THEN ${firstGroup('n.b_last_fg')} ELSE p.b_last_fg END AS b_last_fg,
+  ${sum('b_loose')} - CASE WHEN ${cont} THEN 1 ELSE 0 END AS b_loose,
+  ${t.union('p.sids', 'n.sids')} AS sids,
+  CASE WHEN p.v_first_ms IS NOT NULL THEN p.v_first_ms ELSE n.v_first_ms END AS v_first_ms,
+  CASE WHEN p.v_first_ms IS NOT NULL THEN p.v_first_label ELSE ${label('n.v_first_fg', 'n.v_first_label')} END AS v_first_label,
+  CASE WHEN p.v_first_ms IS NOT NULL THEN p.v_first_fg ELSE ${firstGroup('n.v_first_fg')} END AS v_first_fg,
+  CASE WHEN n.v_last_ms IS NOT NULL THEN n.v_last_ms ELSE p.v_last_ms END AS v_last_ms,
+  CASE WHEN n.v_last_ms IS NOT NULL THEN ${label('n.v_last_fg', 'n.v_last_label')} ELSE p.v_last_label END AS v_last_label,
+  CASE WHEN n.v_last_ms IS NOT NULL THEN ${firstGroup('n.v_last_fg')} ELSE p.v_last_fg END AS v_last_fg,
+  CASE WHEN n.v_last_ms IS NOT NULL THEN n.v_last_open ELSE p.v_last_open END AS v_last_open,
+  CASE WHEN NOT (${hasP}) THEN n.fg_v_ms WHEN ${nFgExtends} THEN n.fg_v_ms ELSE p.fg_v_ms END AS fg_v_ms,
+  CASE WHEN NOT (${hasP}) THEN n.fg_v_open WHEN ${nFgExtends} THEN n.fg_v_open ELSE p.fg_v_open END AS fg_v_open,
+  CASE WHEN NOT (${hasP}) THEN n.nx_v_ms WHEN p.nx_v_ms IS NOT NULL THEN p.nx_v_ms
+    WHEN ${nFirstOutside} THEN n.v_first_ms ELSE n.nx_v_ms END AS nx_v_ms,
+  CASE WHEN NOT (${hasP}) THEN n.nx_v_label WHEN p.nx_v_ms IS NOT NULL THEN p.nx_v_label
+    WHEN ${nFirstOutside} THEN ${label('n.v_first_fg', 'n.v_first_label')} ELSE n.nx_v_label END AS nx_v_label,
+  ${sum('dwell_milli')}
+    + CASE WHEN ${boundary} THEN n.v_first_ms - p.v_last_ms ELSE 0 END
+    + CASE WHEN ${straddle} THEN n.nx_v_ms - n.fg_v_ms ELSE 0 END AS dwell_milli,
+  ${sum('dwell_samples')} + CASE WHEN ${boundary} THEN 1 ELSE 0 END
+    + CASE WHEN ${straddle} THEN 1 ELSE 0 END AS dwell_samples,
+  ${t.union('p.cats', 'n.cats')} AS cats,
+  crm.crm
+FROM ${prev} p FULL OUTER JOIN ${next} n ON n.node = p.node
+LEFT JOIN (
+  SELECT node, array_agg(latest) AS crm FROM (
+    SELECT node, max(entry) AS latest FROM (
+      SELECT node, entry FROM ${prev} CROSS JOIN UNNEST(crm) AS u(entry)
+      UNION ALL SELECT node, entry FROM ${next} CROSS JOIN UNNEST(crm) AS u(entry)
+    ) entries GROUP BY node, split_part(entry, ' ', 2)
+  ) latest GROUP BY node
+) crm ON crm.node = coalesce(p.node, n.node)`;
+}
+
+/**
+ * One row per customer (`cust`: the customer id, or `~<node>` for a node the table does not map, which
+ * stands alone as the reducer's does), ordered by it, from node states and order rows. Columns: see
+ * HistoryRow in features.ts.
+ */
+export function customersSql(t: HistoryDialect, states: string, orderRows: string): string {
+  const cust = (alias: string) => `coalesce(m.customer_id, '~' || ${alias}.node)`;
+  return `WITH st AS (
+  SELECT ${cust('s')} AS cust, s.* FROM ${states} s LEFT JOIN ${t.nodes} m ON m.node = s.node
+),
+ev AS (
+  SELECT ${cust('o')} AS cust, o.message_id, o.ts_ms, o.kind, o.order_id, o.amount_milli
+  FROM ${orderRows} o LEFT JOIN ${t.nodes} m ON m.node = o.node
 ),
 orders AS (
   SELECT cust, order_id, ts_ms, amount_milli,
@@ -120,50 +333,48 @@ order_facts AS (
 ),
 refund_facts AS (SELECT cust, sum(amount_milli) AS refunds_milli FROM kept_refunds GROUP BY cust),
 session_facts AS (
-  SELECT cust, count(DISTINCT session_id) + count(*) FILTER (WHERE anchor = 1 AND session_id IS NULL) AS sessions
-  FROM behavior GROUP BY cust
+  SELECT cust, count(DISTINCT sid) AS named FROM st CROSS JOIN UNNEST(sids) AS u(sid) GROUP BY cust
 ),
-dwell_facts AS (SELECT cust, sum(milli) AS dwell_milli, count(*) AS dwell_samples FROM dwells GROUP BY cust),
 category_facts AS (
   SELECT cust, least(count(DISTINCT category), ${CATEGORY_MAX}) AS categories
-  FROM ev CROSS JOIN UNNEST(categories) AS u(category)
-  WHERE category <> '(other)' GROUP BY cust
+  FROM st CROSS JOIN UNNEST(cats) AS u(category) GROUP BY cust
 ),
 crm_latest AS (
-  SELECT cust, max(lpad(CAST(ts_ms AS VARCHAR), 15, '0') || ' ' || trait) AS latest
-  FROM ev CROSS JOIN UNNEST(crm_traits) AS u(trait)
-  GROUP BY cust, split_part(trait, ' ', 1)
+  SELECT cust, max(entry) AS latest FROM st CROSS JOIN UNNEST(crm) AS u(entry)
+  GROUP BY cust, split_part(entry, ' ', 2)
 ),
 crm_facts AS (SELECT cust, ${t.list('array_agg(latest)')} AS crm FROM crm_latest GROUP BY cust),
 base AS (
-  SELECT cust, ${t.list('array_agg(DISTINCT node)')} AS nodes, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
-    count(*) AS events,
-    count(*) FILTER (WHERE channel IN ('app', 'mini-program')) AS app_events,
-    count(*) FILTER (WHERE channel = 'store') AS store_events,
-    count(*) FILTER (WHERE kind = 'productView') AS product_views,
-    count(*) FILTER (WHERE kind = 'cartAdd') AS cart_adds,
-    count(*) FILTER (WHERE kind = 'share') AS shares
-  FROM ev GROUP BY cust
+  SELECT cust, ${t.list('array_agg(DISTINCT node)')} AS nodes, min(first_ms) AS first_ms, max(last_ms) AS last_ms,
+    sum(events) AS events, sum(app_events) AS app_events, sum(store_events) AS store_events,
+    sum(product_views) AS product_views, sum(cart_adds) AS cart_adds, sum(shares) AS shares,
+    sum(b_loose) AS loose, sum(dwell_milli) AS dwell_milli, sum(dwell_samples) AS dwell_samples
+  FROM st GROUP BY cust
 )
 SELECT b.cust, b.nodes, b.first_ms, b.last_ms, b.events, b.app_events, b.store_events, b.product_views,
   b.cart_adds, b.shares,
   coalesce(o.orders, 0) AS orders, coalesce(o.frequency, 0) AS frequency,
   coalesce(o.revenue_milli, 0) AS revenue_milli, coalesce(o.cancelled_milli, 0) AS cancelled_milli,
   coalesce(rf.refunds_milli, 0) AS refunds_milli, o.last_paid_ms, o.last_order_ms,
-  coalesce(s.sessions, 0) AS sessions, coalesce(d.dwell_milli, 0) AS dwell_milli,
-  coalesce(d.dwell_samples, 0) AS dwell_samples, coalesce(c.categories, 0) AS categories, crm.crm
+  coalesce(s.named, 0) + b.loose AS sessions, b.dwell_milli, b.dwell_samples,
+  coalesce(c.categories, 0) AS categories, crm.crm
 FROM base b
 LEFT JOIN order_facts o ON o.cust = b.cust
 LEFT JOIN refund_facts rf ON rf.cust = b.cust
 LEFT JOIN session_facts s ON s.cust = b.cust
-LEFT JOIN dwell_facts d ON d.cust = b.cust
 LEFT JOIN category_facts c ON c.cust = b.cust
 LEFT JOIN crm_facts crm ON crm.cust = b.cust
 ORDER BY b.cust`;
 }
 
+/** Every customer as of `asOf`, from the whole archive (a full recomputation). */
+export function featuresSql(t: HistoryDialect, asOf: number): string {
+  const src = factsBefore(t, asOf);
+  return customersSql(t, `(${nodeStatesSql(src)})`, `(${orderRowsSql(src)})`);
+}
+
 /** An as-of time inlined as a literal: an integer we computed, never client text. */
-function ms(asOf: number): string {
+export function ms(asOf: number): string {
   if (!Number.isSafeInteger(asOf)) throw new Error(`as-of time must be an integer (epoch ms): ${asOf}`);
   return String(asOf);
 }

@@ -19,6 +19,17 @@ export interface RunHistory {
     readonly events: number;
     readonly eventsAfterAsOf: number;
     readonly customers: number;
+    /**
+     * How history SQL read it (absent for the fold): `incremental`, the snapshot of the final days
+     * (`snapshotThrough`) plus the days received since; `full`, the whole archive (a back-test before the
+     * snapshot's newest event, or an engine without snapshots). `lateNodes`: nodes recomputed in full
+     * because late events fell before behavior the snapshot held.
+     */
+    readonly history?: {
+      readonly mode: 'incremental' | 'full';
+      readonly snapshotThrough: string | null;
+      readonly lateNodes: number;
+    };
   };
 }
 

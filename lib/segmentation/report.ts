@@ -5,6 +5,7 @@ import type { FeatureName } from './features.js';
 import type { RunParameters } from './model.js';
 import type { Reason } from './naming.js';
 import type { ClusterReport, PopulationResult } from './population.js';
+import type { RunHistory } from './reader.js';
 import type { RfmSegment } from './rfm.js';
 import type { Segmentation } from './segment.js';
 import { SEGMENT_IDS, SEGMENTS, type SegmentId } from './segments.js';
@@ -42,7 +43,7 @@ export interface RunReport {
   parameters: RunParameters;
   codeVersion: string;
   generatedAt: string;
-  input: { objects: number; events: number; eventsAfterAsOf: number; customers: number };
+  input: RunHistory['input'];
   stagesMs: Record<string, number>;
   populations: { buyers: PopulationReport; prospects: PopulationReport };
   segments: SegmentReport[];

@@ -218,6 +218,8 @@ const NEEDS: Record<string, readonly Need[]> = {
     ['s3:ListBucket', ['ArchiveBucket']],
     ['s3:GetObject', ['ArchiveBucket']],
     ['s3:PutObject', ['ArchiveBucket']],
+    // The node-state snapshot replaced each night (lib/history/snapshot.ts).
+    ['s3:DeleteObject', ['ArchiveBucket']],
     // History SQL on Athena (lib/adapters/athena/historyEngine.ts), which reads and writes S3 with the
     // runner's credentials: the archive's facts, the node table, the results bucket.
     ...['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'].map(

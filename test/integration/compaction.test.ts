@@ -27,8 +27,8 @@ import { archiveReader } from '../../lib/adapters/s3/archiveBucket.js';
 import { mirrorFacts, s3ColumnarArchive } from '../../lib/adapters/s3/columnarArchive.js';
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
 import { createS3 } from '../../lib/aws/clients.js';
-import { ATHENA_TABLES, athenaReader } from '../../lib/history/bucketReaders.js';
-import { type CompactDeps, compactChanged } from '../../lib/history/compact.js';
+import { ATHENA_TABLES, athenaReader, duckdbReader } from '../../lib/history/bucketReaders.js';
+import { type CompactDeps, compactChanged, finalThrough } from '../../lib/history/compact.js';
 import { sqlFeaturesAsOf } from '../../lib/history/features.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
@@ -178,6 +178,88 @@ describe('compaction to the columnar archive', () => {
     expect(byId(sql.features)).toEqual(byId(reducer));
   });
 
+  it('a DuckDB runner keeps its snapshot of the final days in the bucket; a cold runner starts from it', async () => {
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, eventsOn(DAY1, ['u1', 'u2']));
+    await t.putObject(DAY2, eventsOn(DAY2, ['u1', 'u3']));
+    const identity = memoryIdentityStore();
+    const runner = async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'precis-runner-'));
+      const reader = duckdbReader({
+        s3,
+        bucket: t.bucket,
+        identity,
+        dir,
+        engine: { threads: 1, memoryLimit: '256MB' },
+        log: t.logger.log,
+        now: () => now.t,
+      });
+      cleanups.push(async () => {
+        await reader.close?.();
+        await rm(dir, { recursive: true, force: true });
+      });
+      return reader;
+    };
+    const stages: string[] = [];
+    const timer = async <T>(name: string, work: () => Promise<T> | T) => {
+      stages.push(name);
+      return work();
+    };
+    /** The features of a full recomputation over the bucket's facts, as of now. */
+    const full = async () => {
+      await mirrorFacts(s3, t.bucket, t.readerRoot);
+      return (await sqlFeaturesAsOf(now.t, { engine: t.reader, identity })).features;
+    };
+    const snapshotKeys = async () =>
+      (
+        (await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: 'history/snapshot/' })))
+          .Contents ?? []
+      )
+        .map((o) => o.Key ?? '')
+        .sort();
+
+    const first = await (await runner()).read(now.t, timer);
+    expect(stages).toEqual(['compaction', 'mirror', 'history', 'snapshot', 'states', 'features']);
+    const through = finalThrough(now.t);
+    expect(first.input.history).toEqual({ mode: 'incremental', snapshotThrough: through, lateNodes: 0 });
+    expect(first.features).toEqual(await full());
+    expect(t.logger.messages('info')).toContain('history snapshot rebuilt');
+    const stored = await snapshotKeys();
+    expect(stored).toEqual([
+      'history/snapshot/snapshot.json',
+      expect.stringMatching(/^history\/snapshot\/snapshot\/[\w-]+\/snap_orders\.parquet$/),
+      expect.stringMatching(/^history\/snapshot\/snapshot\/[\w-]+\/snap_state\.parquet$/),
+    ]);
+
+    // A cold runner (another folder) downloads it: no rebuild; a day received since is merged in.
+    const DAY3 = new Date(now.t).toISOString().slice(0, 10);
+    await t.putObject(DAY3, eventsOn(DAY3, ['u2', 'u4']));
+    const cold = await runner();
+    const second = await cold.read(now.t + DAY_MS, timer);
+    expect(t.logger.messages('info').filter((m) => m === 'history snapshot rebuilt')).toHaveLength(1);
+    expect(second.input.history).toEqual({ mode: 'incremental', snapshotThrough: through, lateNodes: 0 });
+    now.t += DAY_MS;
+    expect(second.features).toEqual(await full());
+    expect(second.features.map((f) => f.customerId).sort()).toEqual(
+      ['u1', 'u2', 'u3', 'u4'].map((u) => customerIdOf(`user:${u}`)).sort(),
+    );
+
+    // Days later DAY3 is final: the snapshot advances over it and replaces the stored one.
+    now.t += 10 * DAY_MS;
+    const third = await cold.read(now.t, timer);
+    expect(t.logger.messages('info')).toContain('history snapshot advanced');
+    expect(third.input.history).toEqual({
+      mode: 'incremental',
+      snapshotThrough: finalThrough(now.t),
+      lateNodes: 0,
+    });
+    expect(third.features).toEqual(await full());
+    const replaced = await snapshotKeys();
+    expect(replaced).toHaveLength(3);
+    expect(replaced).not.toEqual(stored);
+  });
+
   it('on Athena: compacts into the bucket, writes the node table there, and queries the workgroup and database', async () => {
     // There is no Athena emulator: Athena's answers are scripted (the engine's calls are checked in
     // test/unit/athenaHistory.test.ts, the SQL's results on DuckDB above); S3 is the emulator's.
@@ -231,7 +313,14 @@ describe('compaction to the columnar archive', () => {
       database: 'precis_test',
     });
     const read = await reader.read(now.t, async (_name, work) => work());
-    expect(read.input).toEqual({ objects: 2, events: 3, eventsAfterAsOf: 0, customers: 0 });
+    // Athena keeps no snapshot: it aggregates the whole archive.
+    expect(read.input).toEqual({
+      objects: 2,
+      events: 3,
+      eventsAfterAsOf: 0,
+      customers: 0,
+      history: { mode: 'full', snapshotThrough: null, lateNodes: 0 },
+    });
     // One folder for the reader's engine while it is open; none once closed (the CLI closes it).
     expect(await readdir(dir)).toHaveLength(1);
     await reader.close?.();

@@ -137,7 +137,8 @@ describe('athenaHistory', () => {
 
   it('names its tables and returns lists as JSON in the features query', () => {
     const sql = featuresSql(engine().dialect, 1_700_000_000_000);
-    expect(sql).toContain('FROM "precis_prod"."facts" f LEFT JOIN "precis_prod"."node_customers" m');
+    expect(sql).toContain('FROM "precis_prod"."facts" WHERE node IS NOT NULL AND ts_ms < 1700000000000');
+    expect(sql).toContain('LEFT JOIN "precis_prod"."node_customers" m ON m.node = s.node');
     expect(sql).toContain('json_format(CAST(array_agg(DISTINCT node) AS JSON)) AS nodes');
   });
 

@@ -45,6 +45,7 @@ export class AthenaQueryError extends Error {
 }
 
 const RESULTS_PAGE = 1_000;
+const EMPTY = 'CAST(ARRAY[] AS array(varchar))';
 const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHistoryOptions): HistoryEngine {
@@ -52,6 +53,7 @@ export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHisto
     facts: `${quoted(o.database)}.${quoted(o.factsTable)}`,
     nodes: `${quoted(o.database)}.${quoted(o.nodesTable)}`,
     list: (aggregate) => `json_format(CAST(${aggregate} AS JSON))`,
+    union: (a, b) => `array_distinct(concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
   };
 
   async function start(sql: string): Promise<string> {

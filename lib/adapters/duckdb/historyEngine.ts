@@ -3,9 +3,11 @@
 // DuckDB cannot read S3 here — no httpfs — so the S3 adapter mirrors the objects into the folder first),
 // writes a compacted day as one Parquet file sorted by node and time, and holds the node -> customer table
 // in memory for the run.
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type DuckDBAppender, DuckDBInstance, LIST, VARCHAR } from '@duckdb/node-api';
+import { z } from 'zod';
 import {
   type Column,
   FACT_COLUMNS,
@@ -14,8 +16,10 @@ import {
   PARTITION_COLUMN,
 } from '../../history/columns.js';
 import type { FactRow } from '../../history/facts.js';
-import type { HistoryEngine, HistoryRow } from '../../history/ports.js';
+import type { HistoryRow } from '../../history/ports.js';
+import type { SnapshotEngine } from '../../history/snapshot.js';
 import type { HistoryDialect } from '../../history/sql.js';
+import { jsonOrUndefined } from '../../json.js';
 
 export interface DuckdbOptions {
   /** DuckDB's own limits: its worker threads and the memory it may hold before spilling to disk. */
@@ -25,7 +29,9 @@ export interface DuckdbOptions {
   readonly tempDirectory?: string;
 }
 
-export interface DuckdbHistory extends HistoryEngine {
+export interface DuckdbHistory extends SnapshotEngine {
+  /** The folder it reads the columnar archive from and keeps its snapshot in. */
+  readonly root: string;
   /** Writes one day's rows as `facts/dt=<day>/part-0.parquet` under the root (replacing it whole). */
   writeDay(
     day: string,
@@ -34,8 +40,26 @@ export interface DuckdbHistory extends HistoryEngine {
   close(): void;
 }
 
-const DIALECT: HistoryDialect = { facts: 'facts', nodes: 'node_customers', list: (aggregate) => aggregate };
+const EMPTY = 'CAST([] AS VARCHAR[])';
+const DIALECT: HistoryDialect = {
+  facts: 'facts',
+  nodes: 'node_customers',
+  list: (aggregate) => aggregate,
+  union: (a, b) => `list_distinct(list_concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
+};
 const PAGE_ROWS = 10_000;
+/**
+ * The node-state snapshot (snapshot.ts) under the root: `snapshot/<id>/<table>.parquet`, and the
+ * manifest naming them, `snapshot.json` (the S3 copy keeps the same layout under SNAPSHOT_PREFIX).
+ */
+const SNAPSHOT_DIR = 'snapshot';
+export const SNAPSHOT_MANIFEST = 'snapshot.json';
+/** The stored manifest: the snapshot's own (snapshot.ts) and its files, relative to the root. */
+export const StoredSnapshot = z.object({
+  manifest: z.unknown(),
+  files: z.array(z.string().regex(/^snapshot\/[\w-]+\/\w+\.parquet$/)),
+});
+export type StoredSnapshot = z.infer<typeof StoredSnapshot>;
 
 const quote = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 const columnsDdl = (columns: readonly Column[]): string =>
@@ -63,6 +87,7 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
   }
 
   return {
+    root,
     dialect: DIALECT,
 
     async *query(sql: string): AsyncGenerator<HistoryRow[]> {
@@ -77,6 +102,57 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
         }
       }
       if (page.length > 0) yield page;
+    },
+
+    async exec(sql) {
+      await refreshFacts();
+      await db.run(sql);
+    },
+
+    async dayVersions() {
+      const versions = new Map<string, string>();
+      for (const file of await factFiles(root)) {
+        const day = /dt=(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
+        if (day === undefined) continue;
+        // The bucket's ETag the mirror or the compaction recorded beside the file; else size and time.
+        const etag = await readFile(`${file}.etag`, 'utf8').catch(() => undefined);
+        const info = etag === undefined ? await stat(file) : undefined;
+        versions.set(day, etag ?? `${info?.size}:${info?.mtimeMs}`);
+      }
+      return versions;
+    },
+
+    async saveSnapshot(tables, manifest) {
+      // Each snapshot in a folder of its own, named by the manifest written last: a reader (or the S3
+      // copy, columnarArchive.ts) never pairs one snapshot's manifest with another's tables.
+      const id = `${Date.now()}-${randomUUID().slice(0, 8)}`;
+      const dir = join(root, SNAPSHOT_DIR, id);
+      await mkdir(dir, { recursive: true });
+      const files: string[] = [];
+      for (const table of tables) {
+        const file = join(SNAPSHOT_DIR, id, `${table}.parquet`);
+        await db.run(`COPY ${table} TO ${quote(join(root, file))} (FORMAT parquet, COMPRESSION zstd)`);
+        files.push(file);
+      }
+      const stored: StoredSnapshot = { manifest, files };
+      await writeFile(join(root, SNAPSHOT_MANIFEST), JSON.stringify(stored));
+      for (const entry of await readdir(join(root, SNAPSHOT_DIR)))
+        if (entry !== id) await rm(join(root, SNAPSHOT_DIR, entry), { recursive: true, force: true });
+    },
+
+    async loadSnapshot(tables) {
+      const stored = StoredSnapshot.safeParse(
+        jsonOrUndefined(await readFile(join(root, SNAPSHOT_MANIFEST), 'utf8').catch(() => '')),
+      );
+      if (!stored.success) return undefined;
+      for (const table of tables) {
+        const file = stored.data.files.find((f) => f.endsWith(`/${table}.parquet`));
+        if (file === undefined) throw new Error(`snapshot has no table ${table}`);
+        await db.run(
+          `CREATE OR REPLACE TABLE ${table} AS SELECT * FROM read_parquet(${quote(join(root, file))})`,
+        );
+      }
+      return stored.data.manifest;
     },
 
     async putNodeCustomers(pairs) {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
@@ -19,7 +20,7 @@ import { type ColumnarArchive, DayManifest } from '../../history/compact.js';
 import type { FactRow } from '../../history/facts.js';
 import { jsonOrUndefined } from '../../json.js';
 import type { Logger } from '../../log.js';
-import { factFiles } from '../duckdb/historyEngine.js';
+import { factFiles, SNAPSHOT_MANIFEST, StoredSnapshot } from '../duckdb/historyEngine.js';
 
 export interface DayWriter {
   writeDay(
@@ -87,22 +88,41 @@ export function s3ColumnarArchive(
   };
 }
 
-/** The bucket's Parquet files of the columnar archive, page by page. */
-export async function* factObjects(
-  client: S3Client,
-  bucket: string,
-): AsyncGenerator<{ readonly key: string; readonly etag: string; readonly size: number }> {
+interface Listed {
+  readonly key: string;
+  readonly etag: string;
+  readonly size: number;
+}
+
+/** The bucket's objects under `prefix`, page by page. */
+async function* objectsUnder(client: S3Client, bucket: string, prefix: string): AsyncGenerator<Listed> {
   let token: string | undefined;
   do {
     const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: FACTS_PREFIX, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
-    for (const object of page.Contents ?? []) {
-      if (object.Key?.endsWith('.parquet'))
-        yield { key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 };
-    }
+    for (const object of page.Contents ?? [])
+      if (object.Key) yield { key: object.Key, etag: object.ETag ?? '', size: object.Size ?? 0 };
     token = page.NextContinuationToken;
   } while (token);
+}
+
+/** The bucket's Parquet files of the columnar archive. */
+export async function* factObjects(client: S3Client, bucket: string): AsyncGenerator<Listed> {
+  for await (const object of objectsUnder(client, bucket, FACTS_PREFIX))
+    if (object.key.endsWith('.parquet')) yield object;
+}
+
+/**
+ * Streams an object to `local` through a staging file, then renames it: a reader never sees half a
+ * file (and what is recorded after it, an ETag or a manifest, is only written once it is whole).
+ */
+async function download(client: S3Client, bucket: string, key: string, local: string): Promise<void> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!(out.Body instanceof Readable)) throw new Error(`object ${key} has no body`);
+  await mkdir(dirname(local), { recursive: true });
+  await pipeline(out.Body, createWriteStream(`${local}.part`));
+  await rename(`${local}.part`, local);
 }
 
 /**
@@ -125,13 +145,7 @@ export async function mirrorFacts(
       kept++;
       continue;
     }
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
-    if (!(out.Body instanceof Readable)) throw new Error(`columnar object ${object.key} has no body`);
-    await mkdir(dirname(local), { recursive: true });
-    // Streamed to a staging file, then renamed: a reader never sees half a file, and the ETag is
-    // written after the file.
-    await pipeline(out.Body, createWriteStream(`${local}.part`));
-    await rename(`${local}.part`, local);
+    await download(client, bucket, object.key, local);
     await writeFile(`${local}.etag`, object.etag);
     fetched++;
     bytes += object.size;
@@ -141,4 +155,64 @@ export async function mirrorFacts(
     if (!listed.has(local)) await rm(local, { force: true });
   }
   return { fetched, kept, bytes };
+}
+
+/** Where the DuckDB reader's node-state snapshot is kept in the bucket (same layout as its folder). */
+export const SNAPSHOT_PREFIX = 'history/snapshot/';
+
+/**
+ * Copies the snapshot the engine just stored under `root` to the bucket: its files, then its manifest
+ * (a reader that finds the manifest finds the files), then removes the earlier snapshots' files.
+ */
+export async function uploadSnapshot(client: S3Client, bucket: string, root: string): Promise<void> {
+  const stored = StoredSnapshot.parse(JSON.parse(await readFile(join(root, SNAPSHOT_MANIFEST), 'utf8')));
+  for (const file of stored.files) {
+    const path = join(root, file);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${SNAPSHOT_PREFIX}${file}`,
+        Body: createReadStream(path),
+        ContentLength: (await stat(path)).size,
+        ContentType: 'application/vnd.apache.parquet',
+      }),
+    );
+  }
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: `${SNAPSHOT_PREFIX}${SNAPSHOT_MANIFEST}`,
+      Body: JSON.stringify(stored),
+      ContentType: 'application/json',
+    }),
+  );
+  const keep = new Set([
+    ...stored.files.map((f) => `${SNAPSHOT_PREFIX}${f}`),
+    `${SNAPSHOT_PREFIX}${SNAPSHOT_MANIFEST}`,
+  ]);
+  for await (const { key } of objectsUnder(client, bucket, SNAPSHOT_PREFIX))
+    if (!keep.has(key)) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+}
+
+/**
+ * Brings the bucket's snapshot into `root` (a cold runner: the last night's snapshot instead of a
+ * rebuild from the whole archive): its files, then its manifest. False when the bucket has none.
+ */
+export async function downloadSnapshot(client: S3Client, bucket: string, root: string): Promise<boolean> {
+  let text: string;
+  try {
+    const out = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `${SNAPSHOT_PREFIX}${SNAPSHOT_MANIFEST}` }),
+    );
+    text = (await out.Body?.transformToString()) ?? '';
+  } catch (error) {
+    if (error instanceof NoSuchKey) return false;
+    throw error;
+  }
+  const stored = StoredSnapshot.safeParse(jsonOrUndefined(text));
+  if (!stored.success) return false; // rebuilt by the run, and replaced
+  for (const file of stored.data.files)
+    await download(client, bucket, `${SNAPSHOT_PREFIX}${file}`, join(root, file));
+  await writeFile(join(root, SNAPSHOT_MANIFEST), text);
+  return true;
 }
