@@ -6,15 +6,19 @@
 //   2. the node -> customer table (every node is its own customer here: the identity export is measured
 //      apart), then the features query as of the day after the last: wall time, rows, peak RSS, and the
 //      Parquet bytes of the columns the query reads (what Athena would scan and bill);
-//   3. the segmentation of those customers as the runner does it (segmentCustomers).
+//   3. the segmentation of those customers as the runner does it (segmentCustomers);
+//   4. incremental nights (lib/history/snapshot.ts): the snapshot of the final days built once, a night
+//      over it, and the next night with 1 % new events.
 // Peak RSS is the process's: DuckDB runs in it.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { duckdbHistory } from '../lib/adapters/duckdb/historyEngine.js';
 import { FACT_COLUMNS, FACTS_PREFIX, factsDayKey } from '../lib/history/columns.js';
-import { customerHistories } from '../lib/history/features.js';
+import { OPEN_DAYS } from '../lib/history/compact.js';
+import { customerHistories, type SqlHistoryDeps } from '../lib/history/features.js';
+import { snapshots } from '../lib/history/snapshot.js';
 import { type CustomerFeatures, featuresFrom } from '../lib/segmentation/features.js';
 import { RunParameters } from '../lib/segmentation/model.js';
 import { segmentCustomers } from '../lib/segmentation/segment.js';
@@ -168,7 +172,64 @@ async function main() {
     `segmentation: ${seconds(t2 - t1)} (k buyers ${result.buyers.k}, prospects ${result.prospects.k}), peak RSS ${mb(peakRss())}`,
   );
   console.log(`history + segmentation: ${seconds(t2 - t0)}`);
+
+  await incrementalNights(engine, asOf, identity);
   engine.close();
+}
+
+/**
+ * The incremental nights (lib/history/snapshot.ts) on the same archive: the snapshot of the final days
+ * built once (the first night's extra cost), a night over it (the open days merged in), then the next
+ * night with 1 % new events (a new day): the snapshot advances over one day and the run merges the rest.
+ * The extra day and the snapshot are removed afterwards, so the archive stays reusable.
+ */
+async function incrementalNights(
+  engine: Awaited<ReturnType<typeof duckdbHistory>>,
+  asOf: number,
+  identity: SqlHistoryDeps['identity'],
+) {
+  const dayName = (day: number) => new Date(FIRST_DAY + day * DAY_MS).toISOString().slice(0, 10);
+  const quiet = { warn() {}, info() {}, error() {}, debug() {} };
+  const snapshot = snapshots(engine, quiet);
+  const night = async (at: number) => {
+    const started = Date.now();
+    const run = await snapshot.statesAsOf(at);
+    let customers = 0;
+    for await (const _ of customerHistories(at, { engine, identity }, run)) customers++;
+    return { ms: Date.now() - started, customers, mode: run.mode, late: run.lateNodes };
+  };
+  const extraDay = join(ROOT, FACTS_PREFIX, `dt=${dayName(DAYS)}`);
+  try {
+    let started = Date.now();
+    const built = await snapshot.advance(dayName(DAYS - 1 - OPEN_DAYS));
+    console.log(
+      `snapshot of the final days built (once): ${seconds(Date.now() - started)}, ${built.days} days, peak RSS ${mb(peakRss())}`,
+    );
+    const first = await night(asOf);
+    console.log(
+      `night over the snapshot (${OPEN_DAYS} open days merged in, ${first.mode}): ${seconds(first.ms)}, ${first.customers.toLocaleString()} customers`,
+    );
+
+    // The next night: a new day with 1 % of the events, the snapshot one day further.
+    const extra = Math.ceil(EVENTS / 100);
+    mkdirSync(extraDay, { recursive: true });
+    for await (const _ of engine.query(
+      `COPY (${daySql(DAYS, EVENTS, EVENTS + extra)}) TO '${join(extraDay, 'part-0.parquet')}' (FORMAT parquet, COMPRESSION zstd)`,
+    )) {
+      // COPY returns its row count.
+    }
+    started = Date.now();
+    const advanced = await snapshot.advance(dayName(DAYS - OPEN_DAYS));
+    const advanceMs = Date.now() - started;
+    const next = await night(asOf + DAY_MS);
+    console.log(
+      `next night, ${extra.toLocaleString()} new events: snapshot advanced ${advanced.days} day in ${seconds(advanceMs)} (${advanced.lateNodes} late nodes), run ${seconds(next.ms)} (${next.mode}); total ${seconds(advanceMs + next.ms)}, peak RSS ${mb(peakRss())}`,
+    );
+  } finally {
+    rmSync(extraDay, { recursive: true, force: true });
+    rmSync(join(ROOT, 'snapshot'), { recursive: true, force: true });
+    rmSync(join(ROOT, 'snapshot.json'), { force: true });
+  }
 }
 
 await main();
