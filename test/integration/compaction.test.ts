@@ -80,6 +80,22 @@ async function setup(now: { t: number }) {
   return { bucket, deps, raw, reader, readerRoot, writerRoot, logger, putObject };
 }
 
+/** A runner's history reader over the test's bucket, on a small engine, at the test's clock. */
+const readerOptions = (
+  t: Awaited<ReturnType<typeof setup>>,
+  identity: ReturnType<typeof memoryIdentityStore>,
+  dir: string,
+  now: { t: number },
+) => ({
+  s3,
+  bucket: t.bucket,
+  identity,
+  dir,
+  engine: { threads: 1, memoryLimit: '256MB' },
+  log: t.logger.log,
+  now: () => now.t,
+});
+
 const eventsOn = (day: string, users: readonly string[], extra: Partial<NormalizedEvent> = {}) =>
   users.map((userId, i) =>
     makeEvent('src_web', {
@@ -186,15 +202,7 @@ describe('compaction to the columnar archive', () => {
     const identity = memoryIdentityStore();
     const runner = async () => {
       const dir = await mkdtemp(join(tmpdir(), 'precis-runner-'));
-      const reader = duckdbReader({
-        s3,
-        bucket: t.bucket,
-        identity,
-        dir,
-        engine: { threads: 1, memoryLimit: '256MB' },
-        log: t.logger.log,
-        now: () => now.t,
-      });
+      const reader = duckdbReader(readerOptions(t, identity, dir, now));
       cleanups.push(async () => {
         await reader.close?.();
         await rm(dir, { recursive: true, force: true });
@@ -301,13 +309,7 @@ describe('compaction to the columnar archive', () => {
     const identity = memoryIdentityStore();
     await identity.addNodes([{ key: 'user:u1', display: 'u1', at: `${DAY1}T10:00:00.000Z` }]);
     const reader = athenaReader({
-      s3,
-      bucket: t.bucket,
-      identity,
-      dir,
-      engine: { threads: 1, memoryLimit: '256MB' },
-      log: t.logger.log,
-      now: () => now.t,
+      ...readerOptions(t, identity, dir, now),
       athena: new AthenaClient({ region: config.region }),
       workGroup: 'precis-test-history',
       database: 'precis_test',
