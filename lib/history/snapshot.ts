@@ -109,13 +109,13 @@ export function snapshots(engine: SnapshotEngine, log: Logger): Snapshots {
 
   /** The snapshot's states merged with the states of the facts `next`; late nodes from `all`. */
   async function merge(next: string, all: string, into: typeof SNAPSHOT | typeof RUN): Promise<number> {
-    await engine.exec(`CREATE OR REPLACE TEMP TABLE ${NEXT} AS ${nodeStatesSql(next)}`);
+    await engine.exec(`CREATE OR REPLACE TEMP TABLE ${NEXT} AS ${nodeStatesSql(t, next)}`);
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${LATE} AS ${lateNodesSql(SNAPSHOT.state, NEXT)}`);
     const onTime = (table: string) => `(SELECT * FROM ${table} WHERE node NOT IN (SELECT node FROM ${LATE}))`;
     const late = `(SELECT * FROM ${all} late WHERE node IN (SELECT node FROM ${LATE}))`;
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${MERGED} AS
 SELECT ${STATE_COLUMNS} FROM (${mergeStatesSql(t, onTime(SNAPSHOT.state), onTime(NEXT))}) merged
-UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(late)}) recomputed`);
+UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
     await engine.exec(
       `CREATE OR REPLACE TEMP TABLE ${MERGED_ORDERS} AS SELECT * FROM ${SNAPSHOT.orders} UNION ALL ${orderRowsSql(next)}`,
     );
@@ -162,7 +162,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(late)}) recomputed`);
         return { action: 'advanced', through, days, lateNodes };
       }
       const src = `(SELECT * FROM ${t.facts} WHERE node IS NOT NULL AND ${dayIn(undefined, through)})`;
-      await engine.exec(`CREATE OR REPLACE TABLE ${SNAPSHOT.state} AS ${nodeStatesSql(src)}`);
+      await engine.exec(`CREATE OR REPLACE TABLE ${SNAPSHOT.state} AS ${nodeStatesSql(t, src)}`);
       await engine.exec(`CREATE OR REPLACE TABLE ${SNAPSHOT.orders} AS ${orderRowsSql(src)}`);
       await save(through, versions);
       const days = [...versions.keys()].filter((d) => d <= through).length;
@@ -179,7 +179,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(late)}) recomputed`);
         return { mode: 'incremental', states: RUN.state, orders: RUN.orders, lateNodes };
       }
       const src = factsBefore(t, asOf);
-      await engine.exec(`CREATE OR REPLACE TABLE ${RUN.state} AS ${nodeStatesSql(src)}`);
+      await engine.exec(`CREATE OR REPLACE TABLE ${RUN.state} AS ${nodeStatesSql(t, src)}`);
       await engine.exec(`CREATE OR REPLACE TABLE ${RUN.orders} AS ${orderRowsSql(src)}`);
       return { mode: 'full', states: RUN.state, orders: RUN.orders, lateNodes: 0 };
     },

@@ -40,12 +40,21 @@ export interface HistoryDialect {
   list(aggregate: string): string;
   /** The distinct elements of two lists, either of which may be NULL (merging node states). */
   union(a: string, b: string): string;
+  /**
+   * A relation of `keep` and each element of the list column `list` of `from`, named `as`: Trino's
+   * `CROSS JOIN UNNEST`, which DuckDB plans as a correlated join several times slower than its own
+   * `unnest()` in the select list.
+   */
+  unnest(from: string, list: string, as: string, keep: readonly string[]): string;
 }
 
 /** Categories counted per customer at most (AFFINITY_MAX): the reducer keeps the heaviest 200. */
 const CATEGORY_MAX = 200;
 const GAP = SESSION_GAP_MS;
 const ORDERED = 'ORDER BY ts_ms, message_id';
+const RUNNING = 'ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
+/** Digits of a behavior event's position in its node, as a label prefix (ten billion events a node). */
+const POS_CHARS = 11;
 /** The width of a CRM entry's time prefix (`lpad(ts_ms, 15)`): entries compare by time as text. */
 export const CRM_TIME_CHARS = 15;
 
@@ -108,7 +117,7 @@ export const NODE_STATE_COLUMNS = [
 ] as const;
 
 /** One row per node of the facts `src` (a relation: a table or a parenthesized query). */
-export function nodeStatesSql(src: string): string {
+export function nodeStatesSql(t: HistoryDialect, src: string): string {
   const byPos = 'PARTITION BY node ORDER BY pos';
   return `WITH ev AS (
   SELECT node, message_id, type, ts_ms, kind, session_id, channel, dwell, categories, crm_traits FROM ${src} src
@@ -122,13 +131,14 @@ behavior AS (
       ELSE 0 END AS anchor
   FROM ev WHERE type IN ('track', 'page', 'screen')
 ),
-grouped AS (
-  SELECT *, sum(anchor) OVER (${byPos} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS g FROM behavior
-),
 sessioned AS (
-  SELECT *, first_value(CASE WHEN session_id IS NULL THEN 't' || CAST(ts_ms AS VARCHAR) ELSE 's' || session_id END)
-    OVER (PARTITION BY node, g ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS label
-  FROM grouped
+  SELECT *, sum(anchor) OVER (${byPos} ${RUNNING}) AS g,
+    -- The label of the group's first event, carried forward: the running maximum of the anchors' labels
+    -- prefixed by their position (one sort with g, not a second window partitioned by group).
+    substr(max(CASE WHEN anchor = 1 THEN lpad(CAST(pos AS VARCHAR), ${POS_CHARS}, '0')
+        || CASE WHEN session_id IS NULL THEN 't' || CAST(ts_ms AS VARCHAR) ELSE 's' || session_id END END)
+      OVER (${byPos} ${RUNNING}), ${POS_CHARS + 1}) AS label
+  FROM behavior
 ),
 views AS (
   SELECT node, pos, g, ts_ms, label, CASE WHEN dwell IS NULL THEN 1 ELSE 0 END AS open, dwell,
@@ -168,11 +178,11 @@ dwell_state AS (
 ),
 category_state AS (
   SELECT node, array_agg(DISTINCT category) AS cats
-  FROM ev CROSS JOIN UNNEST(categories) AS u(category) WHERE category <> '(other)' GROUP BY node
+  FROM ${t.unnest('ev', 'categories', 'category', ['node'])} u WHERE category <> '(other)' GROUP BY node
 ),
 crm_latest AS (
   SELECT node, max(lpad(CAST(ts_ms AS VARCHAR), ${CRM_TIME_CHARS}, '0') || ' ' || trait) AS latest
-  FROM ev CROSS JOIN UNNEST(crm_traits) AS u(trait)
+  FROM ${t.unnest('ev', 'crm_traits', 'trait', ['node', 'ts_ms'])} u
   GROUP BY node, split_part(trait, ' ', 1)
 ),
 crm_state AS (SELECT node, array_agg(latest) AS crm FROM crm_latest GROUP BY node),
@@ -279,8 +289,8 @@ FROM ${prev} p FULL OUTER JOIN ${next} n ON n.node = p.node
 LEFT JOIN (
   SELECT node, array_agg(latest) AS crm FROM (
     SELECT node, max(entry) AS latest FROM (
-      SELECT node, entry FROM ${prev} CROSS JOIN UNNEST(crm) AS u(entry)
-      UNION ALL SELECT node, entry FROM ${next} CROSS JOIN UNNEST(crm) AS u(entry)
+      SELECT * FROM ${t.unnest(prev, 'crm', 'entry', ['node'])} p
+      UNION ALL SELECT * FROM ${t.unnest(next, 'crm', 'entry', ['node'])} n
     ) entries GROUP BY node, split_part(entry, ' ', 2)
   ) latest GROUP BY node
 ) crm ON crm.node = coalesce(p.node, n.node)`;
@@ -333,14 +343,14 @@ order_facts AS (
 ),
 refund_facts AS (SELECT cust, sum(amount_milli) AS refunds_milli FROM kept_refunds GROUP BY cust),
 session_facts AS (
-  SELECT cust, count(DISTINCT sid) AS named FROM st CROSS JOIN UNNEST(sids) AS u(sid) GROUP BY cust
+  SELECT cust, count(DISTINCT sid) AS named FROM ${t.unnest('st', 'sids', 'sid', ['cust'])} u GROUP BY cust
 ),
 category_facts AS (
   SELECT cust, least(count(DISTINCT category), ${CATEGORY_MAX}) AS categories
-  FROM st CROSS JOIN UNNEST(cats) AS u(category) GROUP BY cust
+  FROM ${t.unnest('st', 'cats', 'category', ['cust'])} u GROUP BY cust
 ),
 crm_latest AS (
-  SELECT cust, max(entry) AS latest FROM st CROSS JOIN UNNEST(crm) AS u(entry)
+  SELECT cust, max(entry) AS latest FROM ${t.unnest('st', 'crm', 'entry', ['cust'])} u
   GROUP BY cust, split_part(entry, ' ', 2)
 ),
 crm_facts AS (SELECT cust, ${t.list('array_agg(latest)')} AS crm FROM crm_latest GROUP BY cust),
@@ -370,7 +380,7 @@ ORDER BY b.cust`;
 /** Every customer as of `asOf`, from the whole archive (a full recomputation). */
 export function featuresSql(t: HistoryDialect, asOf: number): string {
   const src = factsBefore(t, asOf);
-  return customersSql(t, `(${nodeStatesSql(src)})`, `(${orderRowsSql(src)})`);
+  return customersSql(t, `(${nodeStatesSql(t, src)})`, `(${orderRowsSql(src)})`);
 }
 
 /** An as-of time inlined as a literal: an integer we computed, never client text. */

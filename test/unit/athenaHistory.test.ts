@@ -139,6 +139,9 @@ describe('athenaHistory', () => {
     const sql = featuresSql(engine().dialect, 1_700_000_000_000);
     expect(sql).toContain('FROM "precis_prod"."facts" WHERE node IS NOT NULL AND ts_ms < 1700000000000');
     expect(sql).toContain('LEFT JOIN "precis_prod"."node_customers" m ON m.node = s.node');
+    // Lists are unnested the Trino way (DuckDB's dialect uses its own, faster unnest()).
+    expect(sql).toContain('FROM ev f CROSS JOIN UNNEST(f.categories) AS x(category)');
+    expect(sql).not.toMatch(/[^.]unnest\(/);
     expect(sql).toContain('json_format(CAST(array_agg(DISTINCT node) AS JSON)) AS nodes');
   });
 

@@ -54,6 +54,8 @@ export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHisto
     nodes: `${quoted(o.database)}.${quoted(o.nodesTable)}`,
     list: (aggregate) => `json_format(CAST(${aggregate} AS JSON))`,
     union: (a, b) => `array_distinct(concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
+    unnest: (from, list, as, keep) =>
+      `(SELECT ${keep.map((k) => `f.${k}`).join(', ')}, x.${as} FROM ${from} f CROSS JOIN UNNEST(f.${list}) AS x(${as}))`,
   };
 
   async function start(sql: string): Promise<string> {

@@ -46,6 +46,7 @@ const DIALECT: HistoryDialect = {
   nodes: 'node_customers',
   list: (aggregate) => aggregate,
   union: (a, b) => `list_distinct(list_concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
+  unnest: (from, list, as, keep) => `(SELECT ${keep.join(', ')}, unnest(${list}) AS ${as} FROM ${from})`,
 };
 const PAGE_ROWS = 10_000;
 /**
