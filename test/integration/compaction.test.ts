@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-athena';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -266,6 +267,15 @@ describe('compaction to the columnar archive', () => {
     const replaced = await snapshotKeys();
     expect(replaced).toHaveLength(3);
     expect(replaced).not.toEqual(stored);
+
+    // A stored manifest naming a file that is gone (another runner replaced the snapshot meanwhile): a
+    // cold runner rebuilds instead of failing, and stores a whole snapshot again.
+    const gone = replaced.find((k) => k.endsWith('snap_state.parquet')) ?? '';
+    await s3.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: gone }));
+    const fourth = await (await runner()).read(now.t, timer);
+    expect(fourth.features).toEqual(third.features);
+    expect(t.logger.messages('info').filter((m) => m === 'history snapshot rebuilt')).toHaveLength(2);
+    expect(await snapshotKeys()).toHaveLength(3);
   });
 
   it('on Athena: compacts into the bucket, writes the node table there, and queries the workgroup and database', async () => {

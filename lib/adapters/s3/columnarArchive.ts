@@ -209,10 +209,17 @@ export async function downloadSnapshot(client: S3Client, bucket: string, root: s
     if (error instanceof NoSuchKey) return false;
     throw error;
   }
+  // Unreadable, or naming a file another runner's upload has just replaced (two runs at once): no
+  // snapshot, which the run rebuilds and stores again.
   const stored = StoredSnapshot.safeParse(jsonOrUndefined(text));
-  if (!stored.success) return false; // rebuilt by the run, and replaced
-  for (const file of stored.data.files)
-    await download(client, bucket, `${SNAPSHOT_PREFIX}${file}`, join(root, file));
+  if (!stored.success) return false;
+  try {
+    for (const file of stored.data.files)
+      await download(client, bucket, `${SNAPSHOT_PREFIX}${file}`, join(root, file));
+  } catch (error) {
+    if (error instanceof NoSuchKey) return false;
+    throw error;
+  }
   await writeFile(join(root, SNAPSHOT_MANIFEST), text);
   return true;
 }
