@@ -124,7 +124,8 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
     await engine.exec(`CREATE OR REPLACE TABLE ${into.orders} AS SELECT * FROM ${MERGED_ORDERS}`);
     const lateNodes = await count(`SELECT count(*) AS n FROM ${LATE}`);
     // A warm runner keeps the engine: what only this merge needed does not stay in its memory.
-    for (const table of [NEXT, LATE, MERGED, MERGED_ORDERS]) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of [NEXT, LATE, MERGED, MERGED_ORDERS])
+      await engine.exec(`DROP TABLE IF EXISTS ${table}`);
     return lateNodes;
   }
 
