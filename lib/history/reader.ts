@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import type { HistoryReader, RunHistory } from '../segmentation/reader.js';
 import { type CompactDeps, compactChanged, finalThrough } from './compact.js';
-import { type SqlHistoryDeps, sqlFeaturesAsOf } from './features.js';
+import { type SqlHistoryDeps, type StateTables, sqlFeaturesAsOf } from './features.js';
 import type { HistoryEngine } from './ports.js';
 import { type SnapshotEngine, type Snapshots, snapshots } from './snapshot.js';
 import { countsSql } from './sql.js';
@@ -57,7 +57,7 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
         return { events: 0, later: 0 };
       });
       let history: RunHistory['input']['history'] = { mode: 'full', snapshotThrough: null, lateNodes: 0 };
-      let tables: { states: string; orders: string } | undefined;
+      let tables: StateTables | undefined;
       if (kept) {
         const step = await stage('snapshot', () => kept.advance(finalThrough(compact.now())));
         const run = await stage('states', () => kept.statesAsOf(asOf));

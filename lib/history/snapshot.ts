@@ -15,6 +15,7 @@
 //   facts. Backfills make such nodes; a normal night has few.
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import type { StateTables } from './features.js';
 import type { HistoryEngine } from './ports.js';
 import {
   factsBefore,
@@ -69,11 +70,10 @@ export interface SnapshotStep {
   readonly reason?: string;
 }
 
-export interface RunStates {
+/** The run's tables (features.ts reads customers from them) and how they were made. */
+export interface RunStates extends StateTables {
   /** incremental: the snapshot plus the days after it; full: the whole archive (a back-test). */
   readonly mode: 'incremental' | 'full';
-  readonly states: string;
-  readonly orders: string;
   readonly lateNodes: number;
 }
 
