@@ -449,7 +449,7 @@ function benchFullRun(size: number, seed: number): void {
   line('segmentCustomers', seconds(run.ms));
   line(
     'assignments with reasons, files',
-    `${seconds(files.ms)}, ${mb(files.value)} (gzip NDJSON, NDJSON, CSV)`,
+    `${seconds(files.ms)}, ${mb(files.value)} (Parquet and CSV per segment)`,
   );
   line('total', seconds(customers.ms + run.ms + files.ms));
   const rss = peakRss();

@@ -1,9 +1,8 @@
-// A run's files, built in memory chunk by chunk: every assignment as gzip NDJSON (the next run's
-// transitions read it), and per segment the members as NDJSON (the paginated API reads it by byte
-// ranges) and CSV (for spreadsheets and marketing tools). Kept as Buffers, off the V8 heap; each chunk's
-// assignment objects can be dropped once added.
-import { gzipSync } from 'node:zlib';
-import type { Assignment } from './model.js';
+// A run's files, built in memory chunk by chunk: per segment, the members as Parquet (members.ts: the
+// paginated API and the next run's transitions read it) and as CSV (for spreadsheets and marketing tools,
+// the reasons in words). Kept as Buffers, off the V8 heap; each chunk's records can be dropped once added.
+import { MembersParquetWriter, renderAssignment } from './members.js';
+import type { Assignment, AssignmentRecord } from './model.js';
 import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export const CSV_COLUMNS = [
@@ -69,46 +68,47 @@ export function lines<T>(items: readonly T[], line: (item: T) => string): Buffer
   return Buffer.from(items.map((item) => `${line(item)}\n`).join(''));
 }
 
-const json = (a: Assignment) => JSON.stringify(a);
-
 export class RunFilesBuilder {
-  private readonly all: Buffer[] = [];
-  private readonly ndjson = new Map<SegmentId, Buffer[]>();
+  private readonly parquet = new Map<SegmentId, MembersParquetWriter>();
   private readonly csv = new Map<SegmentId, Buffer[]>();
 
-  add(chunk: readonly Assignment[]): void {
-    // Concatenated gzip members are one valid gzip file (RFC 1952): zcat, DuckDB and Athena read it.
-    this.all.push(gzipSync(lines(chunk, json)));
+  add(chunk: readonly AssignmentRecord[]): void {
     for (const segment of SEGMENT_IDS) {
       const members = chunk.filter((a) => a.segment === segment);
       if (members.length === 0) continue;
-      push(this.ndjson, segment, lines(members, json));
-      push(this.csv, segment, lines(members, toCsvRow));
+      this.writerOf(segment).add(members);
+      push(
+        this.csv,
+        segment,
+        lines(members, (a) => toCsvRow(renderAssignment(a))),
+      );
     }
   }
 
+  /** Every segment's files, empty ones included: readers tell a run of this format by them. */
   files(): RunFile[] {
     const header = Buffer.from(`${CSV_COLUMNS.join(',')}\n`);
-    return [
+    return SEGMENT_IDS.flatMap((segment) => [
       {
-        name: 'assignments.ndjson.gz',
-        // No chunk (a run over no customer) is still one gzip member: zero bytes are not a gzip file.
-        body: this.all.length === 0 ? gzipSync(Buffer.alloc(0)) : Buffer.concat(this.all),
-        contentType: 'application/gzip',
+        name: `members/${segment}.parquet`,
+        body: this.writerOf(segment).finish(),
+        contentType: 'application/vnd.apache.parquet',
       },
-      ...SEGMENT_IDS.flatMap((segment) => [
-        {
-          name: `members/${segment}.ndjson`,
-          body: Buffer.concat(this.ndjson.get(segment) ?? []),
-          contentType: 'application/x-ndjson',
-        },
-        {
-          name: `members/${segment}.csv`,
-          body: Buffer.concat([header, ...(this.csv.get(segment) ?? [])]),
-          contentType: 'text/csv',
-        },
-      ]),
-    ];
+      {
+        name: `members/${segment}.csv`,
+        body: Buffer.concat([header, ...(this.csv.get(segment) ?? [])]),
+        contentType: 'text/csv',
+      },
+    ]);
+  }
+
+  private writerOf(segment: SegmentId): MembersParquetWriter {
+    let writer = this.parquet.get(segment);
+    if (!writer) {
+      writer = new MembersParquetWriter();
+      this.parquet.set(segment, writer);
+    }
+    return writer;
   }
 }
 

@@ -1,6 +1,7 @@
 // The records of a segmentation run: what was asked (parameters), what each customer got (assignment),
 // and the run's status with its summary. Zod at the boundary: API bodies, queue messages, stored items.
 import { z } from 'zod';
+import { FEATURES } from './features.js';
 import { RFM_SEGMENTS } from './rfm.js';
 import { SEGMENT_IDS } from './segments.js';
 
@@ -75,6 +76,23 @@ export const Assignment = z
   })
   .meta({ id: 'SegmentAssignment' });
 export type Assignment = z.infer<typeof Assignment>;
+
+/** A reason as a run stores it: the figures its words are rendered from on read (naming.ts). */
+export const ReasonFigures = z.object({
+  feature: z.enum(FEATURES),
+  value: z.number(),
+  median: z.number(),
+  percentile: z.number(),
+});
+
+/**
+ * An assignment as a run builds and stores it (the members' Parquet files): reasons as figures, not words.
+ * What the API, the CSV and the profile show is `renderAssignment` of it (members.ts).
+ */
+export const AssignmentRecord = Assignment.omit({ reasons: true, reasonCodes: true }).extend({
+  reasons: z.array(ReasonFigures),
+});
+export type AssignmentRecord = z.infer<typeof AssignmentRecord>;
 
 export const RunSummary = z.object({
   customers: z.number().int(),

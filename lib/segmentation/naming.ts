@@ -5,14 +5,19 @@ import type { CustomerFeatures, FeatureName } from './features.js';
 import { Distribution, medianOf } from './percentiles.js';
 import type { BuyerSegment, ProspectSegment } from './segments.js';
 
-export interface Reason {
+/** What a reason is made of: stored per customer as these figures, rendered into words when read. */
+export interface ReasonFigures {
   readonly feature: FeatureName;
-  /** `<feature>:high` or `<feature>:low`, for machines. */
-  readonly code: string;
   readonly value: number;
+  /** The feature's median in the customer's population. */
   readonly median: number;
   /** Mid-rank percentile of the value in the population (0..1). */
   readonly percentile: number;
+}
+
+export interface Reason extends ReasonFigures {
+  /** `<feature>:high` or `<feature>:low`, for machines. */
+  readonly code: string;
   readonly text: string;
 }
 
@@ -35,7 +40,8 @@ const LABELS: Record<FeatureName, string> = {
   appShare: 'app share',
   storeShare: 'store share',
 };
-const REASONS_MAX = 3;
+/** Reasons given per customer, at most. */
+export const REASONS_MAX = 3;
 
 const fmt = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(x < 10 ? 2 : 1));
 /** 0.83 -> "top 20 %": rounded up to a multiple of 5 so texts stay readable. */
@@ -70,36 +76,47 @@ export class PopulationProfile {
     return value / Math.max(1, this.median(feature));
   }
 
-  reason(feature: FeatureName, value: number): Reason {
-    const median = this.median(feature);
-    const percentile = this.percentile(feature, value);
-    const label = LABELS[feature];
-    let text: string;
-    if (DAY_FEATURES.has(feature)) {
-      text = `${label} ${this.ratio(feature, value).toFixed(1)}x the median (${fmt(value)} vs ${fmt(median)} days)`;
-    } else if (percentile >= 0.5) {
-      text = `${label} in the top ${band(1 - percentile)} % (${fmt(value)}, median ${fmt(median)})`;
-    } else {
-      text = `${label} in the bottom ${band(percentile)} % (${fmt(value)}, median ${fmt(median)})`;
-    }
-    const high = DAY_FEATURES.has(feature) ? value > median : percentile >= 0.5;
-    return { feature, code: `${feature}:${high ? 'high' : 'low'}`, value, median, percentile, text };
+  figures(feature: FeatureName, value: number): ReasonFigures {
+    return { feature, value, median: this.median(feature), percentile: this.percentile(feature, value) };
   }
 
   /**
    * Reasons for a value set: the drivers of its segment first, then the features where it stands furthest
    * from the middle of the population, up to three.
    */
-  reasons(values: Readonly<Record<FeatureName, number>>, drivers: readonly FeatureName[]): Reason[] {
+  reasons(values: Readonly<Record<FeatureName, number>>, drivers: readonly FeatureName[]): ReasonFigures[] {
     const others = [...this.distributions.keys()]
       .filter((f) => !drivers.includes(f) && values[f] !== undefined)
       .map((f) => ({ f, distance: Math.abs(this.percentile(f, values[f]) - 0.5) }))
       .filter(({ distance }) => distance >= 0.3)
       .sort((a, b) => b.distance - a.distance || (a.f < b.f ? -1 : 1))
       .map(({ f }) => f);
-    return [...drivers, ...others].slice(0, REASONS_MAX).map((f) => this.reason(f, values[f]));
+    return [...drivers, ...others].slice(0, REASONS_MAX).map((f) => this.figures(f, values[f]));
   }
 }
+
+/** Day features stand out when longer than the median; the rest when in the upper half. */
+const isHigh = (r: ReasonFigures): boolean =>
+  DAY_FEATURES.has(r.feature) ? r.value > r.median : r.percentile >= 0.5;
+
+/** `<feature>:high` or `<feature>:low`. */
+export const reasonCode = (r: ReasonFigures): string => `${r.feature}:${isHigh(r) ? 'high' : 'low'}`;
+
+/** The words a marketer reads: "recency 3.1x the median (34 vs 11 days)", "frequency in the top 20 % (7, median 2)". */
+export function reasonText(r: ReasonFigures): string {
+  const label = LABELS[r.feature];
+  if (DAY_FEATURES.has(r.feature)) {
+    // The median floored at 1, so a median of 0 days does not divide by zero.
+    const ratio = r.value / Math.max(1, r.median);
+    return `${label} ${ratio.toFixed(1)}x the median (${fmt(r.value)} vs ${fmt(r.median)} days)`;
+  }
+  return r.percentile >= 0.5
+    ? `${label} in the top ${band(1 - r.percentile)} % (${fmt(r.value)}, median ${fmt(r.median)})`
+    : `${label} in the bottom ${band(r.percentile)} % (${fmt(r.value)}, median ${fmt(r.median)})`;
+}
+
+/** Figures with their code and words (the report's reasons). */
+export const explained = (r: ReasonFigures): Reason => ({ ...r, code: reasonCode(r), text: reasonText(r) });
 
 export interface Named<S> {
   readonly segment: S;

@@ -6,7 +6,7 @@ import { type FeatureScaling, fitScaling, scaleRows } from '../clustering/scale.
 import { type ClusteringResult, chooseClustering } from '../clustering/select.js';
 import { type CustomerFeatures, type FeatureName, LOGGED_FEATURES } from './features.js';
 import type { RunParameters } from './model.js';
-import { medianValues, type Named, PopulationProfile, type Reason } from './naming.js';
+import { explained, medianValues, type Named, PopulationProfile, type Reason } from './naming.js';
 import type { SegmentId } from './segments.js';
 
 /** Below this many members a population is not clustered: it is one cluster, still named by the rules. */
@@ -128,7 +128,7 @@ function nameClusters<S extends SegmentId>(
       centroid: (centroids[cluster] ?? []).map((x) => Math.round(x * 10_000) / 10_000),
       medians,
       drivers: named.drivers,
-      reasons: profile.reasons(medians, named.drivers),
+      reasons: profile.reasons(medians, named.drivers).map(explained),
     };
   });
 }

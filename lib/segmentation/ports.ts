@@ -1,6 +1,6 @@
 // The storage ports of segmentation runs (lib/adapters/{dynamodb,s3,sqs} implement them; tests use the
 // emulators through the same adapters).
-import type { Assignment, RunRecord, SegmentChange } from './model.js';
+import type { Assignment, AssignmentRecord, RunRecord, SegmentChange } from './model.js';
 import type { RunReport } from './report.js';
 import type { SegmentId } from './segments.js';
 
@@ -43,8 +43,8 @@ export interface RunFiles {
   putReport(runId: string, report: RunReport): Promise<string>;
   getReport(runId: string): Promise<RunReport | undefined>;
   /**
-   * Collects a run's assignments chunk by chunk, then writes every assignment (gzip NDJSON) and, per
-   * segment, the members as NDJSON (API) and CSV (export); `finish` returns the run's prefix.
+   * Collects a run's assignments chunk by chunk, then writes per segment the members as Parquet (API,
+   * transitions) and CSV (export); `finish` returns the run's prefix.
    */
   assignmentWriter(runId: string): AssignmentWriter;
   /**
@@ -61,7 +61,7 @@ export interface RunFiles {
 }
 
 export interface AssignmentWriter {
-  add(chunk: readonly Assignment[]): void;
+  add(chunk: readonly AssignmentRecord[]): void;
   finish(): Promise<string>;
 }
 

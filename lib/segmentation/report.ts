@@ -3,7 +3,7 @@
 // reasons, the RFM labelling, and the transitions since the previous run.
 import type { FeatureName } from './features.js';
 import type { RunParameters } from './model.js';
-import type { Reason } from './naming.js';
+import { explained, type Reason } from './naming.js';
 import type { ClusterReport, PopulationResult } from './population.js';
 import type { RunHistory } from './reader.js';
 import type { RfmSegment } from './rfm.js';
@@ -86,7 +86,9 @@ export function segmentReports(result: Segmentation): SegmentReport[] {
       share: Math.round((stats.size / Math.max(1, result.size)) * 10_000) / 10_000,
       clusters: clusters.map((c) => c.cluster),
       medians,
-      reasons: population ? population.profile.reasons(medians as Record<FeatureName, number>, drivers) : [],
+      reasons: population
+        ? population.profile.reasons(medians as Record<FeatureName, number>, drivers).map(explained)
+        : [],
     };
     if (stats.buyers > 0) {
       report.rfmScores = { r: mean(stats.rfmSums.r), f: mean(stats.rfmSums.f), m: mean(stats.rfmSums.m) };

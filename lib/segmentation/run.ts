@@ -2,6 +2,7 @@
 // redone, every write is an idempotent overwrite keyed by run and customer, and a run that died midway
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
 import type { Logger } from '../log.js';
+import { renderAssignment } from './members.js';
 import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
 import {
   type ChangePublisher,
@@ -137,7 +138,7 @@ async function compute(
       writer.add(chunk);
       diff?.add(chunk);
       if (live) {
-        await deps.runs.putAssignments(run.runId, run.asOf, chunk);
+        await deps.runs.putAssignments(run.runId, run.asOf, chunk.map(renderAssignment));
         changes += await deps.changes.publish(run.runId, run.asOf, live.add(chunk));
       }
     }

@@ -1,8 +1,8 @@
 // The pure heart of a run: customer features in, clusters and named segments out. No I/O, so the
 // benchmark and the tests run exactly what the Lambda runs.
 //
-// Assignments are built on demand, chunk by chunk: with a million customers, their reason texts alone
-// would take a gigabyte of heap if all were built at once, and a Lambda has three. What is kept per
+// Assignments are built on demand, chunk by chunk: with a million customers, their reasons alone would
+// take hundreds of MB of heap if all were built at once. Reasons are figures here; words come on read. What is kept per
 // customer is compact (cluster label, distance, features); counts and RFM statistics come from it.
 import {
   BUYER_FEATURES,
@@ -11,7 +11,7 @@ import {
   PROSPECT_FEATURES,
   rfmValuesOf,
 } from './features.js';
-import type { Assignment, RunParameters } from './model.js';
+import type { AssignmentRecord, RunParameters } from './model.js';
 import { medianValues, nameBuyerCluster, nameProspectCluster } from './naming.js';
 import { clusterPopulation, type PopulationResult } from './population.js';
 import { RFM_SEGMENTS, RfmScorer, type RfmScores, type RfmSegment, rfmSegment } from './rfm.js';
@@ -29,10 +29,10 @@ export interface Segmentation {
   readonly size: number;
   readonly buyers: PopulationResult;
   readonly prospects: PopulationResult;
-  /** Customer i's assignment, with its reasons, built now. */
-  assignment(i: number): Assignment;
+  /** Customer i's assignment, with the figures of its reasons, built now. */
+  assignment(i: number): AssignmentRecord;
   /** Every assignment in order, in chunks, each built as its chunk is read. */
-  chunks(size: number): Generator<Assignment[]>;
+  chunks(size: number): Generator<AssignmentRecord[]>;
   segmentAt(i: number): SegmentId;
   readonly stats: ReadonlyMap<SegmentId, SegmentStats>;
   readonly rfmLabels: Record<RfmSegment, number>;
@@ -70,21 +70,19 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     return report.segment;
   };
 
-  const assignment = (i: number): Assignment => {
+  const assignment = (i: number): AssignmentRecord => {
     const { member, result, at, population } = locate(i);
     if (!member) throw new RangeError(`no customer ${i}`);
     const cluster = result.labels[at] ?? 0;
     const report = result.clusters[cluster];
     if (!report) throw new Error(`customer ${member.customerId} has no cluster ${cluster}`);
-    const reasons = result.profile.reasons(member.values, report.drivers);
-    const out: Assignment = {
+    const out: AssignmentRecord = {
       customerId: member.customerId,
       segment: report.segment,
       population,
       cluster,
       distance: Math.round((result.distances[at] ?? 0) * 10_000) / 10_000,
-      reasons: reasons.map((r) => r.text),
-      reasonCodes: reasons.map((r) => r.code),
+      reasons: result.profile.reasons(member.values, report.drivers),
     };
     if (population === 'buyers') {
       const values = rfmValuesOf(member);
@@ -103,7 +101,7 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     assignment,
     *chunks(chunkSize) {
       for (let i = 0; i < size; i += chunkSize) {
-        const chunk: Assignment[] = [];
+        const chunk: AssignmentRecord[] = [];
         for (let j = i; j < Math.min(size, i + chunkSize); j++) chunk.push(assignment(j));
         yield chunk;
       }

@@ -1,7 +1,8 @@
 // Who moved between segments since a previous run, and why: a from × to matrix (with "(none)" for
 // customers who were not in the previous run or are not in this one) and the changes to publish. Fed
 // chunk by chunk, so a million customers never need their assignments in memory at once.
-import type { Assignment, SegmentChange } from './model.js';
+import type { AssignmentRecord, SegmentChange } from './model.js';
+import { reasonText } from './naming.js';
 import type { SegmentId } from './segments.js';
 
 export const NONE = '(none)';
@@ -31,7 +32,7 @@ export class TransitionCounter {
   ) {}
 
   /** Counts a chunk of this run's assignments; returns the changes among them (entries and moves). */
-  add(chunk: readonly Assignment[]): SegmentChange[] {
+  add(chunk: readonly AssignmentRecord[]): SegmentChange[] {
     const changes: SegmentChange[] = [];
     for (const a of chunk) {
       this.seen.add(a.customerId);
@@ -42,8 +43,10 @@ export class TransitionCounter {
         continue;
       }
       this.moved++;
-      this.example(`${before ?? NONE} -> ${a.segment}`, a.customerId, a.reasons);
-      changes.push({ customerId: a.customerId, from: before ?? null, to: a.segment, reasons: a.reasons });
+      // Words for movers only: most customers stay, and their reasons are never rendered here.
+      const reasons = a.reasons.map(reasonText);
+      this.example(`${before ?? NONE} -> ${a.segment}`, a.customerId, reasons);
+      changes.push({ customerId: a.customerId, from: before ?? null, to: a.segment, reasons });
     }
     return changes;
   }

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
@@ -38,11 +38,12 @@ import {
   segmentMembers,
 } from '../../lib/segmentation/api.js';
 import { runQueuedRequests } from '../../lib/segmentation/consume.js';
-import { type RunRecord, SegmentChangesMessage } from '../../lib/segmentation/model.js';
+import { bufferFile, membersMetadata } from '../../lib/segmentation/members.js';
+import { type Assignment, type RunRecord, SegmentChangesMessage } from '../../lib/segmentation/model.js';
 import { foldReader } from '../../lib/segmentation/reader.js';
 import { buildRequest } from '../../lib/segmentation/requests.js';
 import { executeRun } from '../../lib/segmentation/run.js';
-import { SEGMENT_IDS } from '../../lib/segmentation/segments.js';
+import { SEGMENT_IDS, type SegmentId } from '../../lib/segmentation/segments.js';
 import { createActiveTable } from '../../local/provision.js';
 import { makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
 import { lambdaContext } from '../support/archiveQueues.js';
@@ -471,7 +472,12 @@ describe('runs after an empty or damaged run', () => {
   const raw = createDynamoDbClient(freshConfig);
   const logged = recordingLogger();
   const freshDeps = { ...runnerDepsFor(freshConfig, { dynamodb: dynamo, s3, sqs }), log: logged.log };
-  const assignmentsKey = (runId: string) => `segmentation/${runId}/assignments.ndjson.gz`;
+  const membersKey = (runId: string, segment: SegmentId = SEGMENT_IDS[0]) =>
+    `segmentation/${runId}/members/${segment}.parquet`;
+  const objectBytes = async (key: string) => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: fresh, Key: key }));
+    return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+  };
 
   beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: fresh }));
@@ -499,12 +505,14 @@ describe('runs after an empty or damaged run', () => {
     await archiveBucket(s3, fresh).put(key, encodeArchiveObject([toArchiveRecord(e, at)]));
   };
 
-  it('writes a valid empty assignments file for a run over no customer, and the next runs complete', async () => {
+  it('writes valid empty members files for a run over no customer, and the next runs complete', async () => {
     const empty = await executeRun(request('2011-12-10', true), freshDeps);
     expect(empty).toMatchObject({ status: 'completed', published: true });
     expect(empty.summary?.customers).toBe(0);
-    const object = await s3.send(new GetObjectCommand({ Bucket: fresh, Key: assignmentsKey(empty.runId) }));
-    expect(gunzipSync(await (object.Body?.transformToByteArray() ?? new Uint8Array())).length).toBe(0);
+    for (const segment of SEGMENT_IDS) {
+      const metadata = await membersMetadata(bufferFile(await objectBytes(membersKey(empty.runId, segment))));
+      expect(Number(metadata.num_rows)).toBe(0);
+    }
 
     await archiveOrder(`seg-${tag}-first`, '2011-12-10T09:00:00.000Z');
     // A back-test diffs against the empty run; a live run claims over it.
@@ -525,8 +533,13 @@ describe('runs after an empty or damaged run', () => {
     const previous = await executeRun(request('2011-12-12', true), freshDeps);
     expect(previous.status).toBe('completed');
     await receiveChanges();
-    for (const body of [Buffer.alloc(0), Buffer.from('not gzip at all'), gzipSync('{"customerId":')]) {
-      await s3.send(new PutObjectCommand({ Bucket: fresh, Key: assignmentsKey(previous.runId), Body: body }));
+    const whole = Buffer.from(await objectBytes(membersKey(previous.runId)));
+    for (const body of [
+      Buffer.alloc(0),
+      Buffer.from('not parquet at all'),
+      whole.subarray(0, whole.length - 9),
+    ]) {
+      await s3.send(new PutObjectCommand({ Bucket: fresh, Key: membersKey(previous.runId), Body: body }));
       logged.entries.length = 0;
       const backTest = await executeRun(request('2011-12-13', false), freshDeps);
       expect(backTest.status).toBe('completed');
@@ -535,7 +548,7 @@ describe('runs after an empty or damaged run', () => {
       expect(warning?.message).toMatch(/previous run/);
       expect(warning?.extra[0]).toMatchObject({
         previousRunId: previous.runId,
-        objectKey: assignmentsKey(previous.runId),
+        objectKey: membersKey(previous.runId),
         stack: expect.stringContaining('Error'),
       });
     }
@@ -544,6 +557,35 @@ describe('runs after an empty or damaged run', () => {
     expect(live).toMatchObject({ status: 'completed', published: true });
     const changes = (await receiveChanges()).flatMap((m) => m.changes);
     expect(changes).toEqual([expect.objectContaining({ from: null })]);
+  });
+
+  it('still reads a run written before the members Parquet files: transitions and pages', async () => {
+    const runId = `seg_legacy_${tag}`;
+    const put = (name: string, body: string | Buffer) =>
+      s3.send(new PutObjectCommand({ Bucket: fresh, Key: `segmentation/${runId}/${name}`, Body: body }));
+    const legacy = (i: number, segment: SegmentId): Assignment => ({
+      customerId: `cus_legacy_${i}`,
+      userIds: [`u-${i}`],
+      segment,
+      population: 'buyers',
+      cluster: 0,
+      distance: 0.5,
+      reasons: ['frequency in the top 20 % (7, median 2)'],
+      reasonCodes: ['frequency:high'],
+    });
+    const loyal = Array.from({ length: 5 }, (_, i) => legacy(i, 'loyal'));
+    const ndjson = (rows: Assignment[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    await put('assignments.ndjson.gz', gzipSync(ndjson([...loyal, legacy(9, 'dormant')])));
+    await put('members/loyal.ndjson', ndjson(loyal));
+    expect(await freshDeps.files.segmentsOf(runId)).toEqual(
+      new Map([...loyal.map((r) => [r.customerId, 'loyal'] as const), ['cus_legacy_9', 'dormant']]),
+    );
+    const first = await freshDeps.files.membersPage(runId, 'loyal', undefined, 3);
+    expect(first.members).toEqual(loyal.slice(0, 3));
+    expect(await freshDeps.files.membersPage(runId, 'loyal', first.next, 3)).toEqual({
+      members: loyal.slice(3),
+    });
+    expect(await freshDeps.files.segmentsOf(`seg_none_${tag}`)).toBeUndefined();
   });
 
   it('lists runs newest as-of first, a bounded page at a time, each run once', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/clustering/random.js';
 import { type CustomerFeatures, FEATURES, type FeatureValues } from '../../lib/segmentation/features.js';
+import { renderAssignment } from '../../lib/segmentation/members.js';
 import { RunParameters } from '../../lib/segmentation/model.js';
 import { latestMidnight, midnightIn } from '../../lib/segmentation/requests.js';
 import { type Segmentation, segmentCustomers } from '../../lib/segmentation/segment.js';
@@ -85,8 +86,9 @@ describe('segmentCustomers', () => {
     expect(segmentOf('cus_lost1')).toBe('dormant');
     expect(['growth-potential', 'loyal']).toContain(segmentOf('cus_mid1'));
     const lost = assignments.find((a) => a.customerId === 'cus_lost1');
-    expect(lost?.reasons[0]).toMatch(/^recency \d+(\.\d)?x the median/);
-    expect(lost?.reasonCodes[0]).toBe('recencyDays:high');
+    const shown = lost && renderAssignment(lost);
+    expect(shown?.reasons[0]).toMatch(/^recency \d+(\.\d)?x the median/);
+    expect(shown?.reasonCodes[0]).toBe('recencyDays:high');
     const hv = result.buyers.clusters.find((c) => c.segment === 'high-value');
     expect(hv?.reasons.map((r) => r.code)).toContain('monetary:high');
   });
@@ -147,9 +149,9 @@ describe('transitions', () => {
       population: 'buyers' as const,
       cluster: 0,
       distance: 0,
-      reasons: ['why'],
-      reasonCodes: [],
+      reasons: [{ feature: 'frequency' as const, value: 7, median: 2, percentile: 0.8 }],
     }));
+    const why = 'frequency in the top 20 % (7, median 2)';
     const counter = new TransitionCounter('seg_prev', previous);
     const changes = [
       ...counter.add(current.slice(0, 2)),
@@ -165,8 +167,8 @@ describe('transitions', () => {
     });
     expect(transitions.moved).toBe(3);
     expect(transitions.examples).toEqual({
-      'dormant -> churn-risk': [{ customerId: 'b', reasons: ['why'] }],
-      [`${NONE} -> new`]: [{ customerId: 'fresh', reasons: ['why'] }],
+      'dormant -> churn-risk': [{ customerId: 'b', reasons: [why] }],
+      [`${NONE} -> new`]: [{ customerId: 'fresh', reasons: [why] }],
       [`new -> ${NONE}`]: [{ customerId: 'gone', reasons: ['no longer a customer of its own'] }],
     });
     expect(transitions.stayed).toBe(1);
