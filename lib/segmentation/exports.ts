@@ -1,8 +1,9 @@
 // A run's files, built in memory chunk by chunk: per segment, the members as Parquet (members.ts: the
 // paginated API and the next run's transitions read it) and as CSV (for spreadsheets and marketing tools,
 // the reasons in words). Kept as Buffers, off the V8 heap; each chunk's records can be dropped once added.
-import { MembersParquetWriter, renderAssignment } from './members.js';
-import type { Assignment, AssignmentRecord } from './model.js';
+import { MembersParquetWriter } from './members.js';
+import type { AssignmentRecord } from './model.js';
+import { reasonText } from './naming.js';
 import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export const CSV_COLUMNS = [
@@ -42,7 +43,8 @@ const csvCell = (value: unknown): string => {
 /** Several ids in one cell. */
 const ids = (list: readonly string[] | undefined) => list?.join(';');
 
-export function toCsvRow(a: Assignment): string {
+/** A member's CSV row, its reasons rendered in words (straight from the record: no assignment object). */
+export function toCsvRow(a: AssignmentRecord): string {
   const cells = [
     a.customerId,
     ids(a.userIds),
@@ -58,7 +60,7 @@ export function toCsvRow(a: Assignment): string {
     a.rfm?.f,
     a.rfm?.m,
     a.rfm?.segment,
-    a.reasons.join('; '),
+    a.reasons.map(reasonText).join('; '),
   ];
   return cells.map(csvCell).join(',');
 }
@@ -77,11 +79,7 @@ export class RunFilesBuilder {
       const members = chunk.filter((a) => a.segment === segment);
       if (members.length === 0) continue;
       this.writerOf(segment).add(members);
-      push(
-        this.csv,
-        segment,
-        lines(members, (a) => toCsvRow(renderAssignment(a))),
-      );
+      push(this.csv, segment, lines(members, toCsvRow));
     }
   }
 

@@ -105,7 +105,14 @@ const SCHEMA: SchemaElement[] = [
 /** One segment's members file, written a row group at a time as the run's chunks come. */
 export class MembersParquetWriter {
   private readonly bytes = new ByteWriter();
-  private readonly parquet = new ParquetWriter({ writer: this.bytes, schema: SCHEMA, createdBy: 'precis' });
+  private readonly parquet = new ParquetWriter({
+    writer: this.bytes,
+    schema: SCHEMA,
+    createdBy: 'precis',
+    // Min/max of customer_id only (set per column below): engines skip row groups when looking up an id;
+    // the other columns' statistics cost time and skip nothing.
+    statistics: false,
+  });
   private pending: AssignmentRecord[] = [];
 
   add(records: readonly AssignmentRecord[]): void {
@@ -127,7 +134,11 @@ export class MembersParquetWriter {
     this.pending = this.pending.slice(count);
     // ByteWriter has no asynchronous flush, so write() returns nothing to wait for.
     void this.parquet.write({
-      columnData: COLUMNS.map((c) => ({ name: c.name, data: rows.map(c.value) })),
+      columnData: COLUMNS.map((c) => ({
+        name: c.name,
+        data: rows.map(c.value),
+        statistics: c.name === 'customer_id',
+      })),
       rowGroupSize: rows.length,
     });
   }

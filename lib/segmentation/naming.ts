@@ -40,6 +40,8 @@ const LABELS: Record<FeatureName, string> = {
   appShare: 'app share',
   storeShare: 'store share',
 };
+/** How far from the middle (0.5) a percentile must be for a feature outside the drivers to be a reason. */
+const STANDS_OUT = 0.3;
 /** Reasons given per customer, at most. */
 export const REASONS_MAX = 3;
 
@@ -50,6 +52,7 @@ const band = (share: number): number => Math.min(100, Math.max(5, Math.ceil((sha
 /** The distribution of every feature over one population (buyers or prospects). */
 export class PopulationProfile {
   private readonly distributions = new Map<FeatureName, Distribution>();
+  private readonly middles = new Map<FeatureName, { readonly low: number; readonly high: number }>();
   readonly size: number;
 
   constructor(members: readonly CustomerFeatures[], features: readonly FeatureName[]) {
@@ -76,6 +79,16 @@ export class PopulationProfile {
     return value / Math.max(1, this.median(feature));
   }
 
+  /** Surely not STANDS_OUT from the middle (a quick test; false means: look at its percentile). */
+  private inMiddle(feature: FeatureName, value: number): boolean {
+    let bounds = this.middles.get(feature);
+    if (!bounds) {
+      bounds = this.distribution(feature).middle(0.5 - STANDS_OUT);
+      this.middles.set(feature, bounds);
+    }
+    return value >= bounds.low && value <= bounds.high;
+  }
+
   figures(feature: FeatureName, value: number): ReasonFigures {
     return { feature, value, median: this.median(feature), percentile: this.percentile(feature, value) };
   }
@@ -86,9 +99,9 @@ export class PopulationProfile {
    */
   reasons(values: Readonly<Record<FeatureName, number>>, drivers: readonly FeatureName[]): ReasonFigures[] {
     const others = [...this.distributions.keys()]
-      .filter((f) => !drivers.includes(f) && values[f] !== undefined)
+      .filter((f) => !drivers.includes(f) && values[f] !== undefined && !this.inMiddle(f, values[f]))
       .map((f) => ({ f, distance: Math.abs(this.percentile(f, values[f]) - 0.5) }))
-      .filter(({ distance }) => distance >= 0.3)
+      .filter(({ distance }) => distance >= STANDS_OUT)
       .sort((a, b) => b.distance - a.distance || (a.f < b.f ? -1 : 1))
       .map(({ f }) => f);
     return [...drivers, ...others].slice(0, REASONS_MAX).map((f) => this.figures(f, values[f]));

@@ -49,6 +49,38 @@ export class Distribution {
     return (below + equal / 2) / n;
   }
 
+  /**
+   * Bounds of the middle: a value in [low, high] is neither in the bottom `share` (percentile at most
+   * `share`) nor in the top `share` (at least 1 − share), since percentiles rise with the value. Two
+   * comparisons instead of two binary searches, for the many values that stand out nowhere. Values outside
+   * may or may not stand out: compute their percentile. Infinite bounds when every value could.
+   */
+  middle(share: number): { readonly low: number; readonly high: number } {
+    // low: the smallest value whose percentile exceeds `share`; high: the largest below 1 - share.
+    const first = this.firstIndex((i) => this.percentile(this.at(i)) > share);
+    const last = this.firstIndex((i) => this.percentile(this.at(i)) >= 1 - share) - 1;
+    return {
+      low: first < this.sorted.length ? this.at(first) : Number.POSITIVE_INFINITY,
+      high: last >= 0 ? this.at(last) : Number.NEGATIVE_INFINITY,
+    };
+  }
+
+  private at(i: number): number {
+    return this.sorted[i] ?? 0;
+  }
+
+  /** The first sorted index where a condition that only turns true with the index holds (size if none). */
+  private firstIndex(holds: (i: number) => boolean): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (holds(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** The median (mean of the two middle values for an even size); 0 when empty. */
   median(): number {
     const n = this.sorted.length;

@@ -10,18 +10,17 @@ import {
   readMembers,
   renderAssignment,
 } from '../../lib/segmentation/members.js';
-import type { Assignment, AssignmentRecord } from '../../lib/segmentation/model.js';
+import type { AssignmentRecord } from '../../lib/segmentation/model.js';
 import type { ReasonFigures } from '../../lib/segmentation/naming.js';
 import { SEGMENT_IDS, type SegmentId } from '../../lib/segmentation/segments.js';
 
-const member = (over: Partial<Assignment>): Assignment => ({
+const member = (over: Partial<AssignmentRecord>): AssignmentRecord => ({
   customerId: 'cus_x',
   segment: 'loyal',
   population: 'buyers',
   cluster: 1,
   distance: 0.5,
-  reasons: ['frequency in the top 20 %'],
-  reasonCodes: ['frequency:high'],
+  reasons: [{ feature: 'frequency', value: 7, median: 2, percentile: 0.8 }],
   ...over,
 });
 
@@ -132,7 +131,7 @@ describe('members Parquet files', () => {
     expect(shown.reasonCodes).toEqual(['recencyDays:high', 'frequency:high', 'monetary:low']);
     const csv = files.get('members/loyal.csv')?.toString('utf8').split('\n') ?? [];
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
-    expect(csv[4]).toBe(toCsvRow(shown));
+    expect(csv[4]).toBe(toCsvRow(record(3, 'loyal')));
     expect(csv[4]).toContain('recency 3.1x the median (34 vs 11 days); frequency in the top 20 %');
   });
 });
