@@ -288,32 +288,30 @@ describe('compaction to the columnar archive', () => {
     const athena = mockClient(AthenaClient);
     cleanups.push(() => athena.restore());
     const asked: { sql: string; workGroup?: string; database?: string }[] = [];
-    athena.on(StartQueryExecutionCommand).callsFake((input) => {
-      asked.push({
-        sql: input.QueryString,
-        workGroup: input.WorkGroup,
-        database: input.QueryExecutionContext?.Database,
-      });
-      return { QueryExecutionId: `q${asked.length}` };
-    });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    const text = (...cells: string[]) => ({ Data: cells.map((v) => ({ VarCharValue: v })) });
-    athena.on(GetQueryResultsCommand).callsFake((input) => {
-      const sql = asked[Number(String(input.QueryExecutionId).slice(1)) - 1]?.sql ?? '';
-      const rows = sql.startsWith('SELECT DISTINCT node')
-        ? [text('node'), text('user:u1'), text('user:u2')]
+    // Each query's result is a file in the bucket, as Athena writes it to the workgroup's output location
+    // (a header, every field quoted); the engine reads it from there.
+    const resultKey = (id: string) => `athena-results/${id}.csv`;
+    const csv = (...rows: string[][]) => rows.map((r) => `${r.map((v) => `"${v}"`).join(',')}\n`).join('');
+    athena.on(StartQueryExecutionCommand).callsFake(async (input) => {
+      const sql = input.QueryString ?? '';
+      asked.push({ sql, workGroup: input.WorkGroup, database: input.QueryExecutionContext?.Database });
+      const id = `q${asked.length}`;
+      const body = sql.startsWith('SELECT DISTINCT node')
+        ? csv(['node'], ['user:u1'], ['user:u2'])
         : sql.includes('AS later')
-          ? [text('events', 'later'), text('3', '0')]
-          : [text('cust')];
-      return {
-        ResultSet: {
-          ResultSetMetadata: {
-            ColumnInfo: rows[0]?.Data.map((d) => ({ Name: d.VarCharValue, Type: 'varchar' })),
-          },
-          Rows: rows,
-        },
-      };
+          ? csv(['events', 'later'], ['3', '0'])
+          : csv(['cust']);
+      await s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: resultKey(id), Body: body }));
+      return { QueryExecutionId: id };
     });
+    athena.on(GetQueryExecutionCommand).callsFake((input) => ({
+      QueryExecution: {
+        Status: { State: 'SUCCEEDED' },
+        ResultConfiguration: {
+          OutputLocation: `s3://${t.bucket}/${resultKey(String(input.QueryExecutionId))}`,
+        },
+      },
+    }));
     const dir = await mkdtemp(join(tmpdir(), 'precis-athena-reader-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const identity = memoryIdentityStore();
@@ -342,6 +340,8 @@ describe('compaction to the columnar archive', () => {
       `facts/dt=${DAY2}/part-0.parquet`,
     ]);
     expect(asked.length).toBeGreaterThanOrEqual(3);
+    // Every result came from its file: no GetQueryResults paging.
+    expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
     for (const q of asked) {
       expect(q).toMatchObject({ workGroup: 'precis-test-history', database: 'precis_test' });
       expect(q.sql).toContain('"precis_test"."facts"');

@@ -14,7 +14,7 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AthenaQueryError, athenaHistory } from '../../lib/adapters/athena/historyEngine.js';
+import { AthenaQueryError, athenaCsvPages, athenaHistory } from '../../lib/adapters/athena/historyEngine.js';
 import { customerHistoryOf, HistoryRowSchema } from '../../lib/history/features.js';
 import { featuresSql } from '../../lib/history/sql.js';
 
@@ -198,5 +198,32 @@ describe('athenaHistory', () => {
     expect(fromText).toEqual(customerHistoryOf(HistoryRowSchema.parse(native)));
     expect(fromText.inputs).toMatchObject({ monetaryMilli: 20_000, dwellSeconds: 12, sessions: 1 });
     expect(fromText.ids).toEqual({ userIds: ['a'], crmIds: ['C-7'] });
+  });
+});
+
+describe('athenaCsvPages (a result file)', () => {
+  const chunked = async function* (text: string, size: number) {
+    for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+  };
+
+  it('reads the header once, quoted fields whole, and an unquoted empty field as NULL', async () => {
+    const csv =
+      '"node","n","cats","note"\n' +
+      '"user:a","3","[""a, b"",""c\\""d""]",""\n' +
+      '"user:b",,"[]","two\nlines"\n';
+    for (const size of [1, 7, csv.length]) {
+      expect(await all(athenaCsvPages(chunked(csv, size)))).toEqual([
+        { node: 'user:a', n: '3', cats: '["a, b","c\\"d"]', note: '' },
+        { node: 'user:b', n: null, cats: '[]', note: 'two\nlines' },
+      ]);
+    }
+  });
+
+  it('throws when the file cannot be read to its end', async () => {
+    const failing = async function* () {
+      yield '"node"\n"user:a"\n';
+      throw new Error('connection reset');
+    };
+    await expect(all(athenaCsvPages(failing()))).rejects.toThrow('connection reset');
   });
 });
