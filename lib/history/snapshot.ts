@@ -37,9 +37,20 @@ export interface SnapshotEngine extends HistoryEngine {
   saveSnapshot(tables: readonly string[], manifest: SnapshotManifest): Promise<void>;
   /** Loads the stored snapshot's tables and returns its manifest; undefined when there is none. */
   loadSnapshot(tables: readonly string[]): Promise<unknown>;
+  /** The engine and its version (`duckdb 1.5.…`). */
+  readonly version: string;
 }
 
+/**
+ * What the stored node states mean: bumped when nodeStatesSql's columns or their encoding change, and
+ * joined with the engine's version (a key is the engine's hash of a text), so that a snapshot made by an
+ * earlier deployment is rebuilt rather than merged with states it cannot be merged with.
+ */
+const STATES_FORMAT = 2;
+
 export const SnapshotManifest = z.object({
+  /** STATES_FORMAT and the engine's version when it was made (snapshots before the field: '1'). */
+  format: z.string().default('1'),
   /** The last received day the snapshot holds (all of it, every event time). */
   through: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   /** The newest event time in it (epoch ms); null when it holds no event. */
@@ -89,6 +100,7 @@ const dayIn = (from: string | undefined, through: string) =>
 
 export function snapshots(engine: SnapshotEngine, log: Logger): Snapshots {
   const t = engine.dialect;
+  const format = `${STATES_FORMAT}/${engine.version}`;
   let current: SnapshotManifest | undefined;
   let loaded = false;
 
@@ -144,7 +156,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
 
   async function save(through: string, versions: Map<string, string>): Promise<void> {
     const days = Object.fromEntries([...versions].filter(([d]) => d <= through));
-    current = { through, maxTs: await maxTs(), days };
+    current = { format, through, maxTs: await maxTs(), days };
     await engine.saveSnapshot([SNAPSHOT.state, SNAPSHOT.orders], current);
   }
 
@@ -152,7 +164,12 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
     async advance(through) {
       await load();
       const versions = await engine.dayVersions();
-      const stale = current === undefined ? 'no snapshot yet' : changedDay(current, versions);
+      const stale =
+        current === undefined
+          ? 'no snapshot yet'
+          : current.format !== format
+            ? `made as format ${current.format}, not ${format}`
+            : changedDay(current, versions);
       if (current !== undefined && stale === undefined) {
         if (current.through >= through)
           return { action: 'kept', through: current.through, days: 0, lateNodes: 0 };
@@ -176,7 +193,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
 
     async statesAsOf(asOf) {
       await load();
-      const snapshot = current;
+      const snapshot = current?.format === format ? current : undefined;
       if (snapshot !== undefined && (snapshot.maxTs === null || snapshot.maxTs < asOf)) {
         const next = `(SELECT * FROM ${t.facts} WHERE node IS NOT NULL AND CAST(dt AS VARCHAR) > '${day(snapshot.through)}' AND ts_ms < ${ms(asOf)})`;
         const lateNodes = await merge(next, factsBefore(t, asOf), RUN);

@@ -38,7 +38,16 @@ export interface HistoryDialect {
    * results are text, where an array reads `[a, b]` — ambiguous for ids holding ", " — so it returns JSON.
    */
   list(aggregate: string): string;
-  /** The distinct elements of two lists, either of which may be NULL (merging node states). */
+  /**
+   * A 64-bit integer standing for a text in a distinct count (session ids, categories). Node states keep
+   * these sets whole, so that a customer of several nodes counts an id they share once: as integers they
+   * are a fraction of the strings' size to keep, merge and count. Two of a customer's n ids would count as
+   * one only if their keys collide (about n² / 2⁶⁵: 3·10⁻¹⁴ at a thousand sessions).
+   */
+  key(text: string): string;
+  /** The number of elements of a list. */
+  size(list: string): string;
+  /** The distinct elements of two lists of keys, either of which may be NULL (merging node states). */
   union(a: string, b: string): string;
   /**
    * A relation of `keep` and each element of the list column `list` of `from`, named `as`: Trino's
@@ -160,7 +169,7 @@ behavior_state AS (
     max(ts_ms) AS b_last_ms, max_by(label, pos) AS b_last_label,
     CASE WHEN max(g) = 1 THEN 1 ELSE 0 END AS b_last_fg,
     count(*) FILTER (WHERE anchor = 1 AND session_id IS NULL) AS b_loose,
-    array_agg(DISTINCT session_id) FILTER (WHERE session_id IS NOT NULL) AS sids
+    array_agg(DISTINCT ${t.key('session_id')}) FILTER (WHERE session_id IS NOT NULL) AS sids
   FROM sessioned GROUP BY node
 ),
 view_state AS (
@@ -177,7 +186,7 @@ dwell_state AS (
   SELECT node, CAST(sum(milli) AS BIGINT) AS dwell_milli, count(*) AS dwell_samples FROM dwells GROUP BY node
 ),
 category_state AS (
-  SELECT node, array_agg(DISTINCT category) AS cats
+  SELECT node, array_agg(DISTINCT ${t.key('category')}) AS cats
   FROM ${t.unnest('ev', 'categories', 'category', ['node'])} u WHERE category <> '(other)' GROUP BY node
 ),
 crm_latest AS (
@@ -342,23 +351,32 @@ order_facts AS (
   GROUP BY o.cust
 ),
 refund_facts AS (SELECT cust, sum(amount_milli) AS refunds_milli FROM kept_refunds GROUP BY cust),
+-- A customer of one node (most) takes that node's sets as they are, already distinct; the sets of a
+-- customer of several are unnested and counted again, an id two nodes share once.
+shared AS (
+  SELECT * FROM st WHERE cust IN (SELECT cust FROM st GROUP BY cust HAVING count(*) > 1)
+),
 session_facts AS (
-  SELECT cust, count(DISTINCT sid) AS named FROM ${t.unnest('st', 'sids', 'sid', ['cust'])} u GROUP BY cust
+  SELECT cust, count(DISTINCT sid) AS named FROM ${t.unnest('shared', 'sids', 'sid', ['cust'])} u GROUP BY cust
 ),
 category_facts AS (
-  SELECT cust, least(count(DISTINCT category), ${CATEGORY_MAX}) AS categories
-  FROM ${t.unnest('st', 'cats', 'category', ['cust'])} u GROUP BY cust
+  SELECT cust, count(DISTINCT category) AS categories
+  FROM ${t.unnest('shared', 'cats', 'category', ['cust'])} u GROUP BY cust
 ),
 crm_latest AS (
-  SELECT cust, max(entry) AS latest FROM ${t.unnest('st', 'crm', 'entry', ['cust'])} u
+  SELECT cust, max(entry) AS latest FROM ${t.unnest('shared', 'crm', 'entry', ['cust'])} u
   GROUP BY cust, split_part(entry, ' ', 2)
 ),
 crm_facts AS (SELECT cust, ${t.list('array_agg(latest)')} AS crm FROM crm_latest GROUP BY cust),
 base AS (
-  SELECT cust, ${t.list('array_agg(DISTINCT node)')} AS nodes, min(first_ms) AS first_ms, max(last_ms) AS last_ms,
+  SELECT cust, ${t.list('array_agg(DISTINCT node)')} AS nodes, count(*) AS node_count,
+    min(first_ms) AS first_ms, max(last_ms) AS last_ms,
     sum(events) AS events, sum(app_events) AS app_events, sum(store_events) AS store_events,
     sum(product_views) AS product_views, sum(cart_adds) AS cart_adds, sum(shares) AS shares,
-    sum(b_loose) AS loose, sum(dwell_milli) AS dwell_milli, sum(dwell_samples) AS dwell_samples
+    sum(b_loose) AS loose, sum(dwell_milli) AS dwell_milli, sum(dwell_samples) AS dwell_samples,
+    -- Read only when the customer has one node.
+    sum(${t.size('sids')}) AS one_named, sum(${t.size('cats')}) AS one_categories,
+    ${t.list('arbitrary(crm)')} AS one_crm
   FROM st GROUP BY cust
 )
 SELECT b.cust, b.nodes, b.first_ms, b.last_ms, b.events, b.app_events, b.store_events, b.product_views,
@@ -366,8 +384,11 @@ SELECT b.cust, b.nodes, b.first_ms, b.last_ms, b.events, b.app_events, b.store_e
   coalesce(o.orders, 0) AS orders, coalesce(o.frequency, 0) AS frequency,
   coalesce(o.revenue_milli, 0) AS revenue_milli, coalesce(o.cancelled_milli, 0) AS cancelled_milli,
   coalesce(rf.refunds_milli, 0) AS refunds_milli, o.last_paid_ms, o.last_order_ms,
-  coalesce(s.named, 0) + b.loose AS sessions, b.dwell_milli, b.dwell_samples,
-  coalesce(c.categories, 0) AS categories, crm.crm
+  coalesce(CASE WHEN b.node_count = 1 THEN b.one_named ELSE s.named END, 0) + b.loose AS sessions,
+  b.dwell_milli, b.dwell_samples,
+  least(coalesce(CASE WHEN b.node_count = 1 THEN b.one_categories ELSE c.categories END, 0), ${CATEGORY_MAX})
+    AS categories,
+  CASE WHEN b.node_count = 1 THEN b.one_crm ELSE crm.crm END AS crm
 FROM base b
 LEFT JOIN order_facts o ON o.cust = b.cust
 LEFT JOIN refund_facts rf ON rf.cust = b.cust

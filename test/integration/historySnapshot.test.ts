@@ -180,6 +180,20 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
       const stored = JSON.parse(await readFile(join(engine.root, 'snapshot.json'), 'utf8'));
       expect(stored).toMatchObject({ manifest: { through: d3 } });
       expect(await readdir(join(engine.root, 'snapshot'))).toEqual([stored.files[0].split('/')[1]]);
+
+      // A snapshot an earlier deployment stored (its manifest has no format: session ids kept as text)
+      // is rebuilt, not merged with states of another shape.
+      expect(stored.manifest.format).toMatch(/^2\/duckdb /);
+      const { format: _, ...earlier } = stored.manifest;
+      await writeFile(join(engine.root, 'snapshot.json'), JSON.stringify({ ...stored, manifest: earlier }));
+      const upgraded = snapshots(engine, silent);
+      expect(await upgraded.advance(d3)).toMatchObject({
+        action: 'rebuilt',
+        reason: expect.stringMatching(/^made as format 1, not 2\/duckdb /),
+      });
+      // (Mapped again: the back-test above mapped only the nodes it saw.)
+      expect(await full(engine, archive, asOf)).toEqual(expected);
+      expect(await incremental(engine, upgraded, asOf)).toEqual({ mode: 'incremental', rows: expected });
     } finally {
       await columnar.dispose();
     }

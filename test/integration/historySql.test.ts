@@ -36,6 +36,39 @@ describe('history SQL gives the reducer’s features', () => {
     );
   }, 300_000);
 
+  it('a session id and a category two merged nodes share count once', async () => {
+    // Two anonymous visitors (two devices) in the same session, each viewing a shoe, who both sign in as
+    // u3: one customer of two nodes (plus u3's), one session, one category.
+    const minute = (m: number) => new Date(START + m * MINUTE).toISOString();
+    const event = (i: number, anonymousId: string, type: 'page' | 'track' | 'identify') =>
+      ({
+        messageId: `m${i}`,
+        type,
+        ...(type === 'track' ? { event: 'Product Viewed' } : {}),
+        ...(type === 'identify' ? { userId: 'u3' } : {}),
+        anonymousId,
+        properties:
+          type === 'track' ? { products: [{ product_id: `p${i}`, category: 'shoes', price: 5 }] } : {},
+        context: { sessionId: 's1' },
+        timestamp: minute(i),
+        receivedAt: minute(i + 1),
+        sourceId: 'src_web',
+      }) as NormalizedEvent;
+    const events = [
+      event(0, 'a1', 'page'),
+      event(1, 'a2', 'page'),
+      event(2, 'a1', 'track'),
+      event(3, 'a2', 'track'),
+      event(4, 'a1', 'identify'),
+      event(5, 'a2', 'identify'),
+    ];
+    const { reducer, sql } = await bothPaths(await archiveOf(events), START + 60 * MINUTE);
+    expect([...sql.features.values()].map((f) => [f.values.sessions, f.values.categoryBreadth])).toEqual([
+      [1, 1],
+    ]);
+    expect(sql.features).toEqual(reducer.features);
+  });
+
   it('for an empty archive: no customers', async () => {
     const { reducer, sql } = await bothPaths(await archiveOf([]), START);
     expect(reducer.features.size).toBe(0);

@@ -143,6 +143,10 @@ describe('athenaHistory', () => {
     expect(sql).toContain('FROM ev f CROSS JOIN UNNEST(f.categories) AS x(category)');
     expect(sql).not.toMatch(/[^.]unnest\(/);
     expect(sql).toContain('json_format(CAST(array_agg(DISTINCT node) AS JSON)) AS nodes');
+    // Session ids and categories are counted as 64-bit keys, a single node's sets by their size.
+    expect(sql).toContain('array_agg(DISTINCT from_big_endian_64(xxhash64(to_utf8(session_id))))');
+    expect(sql).toContain('sum(cardinality(sids)) AS one_named');
+    expect(sql).toContain('json_format(CAST(arbitrary(crm) AS JSON)) AS one_crm');
   });
 
   it('its text rows read as the DuckDB engine’s', () => {

@@ -50,7 +50,7 @@ export class AthenaQueryError extends Error {
 }
 
 const RESULTS_PAGE = 1_000;
-const EMPTY = 'CAST(ARRAY[] AS array(varchar))';
+const NO_KEYS = 'CAST(ARRAY[] AS array(bigint))';
 const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHistoryOptions): HistoryEngine {
@@ -58,7 +58,9 @@ export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHisto
     facts: `${quoted(o.database)}.${quoted(o.factsTable)}`,
     nodes: `${quoted(o.database)}.${quoted(o.nodesTable)}`,
     list: (aggregate) => `json_format(CAST(${aggregate} AS JSON))`,
-    union: (a, b) => `array_distinct(concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
+    key: (text) => `from_big_endian_64(xxhash64(to_utf8(${text})))`,
+    size: (list) => `cardinality(${list})`,
+    union: (a, b) => `array_distinct(concat(coalesce(${a}, ${NO_KEYS}), coalesce(${b}, ${NO_KEYS})))`,
     unnest: (from, list, as, keep) =>
       `(SELECT ${keep.map((k) => `f.${k}`).join(', ')}, x.${as} FROM ${from} f CROSS JOIN UNNEST(f.${list}) AS x(${as}))`,
   };

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type DuckDBAppender, DuckDBInstance, LIST, VARCHAR } from '@duckdb/node-api';
+import { type DuckDBAppender, DuckDBInstance, LIST, VARCHAR, version } from '@duckdb/node-api';
 import { z } from 'zod';
 import {
   type Column,
@@ -40,12 +40,14 @@ export interface DuckdbHistory extends SnapshotEngine {
   close(): void;
 }
 
-const EMPTY = 'CAST([] AS VARCHAR[])';
+const NO_KEYS = 'CAST([] AS UBIGINT[])';
 const DIALECT: HistoryDialect = {
   facts: 'facts',
   nodes: 'node_customers',
   list: (aggregate) => aggregate,
-  union: (a, b) => `list_distinct(list_concat(coalesce(${a}, ${EMPTY}), coalesce(${b}, ${EMPTY})))`,
+  key: (text) => `hash(${text})`,
+  size: (list) => `len(${list})`,
+  union: (a, b) => `list_distinct(list_concat(coalesce(${a}, ${NO_KEYS}), coalesce(${b}, ${NO_KEYS})))`,
   unnest: (from, list, as, keep) => `(SELECT ${keep.join(', ')}, unnest(${list}) AS ${as} FROM ${from})`,
 };
 const PAGE_ROWS = 10_000;
@@ -90,6 +92,7 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
   return {
     root,
     dialect: DIALECT,
+    version: `duckdb ${version()}`,
 
     async *query(sql: string): AsyncGenerator<HistoryRow[]> {
       await refreshFacts();
