@@ -225,12 +225,15 @@ const NEEDS: Record<string, readonly Need[]> = {
     ...['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'].map(
       (a): Need => [`athena:${a}`, ['HistoryWorkGroup']],
     ),
-    ['glue:GetTable', ['FactsTable', 'NodeCustomersTable']],
+    // Glue authorizes GetTable on the catalog, the database and the table.
+    ['glue:GetTable', ['ArchiveDatabase', 'FactsTable', 'NodeCustomersTable']],
     ['glue:GetDatabase', ['ArchiveDatabase']],
     ['s3:GetBucketLocation', ['ArchiveBucket', 'HistoryResultsBucket']],
     ['s3:ListBucket', ['HistoryResultsBucket']],
     ['s3:GetObject', ['HistoryResultsBucket']],
     ['s3:PutObject', ['HistoryResultsBucket']],
+    // Athena writes large results in multipart uploads with the caller's credentials, and aborts them.
+    ['s3:AbortMultipartUpload', ['HistoryResultsBucket']],
     ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable']],
     ...['PutItem', 'Query', 'BatchWriteItem'].map((a): Need => [`dynamodb:${a}`, ['SegmentsTable']]),
     ...sendTo('SegmentChangesQueue'),
@@ -250,6 +253,8 @@ const NEEDS: Record<string, readonly Need[]> = {
     ['dynamodb:BatchGetItem', ['IdentityTable', 'ProfilesTable', 'MessagingTable']],
     ['s3:ListBucket', ['ArchiveBucket']],
     ['s3:GetObject', ['ArchiveBucket']],
+    // A recipient found by a user id that holds an e-mail or a phone number: pseudonymized first.
+    HMAC,
   ],
   CampaignTimers: CAMPAIGN_ENGINE,
   // The hourly date job: enabled campaigns, a day's index rows, the customers' current dates, waits opened.
@@ -269,6 +274,33 @@ const NEEDS: Record<string, readonly Need[]> = {
       ],
     ),
   ),
+  // Campaign definitions: a version or the #catalog revision (GetItem), a campaign's versions or the
+  // listing (Query).
+  CampaignsList: [AUTH, ['dynamodb:GetItem', ['CampaignsTable']], ['dynamodb:Query', ['CampaignsTable']]],
+  CampaignsGet: [AUTH, ['dynamodb:GetItem', ['CampaignsTable']], ['dynamodb:Query', ['CampaignsTable']]],
+  CampaignReport: [
+    AUTH,
+    ['dynamodb:GetItem', ['CampaignsTable']],
+    ['dynamodb:Query', ['CampaignsTable', 'CampaignStatsTable']],
+  ],
+  OutboxList: [AUTH, ['dynamodb:Query', ['OutboxTable']]],
+  // lib/campaigns/messagingApi.ts over messagingTable.ts: the customer's state items (Query); consent is
+  // a conditional put, read back when refused; the decision logs are pages of the table or its index.
+  ConsentGet: [...READ_CUSTOMER, ['dynamodb:Query', ['MessagingTable']]],
+  ConsentPut: [
+    ...READ_CUSTOMER,
+    ['dynamodb:GetItem', ['MessagingTable']],
+    ['dynamodb:PutItem', ['MessagingTable']],
+  ],
+  CustomerDecisions: [...READ_CUSTOMER, ['dynamodb:Query', ['MessagingTable']]],
+  CampaignDecisions: [AUTH, ['dynamodb:Query', ['MessagingTable']]],
+  // The signed token is the authority: the confirm page only checks it; the POST records the unsubscribe.
+  UnsubscribePage: [HMAC],
+  Unsubscribe: [
+    HMAC,
+    ['dynamodb:GetItem', ['IdentityTable', 'MessagingTable']],
+    ['dynamodb:PutItem', ['MessagingTable']],
+  ],
   // SES bounces and complaints: suppressions and consent are conditional puts, read back when refused.
   EmailFeedback: [HMAC, ['dynamodb:GetItem', ['MessagingTable']], ['dynamodb:PutItem', ['MessagingTable']]],
   Archive: [
@@ -541,6 +573,36 @@ describe('osls package (stage prod)', () => {
       );
     });
     expect(missing).toEqual([]);
+  });
+
+  it('grants each function nothing on the stack’s resources beyond what its code path sends (least privilege)', () => {
+    const functions = ofType('AWS::Lambda::Function').map(([id]) => id.replace(/LambdaFunction$/, ''));
+    const unlisted = functions.filter((fn) => fn !== 'Openapi' && NEEDS[fn] === undefined);
+    // What Lambda's event source mapping polls with: the function's own trigger queue.
+    const polling = (fn: string): Need[] =>
+      ofType('AWS::Lambda::EventSourceMapping')
+        .filter(([, m]) => referencedIds(m.Properties.FunctionName).includes(`${fn}LambdaFunction`))
+        .flatMap(([, m]) =>
+          ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map(
+            (a): Need => [`sqs:${a}`, referencedIds(m.Properties.EventSourceArn)],
+          ),
+        );
+    const excess = functions.flatMap((fn) => {
+      const needed = new Set(
+        [...(NEEDS[fn] ?? []), ...polling(fn)].flatMap(([action, ids]) =>
+          ids.map((id) => `${action} on ${id}`),
+        ),
+      );
+      return (
+        [...grants(fn)]
+          .filter(([action]) => !action.startsWith('logs:'))
+          .flatMap(([action, ids]) => [...ids].map((id) => `${action} on ${id}`))
+          // The account's pseudo parameters (AWS::Region...) in an ARN are not resources.
+          .filter((grant) => !/ on AWS::/.test(grant) && !needed.has(grant))
+          .map((grant) => `${fn}: ${grant}`)
+      );
+    });
+    expect({ unlisted, excess }).toEqual({ unlisted: [], excess: [] });
   });
 
   it('lets segmentation read the archive and identity, and write only its own table, files and queue', () => {
