@@ -194,10 +194,14 @@ async function incrementalNights(
   const night = async (at: number) => {
     const started = Date.now();
     const run = await snapshot.statesAsOf(at);
+    const statesMs = Date.now() - started;
     let customers = 0;
     for await (const _ of customerHistories(at, { engine, identity }, run)) customers++;
-    return { ms: Date.now() - started, customers, mode: run.mode, late: run.lateNodes };
+    const ms = Date.now() - started;
+    return { ms, statesMs, customersMs: ms - statesMs, customers, mode: run.mode, late: run.lateNodes };
   };
+  const split = (n: { statesMs: number; customersMs: number }) =>
+    `states ${seconds(n.statesMs)} + customers ${seconds(n.customersMs)}`;
   const extraDay = join(ROOT, FACTS_PREFIX, `dt=${dayName(DAYS)}`);
   try {
     let started = Date.now();
@@ -207,7 +211,7 @@ async function incrementalNights(
     );
     const first = await night(asOf);
     console.log(
-      `night over the snapshot (${OPEN_DAYS} open days merged in, ${first.mode}): ${seconds(first.ms)}, ${first.customers.toLocaleString()} customers`,
+      `night over the snapshot (${OPEN_DAYS} open days merged in, ${first.mode}): ${seconds(first.ms)} (${split(first)}), ${first.customers.toLocaleString()} customers`,
     );
 
     // The next night: a new day with 1 % of the events, the snapshot one day further.
@@ -223,7 +227,7 @@ async function incrementalNights(
     const advanceMs = Date.now() - started;
     const next = await night(asOf + DAY_MS);
     console.log(
-      `next night, ${extra.toLocaleString()} new events: snapshot advanced ${advanced.days} day in ${seconds(advanceMs)} (${advanced.lateNodes} late nodes), run ${seconds(next.ms)} (${next.mode}); total ${seconds(advanceMs + next.ms)}, peak RSS ${mb(peakRss())}`,
+      `next night, ${extra.toLocaleString()} new events: snapshot advanced ${advanced.days} day in ${seconds(advanceMs)} (${advanced.lateNodes} late nodes), run ${seconds(next.ms)} (${next.mode}: ${split(next)}); total ${seconds(advanceMs + next.ms)}, peak RSS ${mb(peakRss())}`,
     );
   } finally {
     rmSync(extraDay, { recursive: true, force: true });

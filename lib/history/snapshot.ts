@@ -62,11 +62,13 @@ export type SnapshotManifest = z.infer<typeof SnapshotManifest>;
 
 /** The snapshot's tables; the run's tables (the states and order rows a run's customers are made of). */
 export const SNAPSHOT = { state: 'snap_state', orders: 'snap_orders' } as const;
+/** Views: a run reads the snapshot's states through them, with the nodes the run changed replaced. */
 export const RUN = { state: 'run_state', orders: 'run_orders' } as const;
+/** What the run's views read besides the snapshot: its changed nodes and its new order rows. */
+const RUN_CHANGED = { state: 'run_changed_state', orders: 'run_new_orders' } as const;
 const NEXT = 'next_state';
 const LATE = 'late_nodes';
 const MERGED = 'merged_state';
-const MERGED_ORDERS = 'merged_orders';
 const STATE_COLUMNS = NODE_STATE_COLUMNS.join(', ');
 
 export interface SnapshotStep {
@@ -119,26 +121,48 @@ export function snapshots(engine: SnapshotEngine, log: Logger): Snapshots {
     }
   }
 
-  /** The snapshot's states merged with the states of the facts `next`; late nodes from `all`. */
+  /**
+   * The snapshot's states merged with the states of the facts `next`, into the snapshot itself or the
+   * run's views; late nodes recomputed from `all`. Only the nodes `next` touches are merged: the others
+   * keep their snapshot state as it is, so a night costs the nodes its new data touches, not every node.
+   */
   async function merge(next: string, all: string, into: typeof SNAPSHOT | typeof RUN): Promise<number> {
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${NEXT} AS ${nodeStatesSql(t, next)}`);
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${LATE} AS ${lateNodesSql(SNAPSHOT.state, NEXT)}`);
-    const onTime = (table: string) => `(SELECT * FROM ${table} WHERE node NOT IN (SELECT node FROM ${LATE}))`;
+    const onTime = `node NOT IN (SELECT node FROM ${LATE})`;
+    const touched = `(SELECT * FROM ${SNAPSHOT.state} WHERE node IN (SELECT node FROM ${NEXT}) AND ${onTime})`;
     const late = `(SELECT * FROM ${all} late WHERE node IN (SELECT node FROM ${LATE}))`;
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${MERGED} AS
-SELECT ${STATE_COLUMNS} FROM (${mergeStatesSql(t, onTime(SNAPSHOT.state), onTime(NEXT))}) merged
+SELECT ${STATE_COLUMNS} FROM (${mergeStatesSql(t, touched, `(SELECT * FROM ${NEXT} WHERE ${onTime})`)}) merged
 UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
-    await engine.exec(
-      `CREATE OR REPLACE TEMP TABLE ${MERGED_ORDERS} AS SELECT * FROM ${SNAPSHOT.orders} UNION ALL ${orderRowsSql(next)}`,
-    );
-    // Only now replaced: `into` may be the snapshot the statements above read.
-    await engine.exec(`CREATE OR REPLACE TABLE ${into.state} AS SELECT * FROM ${MERGED}`);
-    await engine.exec(`CREATE OR REPLACE TABLE ${into.orders} AS SELECT * FROM ${MERGED_ORDERS}`);
+    if (into === SNAPSHOT) {
+      await engine.exec(`DELETE FROM ${SNAPSHOT.state} WHERE node IN (SELECT node FROM ${MERGED})`);
+      await engine.exec(`INSERT INTO ${SNAPSHOT.state} SELECT ${STATE_COLUMNS} FROM ${MERGED}`);
+      await engine.exec(`INSERT INTO ${SNAPSHOT.orders} ${orderRowsSql(next)}`);
+    } else {
+      await engine.exec(`CREATE TABLE ${RUN_CHANGED.state} AS SELECT ${STATE_COLUMNS} FROM ${MERGED}`);
+      await engine.exec(`CREATE TABLE ${RUN_CHANGED.orders} AS ${orderRowsSql(next)}`);
+      await runViews(
+        `SELECT ${STATE_COLUMNS} FROM ${SNAPSHOT.state} WHERE node NOT IN (SELECT node FROM ${RUN_CHANGED.state})
+UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
+        `SELECT * FROM ${SNAPSHOT.orders} UNION ALL SELECT * FROM ${RUN_CHANGED.orders}`,
+      );
+    }
     const lateNodes = await count(`SELECT count(*) AS n FROM ${LATE}`);
     // A warm runner keeps the engine: what only this merge needed does not stay in its memory.
-    for (const table of [NEXT, LATE, MERGED, MERGED_ORDERS])
-      await engine.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of [NEXT, LATE, MERGED]) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
     return lateNodes;
+  }
+
+  /** The run's views over these queries (the previous run's tables dropped first: a warm runner). */
+  async function runViews(states: string, orders: string): Promise<void> {
+    await engine.exec(`CREATE OR REPLACE VIEW ${RUN.state} AS ${states}`);
+    await engine.exec(`CREATE OR REPLACE VIEW ${RUN.orders} AS ${orders}`);
+  }
+
+  /** Drops the tables a previous run's views read (the views are replaced before they are read again). */
+  async function dropRunTables(): Promise<void> {
+    for (const table of Object.values(RUN_CHANGED)) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
   }
 
   async function count(sql: string): Promise<number> {
@@ -194,14 +218,17 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
     async statesAsOf(asOf) {
       await load();
       const snapshot = current?.format === format ? current : undefined;
+      await dropRunTables();
       if (snapshot !== undefined && (snapshot.maxTs === null || snapshot.maxTs < asOf)) {
         const next = `(SELECT * FROM ${t.facts} WHERE node IS NOT NULL AND CAST(dt AS VARCHAR) > '${day(snapshot.through)}' AND ts_ms < ${ms(asOf)})`;
         const lateNodes = await merge(next, factsBefore(t, asOf), RUN);
         return { mode: 'incremental', states: RUN.state, orders: RUN.orders, lateNodes };
       }
+      // A back-test into the snapshot's past: the run's own states, all of them changed.
       const src = factsBefore(t, asOf);
-      await engine.exec(`CREATE OR REPLACE TABLE ${RUN.state} AS ${nodeStatesSql(t, src)}`);
-      await engine.exec(`CREATE OR REPLACE TABLE ${RUN.orders} AS ${orderRowsSql(src)}`);
+      await engine.exec(`CREATE TABLE ${RUN_CHANGED.state} AS ${nodeStatesSql(t, src)}`);
+      await engine.exec(`CREATE TABLE ${RUN_CHANGED.orders} AS ${orderRowsSql(src)}`);
+      await runViews(`SELECT * FROM ${RUN_CHANGED.state}`, `SELECT * FROM ${RUN_CHANGED.orders}`);
       return { mode: 'full', states: RUN.state, orders: RUN.orders, lateNodes: 0 };
     },
   };
