@@ -136,9 +136,18 @@ export function snapshots(engine: SnapshotEngine, log: Logger): Snapshots {
 SELECT ${STATE_COLUMNS} FROM (${mergeStatesSql(t, touched, `(SELECT * FROM ${NEXT} WHERE ${onTime})`)}) merged
 UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
     if (into === SNAPSHOT) {
-      await engine.exec(`DELETE FROM ${SNAPSHOT.state} WHERE node IN (SELECT node FROM ${MERGED})`);
-      await engine.exec(`INSERT INTO ${SNAPSHOT.state} SELECT ${STATE_COLUMNS} FROM ${MERGED}`);
-      await engine.exec(`INSERT INTO ${SNAPSHOT.orders} ${orderRowsSql(next)}`);
+      // In one transaction: a failure half-way (memory, a damaged file) must not leave a warm runner's
+      // snapshot with the old states deleted and its manifest still saying they are there.
+      await engine.exec('BEGIN TRANSACTION');
+      try {
+        await engine.exec(`DELETE FROM ${SNAPSHOT.state} WHERE node IN (SELECT node FROM ${MERGED})`);
+        await engine.exec(`INSERT INTO ${SNAPSHOT.state} SELECT ${STATE_COLUMNS} FROM ${MERGED}`);
+        await engine.exec(`INSERT INTO ${SNAPSHOT.orders} ${orderRowsSql(next)}`);
+        await engine.exec('COMMIT');
+      } catch (error) {
+        await engine.exec('ROLLBACK');
+        throw error;
+      }
     } else {
       await engine.exec(`CREATE TABLE ${RUN_CHANGED.state} AS SELECT ${STATE_COLUMNS} FROM ${MERGED}`);
       await engine.exec(`CREATE TABLE ${RUN_CHANGED.orders} AS ${orderRowsSql(next)}`);

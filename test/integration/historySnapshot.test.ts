@@ -198,4 +198,39 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
       await columnar.dispose();
     }
   }, 300_000);
+  it('a merge that fails half-way leaves the snapshot as it was, and the next advance is exact', async () => {
+    const steps = fc
+      .sample(step, { numRuns: 120, seed: 11 })
+      .map((s) => ({ ...s, gap: s.gap % 3 === 0 ? 24 * 60 : s.gap }));
+    const events = eventsOf(steps, { start: START });
+    const days = [...daysOf(events).keys()];
+    const archive = await archiveOf(events);
+    const columnar = await columnarOf(archive);
+    try {
+      const { engine } = columnar;
+      const asOf = Date.parse(events.at(-1)?.receivedAt ?? '') + 86_400_000 * 5;
+      const expected = await full(engine, archive, asOf);
+      // The states' insert fails once, after the touched nodes' old states were deleted.
+      let failures = 0;
+      const faulty: DuckdbHistory = {
+        ...engine,
+        exec: async (sql) => {
+          if (failures === 0 && sql.startsWith('INSERT INTO snap_state')) {
+            failures++;
+            throw new Error('injected failure');
+          }
+          return engine.exec(sql);
+        },
+      };
+      const snapshot = snapshots(faulty, silent);
+      const [d1, d2] = [days[1] ?? '', days.at(-1) ?? ''];
+      expect(await snapshot.advance(d1)).toMatchObject({ action: 'rebuilt' });
+      await expect(snapshot.advance(d2)).rejects.toThrow('injected failure');
+      expect(failures).toBe(1);
+      expect(await snapshot.advance(d2)).toMatchObject({ action: 'advanced', through: d2 });
+      expect(await incremental(engine, snapshot, asOf)).toEqual({ mode: 'incremental', rows: expected });
+    } finally {
+      await columnar.dispose();
+    }
+  }, 300_000);
 });
