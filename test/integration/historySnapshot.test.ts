@@ -92,6 +92,25 @@ function daysOf(events: readonly NormalizedEvent[]): Map<string, number> {
   return new Map([...days].sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/**
+ * A fixed generated history spread over many received days (one step in three a day later), archived and
+ * compacted: its days, and the full recomputation as of five days after its last event.
+ */
+async function multiDayHistory(numRuns: number, seed: number, late: boolean) {
+  const steps = fc
+    .sample(step, { numRuns, seed })
+    .map((s) => ({ ...s, gap: s.gap % 3 === 0 ? 24 * 60 : s.gap }));
+  const events = eventsOf(steps, { late, start: START });
+  const archive = await archiveOf(events);
+  const columnar = await columnarOf(archive);
+  const asOf = Date.parse(events.at(-1)?.receivedAt ?? '') + 86_400_000 * 5;
+  const expected = await full(columnar.engine, archive, asOf).catch(async (error: unknown) => {
+    await columnar.dispose();
+    throw error;
+  });
+  return { days: [...daysOf(events).keys()], archive, columnar, asOf, expected };
+}
+
 describe('incremental nights (node-state snapshot) equal a full recomputation', () => {
   it('for generated histories with late arrivals, the snapshot advanced over two nights (property)', async () => {
     let incrementalRuns = 0;
@@ -137,18 +156,10 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
   }, 600_000);
 
   it('a snapshot is kept, advanced, rebuilt when a day it holds changed, and reloaded from its files', async () => {
-    const steps = fc
-      .sample(step, { numRuns: 200, seed: 7 })
-      .map((s) => ({ ...s, gap: s.gap % 3 === 0 ? 24 * 60 : s.gap }));
-    const events = eventsOf(steps, { late: true, start: START });
-    const days = [...daysOf(events).keys()];
-    expect(days.length).toBeGreaterThan(4);
-    const archive = await archiveOf(events);
-    const columnar = await columnarOf(archive);
+    const { days, archive, columnar, asOf, expected } = await multiDayHistory(200, 7, true);
     try {
+      expect(days.length).toBeGreaterThan(4);
       const { engine } = columnar;
-      const asOf = Date.parse(events.at(-1)?.receivedAt ?? '') + 86_400_000 * 5;
-      const expected = await full(engine, archive, asOf);
       const [d1, d2, d3] = [days[1] ?? '', days[3] ?? '', days.at(-1) ?? ''];
       const snapshot = snapshots(engine, silent);
       expect(await snapshot.advance(d1)).toMatchObject({ action: 'rebuilt', through: d1, days: 2 });
@@ -198,18 +209,11 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
       await columnar.dispose();
     }
   }, 300_000);
+
   it('a merge that fails half-way leaves the snapshot as it was, and the next advance is exact', async () => {
-    const steps = fc
-      .sample(step, { numRuns: 120, seed: 11 })
-      .map((s) => ({ ...s, gap: s.gap % 3 === 0 ? 24 * 60 : s.gap }));
-    const events = eventsOf(steps, { start: START });
-    const days = [...daysOf(events).keys()];
-    const archive = await archiveOf(events);
-    const columnar = await columnarOf(archive);
+    const { days, columnar, asOf, expected } = await multiDayHistory(120, 11, false);
     try {
       const { engine } = columnar;
-      const asOf = Date.parse(events.at(-1)?.receivedAt ?? '') + 86_400_000 * 5;
-      const expected = await full(engine, archive, asOf);
       // The states' insert fails once, after the touched nodes' old states were deleted.
       let failures = 0;
       const faulty: DuckdbHistory = {
