@@ -30,7 +30,7 @@ export function historyReaderFor(c: Config, clients: HistoryClients): HistoryRea
     bucket: c.buckets.archive,
     identity: identityTable(clients.dynamodb, c.tables.identity),
     dir: c.history.dir,
-    engine: { threads: c.history.threads, memoryLimit: `${c.history.memoryMb}MB` },
+    engine: { threads: c.history.threads, memoryMb: c.history.memoryMb },
     log: logger(),
   };
   const engine = c.history.engine;

@@ -39,6 +39,8 @@ export interface SnapshotEngine extends HistoryEngine {
   loadSnapshot(tables: readonly string[]): Promise<unknown>;
   /** The engine and its version (`duckdb 1.5.…`). */
   readonly version: string;
+  /** Events one node-state query may cover; more are split into passes over parts of the nodes. */
+  readonly stateEventsPerPass: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export const RUN = { state: 'run_state', orders: 'run_orders' } as const;
 const RUN_CHANGED = { state: 'run_changed_state', orders: 'run_new_orders' } as const;
 const NEXT = 'next_state';
 const LATE = 'late_nodes';
+const RECOMPUTED = 'late_state';
 const MERGED = 'merged_state';
 const STATE_COLUMNS = NODE_STATE_COLUMNS.join(', ');
 
@@ -127,14 +130,18 @@ export function snapshots(engine: SnapshotEngine, log: Logger): Snapshots {
    * keep their snapshot state as it is, so a night costs the nodes its new data touches, not every node.
    */
   async function merge(next: string, all: string, into: typeof SNAPSHOT | typeof RUN): Promise<number> {
-    await engine.exec(`CREATE OR REPLACE TEMP TABLE ${NEXT} AS ${nodeStatesSql(t, next)}`);
+    await createStates(NEXT, next);
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${LATE} AS ${lateNodesSql(SNAPSHOT.state, NEXT)}`);
     const onTime = `node NOT IN (SELECT node FROM ${LATE})`;
     const touched = `(SELECT * FROM ${SNAPSHOT.state} WHERE node IN (SELECT node FROM ${NEXT}) AND ${onTime})`;
-    const late = `(SELECT * FROM ${all} late WHERE node IN (SELECT node FROM ${LATE}))`;
+    // Late nodes are recomputed from all their facts: a scan of the whole archive, skipped on a night
+    // without any; a backfill can make many, so in passes too.
+    const lateNodes = await count(`SELECT count(*) AS n FROM ${LATE}`);
+    if (lateNodes > 0)
+      await createStates(RECOMPUTED, `(SELECT * FROM ${all} late WHERE node IN (SELECT node FROM ${LATE}))`);
     await engine.exec(`CREATE OR REPLACE TEMP TABLE ${MERGED} AS
 SELECT ${STATE_COLUMNS} FROM (${mergeStatesSql(t, touched, `(SELECT * FROM ${NEXT} WHERE ${onTime})`)}) merged
-UNION ALL SELECT ${STATE_COLUMNS} FROM (${nodeStatesSql(t, late)}) recomputed`);
+${lateNodes > 0 ? `UNION ALL SELECT ${STATE_COLUMNS} FROM ${RECOMPUTED}` : ''}`);
     if (into === SNAPSHOT) {
       // In one transaction: a failure half-way (memory, a damaged file) must not leave a warm runner's
       // snapshot with the old states deleted and its manifest still saying they are there.
@@ -157,9 +164,8 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
         `SELECT * FROM ${SNAPSHOT.orders} UNION ALL SELECT * FROM ${RUN_CHANGED.orders}`,
       );
     }
-    const lateNodes = await count(`SELECT count(*) AS n FROM ${LATE}`);
     // A warm runner keeps the engine: what only this merge needed does not stay in its memory.
-    for (const table of [NEXT, LATE, MERGED]) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of [NEXT, LATE, RECOMPUTED, MERGED]) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
     return lateNodes;
   }
 
@@ -172,6 +178,25 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
   /** Drops the tables a previous run's views read (the views are replaced before they are read again). */
   async function dropRunTables(): Promise<void> {
     for (const table of Object.values(RUN_CHANGED)) await engine.exec(`DROP TABLE IF EXISTS ${table}`);
+  }
+
+  /**
+   * Creates `table` with the node states of the facts `src`. A node's state needs only its own events, so
+   * past `stateEventsPerPass` events the nodes are split by a hash of their name and each part is one
+   * pass: memory is bounded by a pass, and the scan is repeated per pass (the first night of a large
+   * archive, a back-test, the days since a long pause, a backfill's late nodes).
+   */
+  async function createStates(table: string, src: string): Promise<number> {
+    const events = await count(`SELECT count(*) AS n FROM ${src} counted`);
+    const passes = Math.max(1, Math.ceil(events / engine.stateEventsPerPass));
+    for (let part = 0; part < passes; part++) {
+      const nodes =
+        passes === 1 ? src : `(SELECT * FROM ${src} whole WHERE ${t.part('node', passes)} = ${part})`;
+      await engine.exec(
+        `${part === 0 ? `CREATE OR REPLACE TABLE ${table} AS` : `INSERT INTO ${table}`} ${nodeStatesSql(t, nodes)}`,
+      );
+    }
+    return passes;
   }
 
   async function count(sql: string): Promise<number> {
@@ -216,11 +241,11 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
         return { action: 'advanced', through, days, lateNodes };
       }
       const src = `(SELECT * FROM ${t.facts} WHERE node IS NOT NULL AND ${dayIn(undefined, through)})`;
-      await engine.exec(`CREATE OR REPLACE TABLE ${SNAPSHOT.state} AS ${nodeStatesSql(t, src)}`);
+      const passes = await createStates(SNAPSHOT.state, src);
       await engine.exec(`CREATE OR REPLACE TABLE ${SNAPSHOT.orders} AS ${orderRowsSql(src)}`);
       await save(through, versions);
       const days = [...versions.keys()].filter((d) => d <= through).length;
-      log.info('history snapshot rebuilt', { through, days, reason: stale });
+      log.info('history snapshot rebuilt', { through, days, passes, reason: stale });
       return { action: 'rebuilt', through, days, lateNodes: 0, ...(stale ? { reason: stale } : {}) };
     },
 
@@ -235,7 +260,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
       }
       // A back-test into the snapshot's past: the run's own states, all of them changed.
       const src = factsBefore(t, asOf);
-      await engine.exec(`CREATE TABLE ${RUN_CHANGED.state} AS ${nodeStatesSql(t, src)}`);
+      await createStates(RUN_CHANGED.state, src);
       await engine.exec(`CREATE TABLE ${RUN_CHANGED.orders} AS ${orderRowsSql(src)}`);
       await runViews(`SELECT * FROM ${RUN_CHANGED.state}`, `SELECT * FROM ${RUN_CHANGED.orders}`);
       return { mode: 'full', states: RUN.state, orders: RUN.orders, lateNodes: 0 };

@@ -45,6 +45,8 @@ export interface HistoryDialect {
    * one only if their keys collide (about n² / 2⁶⁵: 3·10⁻¹⁴ at a thousand sessions).
    */
   key(text: string): string;
+  /** Which of `parts` parts (0 to parts - 1) a text falls in, by a hash of it: passes over parts of the nodes. */
+  part(text: string, parts: number): string;
   /** The number of elements of a list. */
   size(list: string): string;
   /** The distinct elements of two lists of keys, either of which may be NULL (merging node states). */

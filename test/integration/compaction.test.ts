@@ -55,8 +55,8 @@ async function setup(now: { t: number }) {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const writerRoot = await mkdtemp(join(tmpdir(), 'precis-compact-'));
   const readerRoot = await mkdtemp(join(tmpdir(), 'precis-mirror-'));
-  const writer = await duckdbHistory(writerRoot, { threads: 1, memoryLimit: '256MB' });
-  const reader = await duckdbHistory(readerRoot, { threads: 1, memoryLimit: '256MB' });
+  const writer = await duckdbHistory(writerRoot, { threads: 1, memoryMb: 256 });
+  const reader = await duckdbHistory(readerRoot, { threads: 1, memoryMb: 256 });
   cleanups.push(async () => {
     writer.close();
     reader.close();
@@ -92,7 +92,7 @@ const readerOptions = (
   bucket: t.bucket,
   identity,
   dir,
-  engine: { threads: 1, memoryLimit: '256MB' },
+  engine: { threads: 1, memoryMb: 256 },
   log: t.logger.log,
   now: () => now.t,
 });

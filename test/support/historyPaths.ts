@@ -6,7 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DuckdbHistory, duckdbHistory } from '../../lib/adapters/duckdb/historyEngine.js';
+import {
+  type DuckdbHistory,
+  type DuckdbOptions,
+  duckdbHistory,
+} from '../../lib/adapters/duckdb/historyEngine.js';
 import { memoryIdentityStore } from '../../lib/adapters/memory/identityStore.js';
 import {
   type ArchiveRecord,
@@ -90,9 +94,10 @@ export async function reducerPath(archive: Archive, asOf: number): Promise<PathR
 /** The columnar archive of `archive`, one Parquet file per received day, in a temporary folder. */
 export async function columnarOf(
   archive: Archive,
+  options: DuckdbOptions = {},
 ): Promise<{ engine: DuckdbHistory; dispose(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'precis-history-'));
-  const engine = await duckdbHistory(root, { threads: 1, memoryLimit: '512MB' });
+  const engine = await duckdbHistory(root, { threads: 1, memoryMb: 512, ...options });
   const days = new Map<string, ArchiveRecord[]>();
   for (const key of [...archive.objects.keys()].sort()) {
     const day = key.slice('raw/dt='.length, 'raw/dt='.length + 10);

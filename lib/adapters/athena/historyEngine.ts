@@ -54,11 +54,14 @@ const NO_KEYS = 'CAST(ARRAY[] AS array(bigint))';
 const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 export function athenaHistory(athena: AthenaClient, s3: S3Client, o: AthenaHistoryOptions): HistoryEngine {
+  const key = (text: string) => `from_big_endian_64(xxhash64(to_utf8(${text})))`;
   const dialect: HistoryDialect = {
     facts: `${quoted(o.database)}.${quoted(o.factsTable)}`,
     nodes: `${quoted(o.database)}.${quoted(o.nodesTable)}`,
     list: (aggregate) => `json_format(CAST(${aggregate} AS JSON))`,
-    key: (text) => `from_big_endian_64(xxhash64(to_utf8(${text})))`,
+    key,
+    // Trino's mod takes the dividend's sign; its absolute value is still under `parts`.
+    part: (text, parts) => `abs(mod(${key(text)}, ${parts}))`,
     size: (list) => `cardinality(${list})`,
     union: (a, b) => `array_distinct(concat(coalesce(${a}, ${NO_KEYS}), coalesce(${b}, ${NO_KEYS})))`,
     unnest: (from, list, as, keep) =>

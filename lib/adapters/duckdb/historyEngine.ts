@@ -24,7 +24,12 @@ import { jsonOrUndefined } from '../../json.js';
 export interface DuckdbOptions {
   /** DuckDB's own limits: its worker threads and the memory it may hold before spilling to disk. */
   readonly threads?: number;
-  readonly memoryLimit?: string;
+  readonly memoryMb?: number;
+  /**
+   * Events one node-state query may cover before the snapshot splits it into passes over parts of the
+   * nodes (snapshot.ts); by default what the memory limit holds (STATE_EVENTS_PER_MB). Tests set it low.
+   */
+  readonly stateEventsPerPass?: number;
   /** Where DuckDB spills (defaults to `<root>/.tmp`). */
   readonly tempDirectory?: string;
 }
@@ -46,11 +51,18 @@ const DIALECT: HistoryDialect = {
   nodes: 'node_customers',
   list: (aggregate) => aggregate,
   key: (text) => `hash(${text})`,
+  part: (text, parts) => `hash(${text}) % ${parts}`,
   size: (list) => `len(${list})`,
   union: (a, b) => `list_distinct(list_concat(coalesce(${a}, ${NO_KEYS}), coalesce(${b}, ${NO_KEYS})))`,
   unnest: (from, list, as, keep) => `(SELECT ${keep.join(', ')}, unnest(${list}) AS ${as} FROM ${from})`,
 };
 const PAGE_ROWS = 10_000;
+/**
+ * Events a node-state query covers per MB of DuckDB's memory limit. Not all of it can spill to disk: on
+ * the 100M-event bench archive one query over everything ran out of a 2 GB limit, while 8M events per
+ * pass fit in it (docs/history.md).
+ */
+export const STATE_EVENTS_PER_MB = 4_000;
 /**
  * The node-state snapshot (snapshot.ts) under the root: `snapshot/<id>/<table>.parquet`, and the
  * manifest naming them, `snapshot.json` (the S3 copy keeps the same layout under SNAPSHOT_PREFIX).
@@ -70,9 +82,10 @@ const columnsDdl = (columns: readonly Column[]): string =>
 
 /** The engine over the columnar archive under `root` (a folder; created if missing). */
 export async function duckdbHistory(root: string, options: DuckdbOptions = {}): Promise<DuckdbHistory> {
+  const memoryMb = options.memoryMb ?? 2048;
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(options.threads ?? 2),
-    memory_limit: options.memoryLimit ?? '2GB',
+    memory_limit: `${memoryMb}MB`,
     temp_directory: options.tempDirectory ?? join(root, '.tmp'),
     preserve_insertion_order: 'false',
   });
@@ -93,6 +106,7 @@ export async function duckdbHistory(root: string, options: DuckdbOptions = {}): 
     root,
     dialect: DIALECT,
     version: `duckdb ${version()}`,
+    stateEventsPerPass: options.stateEventsPerPass ?? memoryMb * STATE_EVENTS_PER_MB,
 
     async *query(sql: string): AsyncGenerator<HistoryRow[]> {
       await refreshFacts();
