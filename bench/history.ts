@@ -171,7 +171,7 @@ async function main() {
     const built = await snapshot.advance(dayName(DAYS - 1 - OPEN_DAYS));
     const t1 = Date.now();
     console.log(
-      `snapshot of the final days built: ${seconds(t1 - t0)}, ${built.days} days, ${Math.ceil(EVENTS / engine.stateEventsPerPass)} passes, peak RSS ${mb(peakRss())}`,
+      `snapshot of the final days built: ${seconds(t1 - t0)}, ${built.days} days, ${built.passes} passes, peak RSS ${mb(peakRss())}`,
     );
     const first = await night(engine, snapshot, asOf, identity);
     console.log(

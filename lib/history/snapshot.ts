@@ -84,6 +84,8 @@ export interface SnapshotStep {
   readonly lateNodes: number;
   /** Why it was rebuilt, when it was. */
   readonly reason?: string;
+  /** The passes its node states were built in, when it was rebuilt (createStates). */
+  readonly passes?: number;
 }
 
 /** The run's tables (features.ts reads customers from them) and how they were made. */
@@ -246,7 +248,7 @@ UNION ALL SELECT ${STATE_COLUMNS} FROM ${RUN_CHANGED.state}`,
       await save(through, versions);
       const days = [...versions.keys()].filter((d) => d <= through).length;
       log.info('history snapshot rebuilt', { through, days, passes, reason: stale });
-      return { action: 'rebuilt', through, days, lateNodes: 0, ...(stale ? { reason: stale } : {}) };
+      return { action: 'rebuilt', through, days, lateNodes: 0, passes, ...(stale ? { reason: stale } : {}) };
     },
 
     async statesAsOf(asOf) {

@@ -114,6 +114,7 @@ async function multiDayHistory(numRuns: number, seed: number, late: boolean) {
 describe('incremental nights (node-state snapshot) equal a full recomputation', () => {
   it('for generated histories with late arrivals, the snapshot advanced over two nights (property)', async () => {
     let incrementalRuns = 0;
+    let splitRebuilds = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(nightStep, { minLength: 1, maxLength: 60 }),
@@ -140,7 +141,8 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
             const { engine } = columnar;
             const expected = await full(engine, archive, asOf);
             const snapshot = snapshots(engine, silent);
-            await snapshot.advance(choices[i] ?? '');
+            const built = await snapshot.advance(choices[i] ?? '');
+            if ((built.passes ?? 0) > 1) splitRebuilds++;
             await snapshot.advance(through);
             const got = await incremental(engine, snapshot, asOf);
             if (got.mode === 'incremental') incrementalRuns++;
@@ -154,6 +156,8 @@ describe('incremental nights (node-state snapshot) equal a full recomputation', 
     );
     // The property must mostly exercise the merge, not the full-recomputation fallback.
     expect(incrementalRuns).toBeGreaterThan(40);
+    // And its rebuilds must often be split into passes.
+    expect(splitRebuilds).toBeGreaterThan(5);
   }, 600_000);
 
   it('a snapshot is kept, advanced, rebuilt when a day it holds changed, and reloaded from its files', async () => {
