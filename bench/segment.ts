@@ -27,12 +27,14 @@ import {
   chooseClustering,
   type SelectionOptions,
 } from '../lib/clustering/select.js';
+import { DAY_MS, dayOf, NO_PURCHASES, type PurchaseDays, purchaseDaysOf } from '../lib/models/purchases.js';
 import { projectRoot } from '../lib/projectRoot.js';
 import { RunFilesBuilder } from '../lib/segmentation/exports.js';
 import {
   type CustomerFeatures,
   type FeatureName,
   type FeatureValues,
+  holdoutDayOf,
   LOGGED_FEATURES,
   FEATURES as RUN_FEATURES,
 } from '../lib/segmentation/features.js';
@@ -415,14 +417,40 @@ function customersOf(rows: readonly number[][]): CustomerFeatures[] {
       values.monetary = 0;
     }
     values.averageOrderValue = values.frequency > 0 ? values.monetary / values.frequency : 0;
-    return { customerId: `cus_${i.toString(36).padStart(8, '0')}`, buyer, values };
+    return {
+      customerId: `cus_${i.toString(36).padStart(8, '0')}`,
+      buyer,
+      values,
+      purchases: purchasesOf(values),
+    };
   });
+}
+
+const BENCH_AS_OF = '2026-11-22T00:00:00.000Z';
+const BENCH_HOLDOUT_DAYS = 90;
+
+/**
+ * Purchase days consistent with the row's R, F, M and tenure: F days, the first `tenure` days ago, the
+ * last `recency` days ago, the others evenly between; the models' inputs at the bench's scale.
+ */
+function purchasesOf(v: FeatureValues): PurchaseDays {
+  if (v.frequency <= 0) return NO_PURCHASES;
+  const today = dayOf(Date.parse(BENCH_AS_OF) - 1);
+  const holdoutDay = holdoutDayOf(Date.parse(BENCH_AS_OF), BENCH_HOLDOUT_DAYS);
+  const days = Math.max(1, Math.round(v.frequency));
+  const last = today - Math.round(v.recencyDays);
+  const first = Math.min(last, today - Math.round(Math.max(v.tenureDays, v.recencyDays)));
+  const orders = Array.from({ length: days }, (_, k) => ({
+    at: (days === 1 ? first : Math.round(first + ((last - first) * k) / (days - 1))) * DAY_MS,
+    milli: Math.round((v.monetary * 1000) / days),
+  }));
+  return purchaseDaysOf(orders, holdoutDay);
 }
 
 function benchFullRun(size: number, seed: number): void {
   console.log(`\n### The whole run on ${size.toLocaleString('en')} customers (after the archive is read)`);
   const customers = time(() => customersOf(population(size, seed)));
-  const parameters = RunParameters.parse({ asOf: '2026-11-22T00:00:00.000Z', seed });
+  const parameters = RunParameters.parse({ asOf: BENCH_AS_OF, seed, holdoutDays: BENCH_HOLDOUT_DAYS });
   const heap = (label: string) => {
     if (values.heap) line(`  heap after ${label}`, mb(process.memoryUsage().heapUsed));
   };

@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { customerIdOf } from '../identity/graph.js';
 import { dict } from '../profiles/maps.js';
 import type { TraitValue } from '../profiles/partial.js';
-import { type CustomerFeatures, type FeatureInputs, featuresFrom } from '../segmentation/features.js';
+import {
+  type CustomerFeatures,
+  type FeatureInputs,
+  featuresFrom,
+  holdoutDayOf,
+} from '../segmentation/features.js';
 import type { CustomerIndex } from '../segmentation/history.js';
 import { type ExternalIds, externalIdsOf } from '../segmentation/identifiers.js';
 import type { HistoryEngine } from './ports.js';
@@ -58,6 +63,14 @@ export const HistoryRowSchema = z.object({
   dwell_samples: count,
   categories: count,
   crm: textList.nullable(),
+  paid_days: count,
+  first_paid_day: z.coerce.number().int().nullable(),
+  last_paid_day: z.coerce.number().int().nullable(),
+  paid_milli: z.coerce.number().int(),
+  first_day_milli: z.coerce.number().int(),
+  cal_days: count,
+  cal_last_day: z.coerce.number().int().nullable(),
+  cal_milli: z.coerce.number().int(),
 });
 export type HistoryRowValues = z.infer<typeof HistoryRowSchema>;
 
@@ -85,6 +98,16 @@ export function customerHistoryOf(values: HistoryRowValues): CustomerHistory {
     appEvents: values.app_events,
     storeEvents: values.store_events,
     events: values.events,
+    purchases: {
+      days: values.paid_days,
+      firstDay: values.first_paid_day,
+      lastDay: values.last_paid_day,
+      valueMilli: values.paid_milli,
+      firstDayMilli: values.first_day_milli,
+      calibrationDays: values.cal_days,
+      calibrationLastDay: values.cal_last_day,
+      calibrationMilli: values.cal_milli,
+    },
   };
   return { customerId: customerOf(values.cust), inputs, ids: idsOf(values) };
 }
@@ -138,15 +161,22 @@ export async function mapNodes(asOf: number, deps: SqlHistoryDeps, tables?: Stat
   return nodes.length;
 }
 
-/** Every customer with events before `asOf`, in customer order of the query (by `cust`). */
+/**
+ * Every customer with events before `asOf`, in customer order of the query (by `cust`), their purchase
+ * days split at `holdoutDay` (segmentation/features.ts holdoutDayOf).
+ */
 export async function* customerHistories(
   asOf: number,
   deps: SqlHistoryDeps,
   tables?: StateTables,
+  holdoutDay = holdoutDayOf(asOf),
 ): AsyncGenerator<CustomerHistory> {
   await mapNodes(asOf, deps, tables);
   const t = deps.engine.dialect;
-  const sql = tables === undefined ? featuresSql(t, asOf) : customersSql(t, tables.states, tables.orders);
+  const sql =
+    tables === undefined
+      ? featuresSql(t, asOf, holdoutDay)
+      : customersSql(t, tables.states, tables.orders, holdoutDay);
   for await (const page of deps.engine.query(sql)) {
     for (const row of page) yield customerHistoryOf(HistoryRowSchema.parse(row));
   }
@@ -157,10 +187,11 @@ export async function sqlFeaturesAsOf(
   asOf: number,
   deps: SqlHistoryDeps,
   tables?: StateTables,
+  holdoutDay = holdoutDayOf(asOf),
 ): Promise<{ features: CustomerFeatures[]; ids: Map<string, ExternalIds> }> {
   const features: CustomerFeatures[] = [];
   const ids = new Map<string, ExternalIds>();
-  for await (const customer of customerHistories(asOf, deps, tables)) {
+  for await (const customer of customerHistories(asOf, deps, tables, holdoutDay)) {
     features.push(featuresFrom(customer.customerId, customer.inputs, asOf));
     ids.set(customer.customerId, customer.ids);
   }

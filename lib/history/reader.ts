@@ -38,7 +38,7 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
       opened = undefined;
       if (was) await (await was).close();
     },
-    async read(asOf, stage) {
+    async read(asOf, stage, holdoutDay) {
       opened ??= deps
         .open()
         .then((o) => (keepsSnapshots(o.engine) ? { ...o, snapshots: snapshots(o.engine, deps.log) } : o))
@@ -69,7 +69,7 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
         };
       }
       const { features, ids } = await stage('features', () =>
-        sqlFeaturesAsOf(asOf, { engine, identity: deps.identity }, tables),
+        sqlFeaturesAsOf(asOf, { engine, identity: deps.identity }, tables, holdoutDay),
       );
       return {
         features,

@@ -312,7 +312,13 @@ LEFT JOIN (
  * stands alone as the reducer's does), ordered by it, from node states and order rows. Columns: see
  * HistoryRow in features.ts.
  */
-export function customersSql(t: HistoryDialect, states: string, orderRows: string): string {
+export function customersSql(
+  t: HistoryDialect,
+  states: string,
+  orderRows: string,
+  holdoutDay: number,
+): string {
+  const holdout = ms(holdoutDay);
   const cust = (alias: string) => `coalesce(m.customer_id, '~' || ${alias}.node)`;
   return `WITH st AS (
   SELECT ${cust('s')} AS cust, s.* FROM ${states} s LEFT JOIN ${t.nodes} m ON m.node = s.node
@@ -353,6 +359,23 @@ order_facts AS (
   GROUP BY o.cust
 ),
 refund_facts AS (SELECT cust, sum(amount_milli) AS refunds_milli FROM kept_refunds GROUP BY cust),
+-- Paid orders (an id, a positive value, not cancelled) by UTC day, for the predictive models
+-- (models/purchases.ts): a day is one purchase occasion of its summed value.
+paid_days AS (
+  SELECT cust, day, sum(amount_milli) AS milli FROM (
+    SELECT o.cust, CAST(floor(o.ts_ms / 86400000.0) AS BIGINT) AS day, o.amount_milli
+    FROM orders o LEFT JOIN cancelled c ON c.cust = o.cust AND c.order_id = o.order_id
+    WHERE o.copy = 1 AND o.order_id IS NOT NULL AND o.amount_milli > 0 AND c.order_id IS NULL
+  ) paid GROUP BY cust, day
+),
+purchase_facts AS (
+  SELECT cust, count(*) AS paid_days, min(day) AS first_paid_day, max(day) AS last_paid_day,
+    sum(milli) AS paid_milli, min_by(milli, day) AS first_day_milli,
+    count(*) FILTER (WHERE day < ${holdout}) AS cal_days,
+    max(day) FILTER (WHERE day < ${holdout}) AS cal_last_day,
+    coalesce(sum(milli) FILTER (WHERE day < ${holdout}), 0) AS cal_milli
+  FROM paid_days GROUP BY cust
+),
 -- A customer of one node (most) takes that node's sets as they are, already distinct; the sets of a
 -- customer of several are unnested and counted again, an id two nodes share once.
 shared AS (
@@ -390,20 +413,24 @@ SELECT b.cust, b.nodes, b.first_ms, b.last_ms, b.events, b.app_events, b.store_e
   b.dwell_milli, b.dwell_samples,
   least(coalesce(CASE WHEN b.node_count = 1 THEN b.one_categories ELSE c.categories END, 0), ${CATEGORY_MAX})
     AS categories,
-  CASE WHEN b.node_count = 1 THEN b.one_crm ELSE crm.crm END AS crm
+  CASE WHEN b.node_count = 1 THEN b.one_crm ELSE crm.crm END AS crm,
+  coalesce(pf.paid_days, 0) AS paid_days, pf.first_paid_day, pf.last_paid_day,
+  coalesce(pf.paid_milli, 0) AS paid_milli, coalesce(pf.first_day_milli, 0) AS first_day_milli,
+  coalesce(pf.cal_days, 0) AS cal_days, pf.cal_last_day, coalesce(pf.cal_milli, 0) AS cal_milli
 FROM base b
 LEFT JOIN order_facts o ON o.cust = b.cust
 LEFT JOIN refund_facts rf ON rf.cust = b.cust
 LEFT JOIN session_facts s ON s.cust = b.cust
 LEFT JOIN category_facts c ON c.cust = b.cust
 LEFT JOIN crm_facts crm ON crm.cust = b.cust
+LEFT JOIN purchase_facts pf ON pf.cust = b.cust
 ORDER BY b.cust`;
 }
 
 /** Every customer as of `asOf`, from the whole archive (a full recomputation). */
-export function featuresSql(t: HistoryDialect, asOf: number): string {
+export function featuresSql(t: HistoryDialect, asOf: number, holdoutDay: number): string {
   const src = factsBefore(t, asOf);
-  return customersSql(t, `(${nodeStatesSql(t, src)})`, `(${orderRowsSql(src)})`);
+  return customersSql(t, `(${nodeStatesSql(t, src)})`, `(${orderRowsSql(src)})`, holdoutDay);
 }
 
 /** An as-of time inlined as a literal: an integer we computed, never client text. */

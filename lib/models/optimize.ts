@@ -28,76 +28,107 @@ export function nelderMead(
 ): Minimum {
   const n = start.length;
   const maxIterations = options.maxIterations ?? 2000 * n;
-  const fTol = options.valueTolerance ?? 1e-10;
-  const xTol = options.pointTolerance ?? 1e-8;
   const step = options.step ?? 0.5;
-  const alpha = 1;
-  const beta = 1 + 2 / n;
-  const gamma = 0.75 - 1 / (2 * n);
-  const delta = 1 - 1 / n;
   /** NaN (a model undefined there) ranks as the worst point, so the search moves away from it. */
   const value = (x: readonly number[]) => {
     const v = f(x);
     return Number.isNaN(v) ? Number.POSITIVE_INFINITY : v;
   };
-  let simplex = [start.slice()];
+  const simplex: Vertex[] = [start.slice()];
   for (let i = 0; i < n; i++) {
     const vertex = start.slice();
     vertex[i] = (vertex[i] as number) + step;
     simplex.push(vertex);
   }
-  let values = simplex.map(value);
-  const along = (from: number[], to: number[], t: number) =>
-    from.map((v, i) => v + t * ((to[i] as number) - v));
+  const values = simplex.map(value);
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations) {
-    const order = values.map((_, i) => i).sort((i, j) => (values[i] as number) - (values[j] as number));
-    simplex = order.map((i) => simplex[i] as number[]);
-    values = order.map((i) => values[i] as number);
-    const best = values[0] as number;
-    const worst = values[n] as number;
-    const spread = Math.max(
-      ...simplex
-        .slice(1)
-        .flatMap((v) => v.map((c, i) => Math.abs(c - ((simplex[0] as number[])[i] as number)))),
-    );
-    if (Number.isFinite(best) && Math.abs(worst - best) <= fTol && spread <= xTol) {
+    sortSimplex(simplex, values);
+    if (hasConverged(simplex, values, options)) {
       converged = true;
       break;
     }
     iterations++;
-    const centroid = new Array<number>(n).fill(0);
-    for (const v of simplex.slice(0, n))
-      for (let i = 0; i < n; i++) centroid[i] = (centroid[i] as number) + (v[i] as number) / n;
-    const worstPoint = simplex[n] as number[];
-    const reflected = along(centroid, worstPoint, -alpha);
-    const fr = value(reflected);
-    if (fr < best) {
-      const expanded = along(centroid, worstPoint, -beta);
-      const fe = value(expanded);
-      [simplex[n], values[n]] = fe < fr ? [expanded, fe] : [reflected, fr];
-      continue;
-    }
-    if (fr < (values[n - 1] as number)) {
-      [simplex[n], values[n]] = [reflected, fr];
-      continue;
-    }
-    const outside = fr < worst;
-    const contracted = along(centroid, worstPoint, outside ? -gamma : gamma);
-    const fc = value(contracted);
-    if (fc < (outside ? fr : worst)) {
-      [simplex[n], values[n]] = [contracted, fc];
-      continue;
-    }
-    const bestPoint = simplex[0] as number[];
-    for (let j = 1; j <= n; j++) {
-      simplex[j] = along(bestPoint, simplex[j] as number[], delta);
-      values[j] = value(simplex[j] as number[]);
-    }
+    iterate(simplex, values, value);
   }
-  const bestIndex = values.indexOf(Math.min(...values));
-  return { x: simplex[bestIndex] as number[], value: values[bestIndex] as number, iterations, converged };
+  const best = values.indexOf(Math.min(...values));
+  return { x: simplex[best] as number[], value: values[best] as number, iterations, converged };
+}
+
+type Vertex = number[];
+
+const along = (from: Vertex, to: Vertex, t: number): Vertex =>
+  from.map((v, i) => v + t * ((to[i] as number) - v));
+
+/** Best vertex first, in place. */
+function sortSimplex(simplex: Vertex[], values: number[]): void {
+  const order = values.map((_, i) => i).sort((i, j) => (values[i] as number) - (values[j] as number));
+  const vertices = order.map((i) => simplex[i] as Vertex);
+  const sorted = order.map((i) => values[i] as number);
+  simplex.splice(0, simplex.length, ...vertices);
+  values.splice(0, values.length, ...sorted);
+}
+
+function hasConverged(
+  simplex: readonly Vertex[],
+  values: readonly number[],
+  options: NelderMeadOptions,
+): boolean {
+  const best = values[0] as number;
+  const worst = values.at(-1) as number;
+  const first = simplex[0] as Vertex;
+  const spread = Math.max(
+    ...simplex.slice(1).flatMap((v) => v.map((c, i) => Math.abs(c - (first[i] as number)))),
+  );
+  return (
+    Number.isFinite(best) &&
+    Math.abs(worst - best) <= (options.valueTolerance ?? 1e-10) &&
+    spread <= (options.pointTolerance ?? 1e-8)
+  );
+}
+
+/** One step on a sorted simplex: reflect, expand, contract or shrink (in place). */
+function iterate(simplex: Vertex[], values: number[], value: (x: readonly number[]) => number): void {
+  const n = simplex.length - 1;
+  const beta = 1 + 2 / n;
+  const gamma = 0.75 - 1 / (2 * n);
+  const delta = 1 - 1 / n;
+  const best = values[0] as number;
+  const worst = values[n] as number;
+  const centroid = new Array<number>(n).fill(0);
+  for (const v of simplex.slice(0, n))
+    for (let i = 0; i < n; i++) centroid[i] = (centroid[i] as number) + (v[i] as number) / n;
+  const worstPoint = simplex[n] as Vertex;
+  const replace = (x: Vertex, fx: number) => {
+    simplex[n] = x;
+    values[n] = fx;
+  };
+  const reflected = along(centroid, worstPoint, -1);
+  const fr = value(reflected);
+  if (fr < best) {
+    const expanded = along(centroid, worstPoint, -beta);
+    const fe = value(expanded);
+    if (fe < fr) replace(expanded, fe);
+    else replace(reflected, fr);
+    return;
+  }
+  if (fr < (values[n - 1] as number)) {
+    replace(reflected, fr);
+    return;
+  }
+  const outside = fr < worst;
+  const contracted = along(centroid, worstPoint, outside ? -gamma : gamma);
+  const fc = value(contracted);
+  if (fc < (outside ? fr : worst)) {
+    replace(contracted, fc);
+    return;
+  }
+  const bestPoint = simplex[0] as Vertex;
+  for (let j = 1; j <= n; j++) {
+    simplex[j] = along(bestPoint, simplex[j] as Vertex, delta);
+    values[j] = value(simplex[j] as Vertex);
+  }
 }
 
 export interface MultiStart extends Minimum {

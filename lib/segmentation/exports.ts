@@ -1,9 +1,8 @@
 // A run's files, built in memory chunk by chunk: per segment, the members as Parquet (members.ts: the
 // paginated API and the next run's transitions read it) and as CSV (for spreadsheets and marketing tools,
 // the reasons in words). Kept as Buffers, off the V8 heap; each chunk's records can be dropped once added.
-import { MembersParquetWriter } from './members.js';
+import { MembersParquetWriter, renderAssignment } from './members.js';
 import type { AssignmentRecord } from './model.js';
-import { reasonText } from './naming.js';
 import { SEGMENT_IDS, type SegmentId } from './segments.js';
 
 export const CSV_COLUMNS = [
@@ -21,6 +20,12 @@ export const CSV_COLUMNS = [
   'f',
   'm',
   'rfmSegment',
+  'lifecycle',
+  'pAlive',
+  'expectedPurchases',
+  'expectedOrderValue',
+  'clv',
+  'nextPurchaseDue',
   'reasons',
 ] as const;
 
@@ -60,7 +65,13 @@ export function toCsvRow(a: AssignmentRecord): string {
     a.rfm?.f,
     a.rfm?.m,
     a.rfm?.segment,
-    a.reasons.map(reasonText).join('; '),
+    a.predictions?.lifecycle,
+    a.predictions?.pAlive ?? undefined,
+    a.predictions?.expectedPurchases ?? undefined,
+    a.predictions?.expectedOrderValue ?? undefined,
+    a.predictions?.clv ?? undefined,
+    a.predictions?.nextPurchaseDue ?? undefined,
+    renderAssignment(a).reasons.join('; '),
   ];
   return cells.map(csvCell).join(',');
 }

@@ -1,12 +1,11 @@
 // The features a segmentation run works on, per customer, from the customer's aggregates as of the run's
 // as-of time. Buyers (at least one paid order) get RFM; everyone gets the behavioral features.
 
+import { DAY_MS, dayOf, type PurchaseDays, purchaseDaysOf } from '../models/purchases.js';
 import { fromMilli, toMilli } from '../profiles/maps.js';
 import type { CustomerAggregates } from '../profiles/merge.js';
 import { OTHER } from '../profiles/partial.js';
 import type { RfmValues } from './rfm.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const FEATURES = [
   'recencyDays',
@@ -49,6 +48,8 @@ export interface CustomerFeatures {
   /** At least one paid order before the as-of time. */
   readonly buyer: boolean;
   readonly values: FeatureValues;
+  /** Paid orders by day: what the predictive models see (lib/models). Not clustered. */
+  readonly purchases: PurchaseDays;
 }
 
 const daysBetween = (iso: string | undefined, asOf: number): number =>
@@ -82,6 +83,8 @@ export interface FeatureInputs {
   readonly appEvents: number;
   readonly storeEvents: number;
   readonly events: number;
+  /** Paid orders (with an order id, a positive value, not cancelled) by day, split at the holdout day. */
+  readonly purchases: PurchaseDays;
 }
 
 /**
@@ -91,7 +94,7 @@ export interface FeatureInputs {
  * value. Only the latest 300 orders keep their revenue and the latest 100 cancellations their id
  * (profiles/partial.ts), so for customers with more, older free or cancelled orders still count.
  */
-export function featureInputsOf(agg: CustomerAggregates): FeatureInputs {
+export function featureInputsOf(agg: CustomerAggregates, holdoutDay: number): FeatureInputs {
   const refunded = new Map<string, number>();
   for (const [key, refund] of Object.entries(agg.refundIds)) {
     const orderId = key.slice(0, key.lastIndexOf(' '));
@@ -100,11 +103,15 @@ export function featureInputsOf(agg: CustomerAggregates): FeatureInputs {
   let unpaid = 0;
   let cancelledMilli = 0;
   let lastPaid: string | undefined;
+  const paid: { at: number; milli: number }[] = [];
   for (const [orderId, order] of Object.entries(agg.orderIds)) {
     const cancelled = Object.hasOwn(agg.cancelledIds, orderId);
     if (order.revenue === 0 || cancelled) unpaid++;
     if (cancelled) cancelledMilli += Math.max(0, toMilli(order.revenue) - (refunded.get(orderId) ?? 0));
-    else if (order.revenue > 0 && (lastPaid === undefined || order.at > lastPaid)) lastPaid = order.at;
+    else if (order.revenue > 0) {
+      paid.push({ at: Date.parse(order.at), milli: toMilli(order.revenue) });
+      if (lastPaid === undefined || order.at > lastPaid) lastPaid = order.at;
+    }
   }
   const frequency = Math.max(0, agg.orders - unpaid);
   const channels = agg.channels;
@@ -126,6 +133,7 @@ export function featureInputsOf(agg: CustomerAggregates): FeatureInputs {
     appEvents: channels.app + channels['mini-program'],
     storeEvents: channels.store,
     events: Object.values(channels).reduce((sum, n) => sum + n, 0),
+    purchases: purchaseDaysOf(paid, holdoutDay),
   };
 }
 
@@ -150,11 +158,21 @@ export function featuresFrom(customerId: string, x: FeatureInputs, asOf: number)
     appShare: x.events > 0 ? round3(x.appEvents / x.events) : 0,
     storeShare: x.events > 0 ? round3(x.storeEvents / x.events) : 0,
   };
-  return { customerId, buyer: frequency > 0, values };
+  return { customerId, buyer: frequency > 0, values, purchases: x.purchases };
 }
 
-export const featuresOf = (customerId: string, agg: CustomerAggregates, asOf: number): CustomerFeatures =>
-  featuresFrom(customerId, featureInputsOf(agg), asOf);
+/**
+ * The first day of a run's holdout: the model check fits on the days before it and predicts the last
+ * `holdoutDays` days before `asOf`. With no holdout (0), the day after the last: every day is calibration.
+ */
+export const holdoutDayOf = (asOf: number, holdoutDays = 0): number => dayOf(asOf - 1) + 1 - holdoutDays;
+
+export const featuresOf = (
+  customerId: string,
+  agg: CustomerAggregates,
+  asOf: number,
+  holdoutDay = holdoutDayOf(asOf),
+): CustomerFeatures => featuresFrom(customerId, featureInputsOf(agg, holdoutDay), asOf);
 
 export const rfmValuesOf = (f: CustomerFeatures): RfmValues => ({
   recencyDays: f.values.recencyDays,

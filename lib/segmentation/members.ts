@@ -17,11 +17,16 @@ import {
 } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { type Assignment, AssignmentRecord } from './model.js';
-import { REASONS_MAX, type ReasonFigures, reasonCode, reasonText } from './naming.js';
+import { lifecycleReason, REASONS_MAX, type ReasonFigures, reasonCode, reasonText } from './naming.js';
 
 export function renderAssignment(record: AssignmentRecord): Assignment {
   const { reasons, ...rest } = record;
-  return { ...rest, reasons: reasons.map(reasonText), reasonCodes: reasons.map(reasonCode) };
+  const life = lifecycleReason(record);
+  return {
+    ...rest,
+    reasons: [...(life ? [life.text] : []), ...reasons.map(reasonText)],
+    reasonCodes: [...(life ? [life.code] : []), ...reasons.map(reasonCode)],
+  };
 }
 
 /** Rows per row group: a page of the API reads one or two (a few hundred KB), the footer stays small. */
@@ -86,6 +91,14 @@ const COLUMNS: readonly Column[] = [
   scalar('f', 'INT32', (r) => r.rfm?.f ?? null),
   scalar('m', 'INT32', (r) => r.rfm?.m ?? null),
   scalar('rfm_segment', 'STRING', (r) => r.rfm?.segment ?? null),
+  scalar('p_alive', 'DOUBLE', (r) => r.predictions?.pAlive ?? null),
+  scalar('expected_purchases', 'DOUBLE', (r) => r.predictions?.expectedPurchases ?? null),
+  scalar('expected_order_value', 'DOUBLE', (r) => r.predictions?.expectedOrderValue ?? null),
+  scalar('clv', 'DOUBLE', (r) => r.predictions?.clv ?? null),
+  scalar('interval_days', 'DOUBLE', (r) => r.predictions?.intervalDays ?? null),
+  scalar('next_purchase_due', 'STRING', (r) => r.predictions?.nextPurchaseDue ?? null),
+  scalar('overdue', 'DOUBLE', (r) => r.predictions?.overdue ?? null),
+  scalar('lifecycle', 'STRING', (r) => r.predictions?.lifecycle ?? null),
   ...Array.from({ length: REASONS_MAX }, (_, k) =>
     REASON_FIELDS.map((field) =>
       scalar(
@@ -175,6 +188,20 @@ function recordOf(row: Row): AssignmentRecord {
             f: row.f,
             m: row.m,
             segment: row.rfm_segment,
+          },
+        }
+      : {}),
+    ...(present(row.lifecycle)
+      ? {
+          predictions: {
+            pAlive: row.p_alive ?? null,
+            expectedPurchases: row.expected_purchases ?? null,
+            expectedOrderValue: row.expected_order_value ?? null,
+            clv: row.clv ?? null,
+            intervalDays: row.interval_days ?? null,
+            nextPurchaseDue: row.next_purchase_due ?? null,
+            overdue: row.overdue,
+            lifecycle: row.lifecycle,
           },
         }
       : {}),

@@ -1,6 +1,7 @@
 // The records of a segmentation run: what was asked (parameters), what each customer got (assignment),
 // and the run's status with its summary. Zod at the boundary: API bodies, queue messages, stored items.
 import { z } from 'zod';
+import { Predictions } from '../models/predictions.js';
 import { FEATURES } from './features.js';
 import { RFM_SEGMENTS } from './rfm.js';
 import { SEGMENT_IDS } from './segments.js';
@@ -22,6 +23,17 @@ export const RunParameterFields = z.object({
   selectionSample: z.number().int().min(100).max(1_000_000).default(50_000),
   silhouetteSample: z.number().int().min(100).max(20_000).default(3_000),
   stabilitySeeds: z.number().int().min(1).max(10).default(3),
+  // Predictive models (lib/models, docs/models.md).
+  holdoutDays: z.number().int().min(7).max(730).default(90).meta({
+    description: 'The last days before asOf the model check predicts from a fit on the days before',
+  }),
+  clvMonths: z.number().int().min(1).max(60).default(12).meta({ description: 'The horizon of CLV' }),
+  monthlyDiscountRate: z
+    .number()
+    .min(0)
+    .max(0.2)
+    .default(0.01)
+    .meta({ description: 'The discount rate per 30 days applied to CLV' }),
 });
 
 export const RunParameters = RunParameterFields.refine((p) => p.kMin <= p.kMax, {
@@ -71,6 +83,8 @@ export const Assignment = z
     /** Euclidean distance to the cluster's centroid in the scaled feature space. */
     distance: z.number(),
     rfm: Rfm.optional(),
+    /** The predictive models' scores (buyers; absent for prospects and for runs before the models). */
+    predictions: Predictions.optional(),
     reasons: z.array(z.string()),
     reasonCodes: z.array(z.string()),
   })

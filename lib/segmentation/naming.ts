@@ -1,6 +1,7 @@
 // Explainable names: each cluster gets a business segment from where its median customer stands in the
 // population, and every segment and customer gets reason codes a marketer can read ("recency 3.1x the
 // median", "frequency in the top 20 %").
+import type { Predictions } from '../models/predictions.js';
 import type { CustomerFeatures, FeatureName } from './features.js';
 import { Distribution, medianOf } from './percentiles.js';
 import type { BuyerSegment, ProspectSegment } from './segments.js';
@@ -126,6 +127,30 @@ export function reasonText(r: ReasonFigures): string {
   return r.percentile >= 0.5
     ? `${label} in the top ${band(1 - r.percentile)} % (${fmt(r.value)}, median ${fmt(r.median)})`
     : `${label} in the bottom ${band(r.percentile)} % (${fmt(r.value)}, median ${fmt(r.median)})`;
+}
+
+/**
+ * The absolute reason, first on every buyer's list: their lifecycle stage from their own rhythm,
+ * "lost: last order 412 days ago, 8.4x their usual interval (49 days); P(alive) 0.03". Rendered from the
+ * stored predictions like the other reasons.
+ */
+export function lifecycleReason(a: {
+  readonly rfm?: { readonly recencyDays: number } | undefined;
+  readonly predictions?: Predictions | undefined;
+}): { code: string; text: string } | undefined {
+  const p = a.predictions;
+  if (!p || !a.rfm) return undefined;
+  const days = a.rfm.recencyDays;
+  const rhythm =
+    p.intervalDays === null
+      ? `${fmt(p.overdue)}x the usual interval between customers' orders; one order so far`
+      : `${fmt(p.overdue)}x their usual interval (${fmt(Math.round(p.intervalDays))} days)`;
+  const alive = p.pAlive === null ? '' : `; P(alive) ${p.pAlive.toFixed(2)}`;
+  const text =
+    p.lifecycle === 'new'
+      ? `new: first and only order ${days} days ago`
+      : `${p.lifecycle}: last order ${days} days ago, ${rhythm}${alive}`;
+  return { code: `lifecycle:${p.lifecycle}`, text };
 }
 
 /** Figures with their code and words (the report's reasons). */

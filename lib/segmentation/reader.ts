@@ -34,17 +34,18 @@ export interface RunHistory {
 }
 
 export interface HistoryReader {
-  read(asOf: number, stage: StageTimer): Promise<RunHistory>;
+  /** Customers as of `asOf`, their purchase days split at `holdoutDay` (features.ts holdoutDayOf). */
+  read(asOf: number, stage: StageTimer, holdoutDay: number): Promise<RunHistory>;
   /** Releases what the reader keeps between runs (an engine, its folder): for one-shot processes (the CLI). */
   close?(): Promise<void>;
 }
 
 export function foldReader(deps: HistoryDeps): HistoryReader {
   return {
-    async read(asOf, stage) {
+    async read(asOf, stage, holdoutDay) {
       const history = await stage('history', () => historyAsOf(asOf, deps));
       const features = await stage('features', () =>
-        [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf)),
+        [...history.customers].map(([customerId, agg]) => featuresOf(customerId, agg, asOf, holdoutDay)),
       );
       const ids = new Map(
         [...history.customers].map(([customerId, agg]) => [customerId, externalIdsOf(agg)]),

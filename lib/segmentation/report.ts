@@ -1,6 +1,7 @@
 // The run report: what a marketer and an auditor need to trust a run — inputs, per-stage times, the k
 // chosen and why, validation metrics, per-segment sizes, centroids, RFM and behavior statistics with
 // reasons, the RFM labelling, and the transitions since the previous run.
+import type { ModelReport } from '../models/nightly.js';
 import type { FeatureName } from './features.js';
 import type { RunParameters } from './model.js';
 import { explained, type Reason } from './naming.js';
@@ -48,6 +49,8 @@ export interface RunReport {
   populations: { buyers: PopulationReport; prospects: PopulationReport };
   segments: SegmentReport[];
   rfmSegments: Record<RfmSegment, number>;
+  /** The predictive models: fits, the holdout check, lifecycle stages (lib/models); absent before them. */
+  models?: ModelReport;
   transitions: Transitions | null;
 }
 

@@ -2,6 +2,8 @@
 // redone, every write is an idempotent overwrite keyed by run and customer, and a run that died midway
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
 import type { Logger } from '../log.js';
+import { fitModels } from '../models/nightly.js';
+import { holdoutDayOf } from './features.js';
 import { renderAssignment } from './members.js';
 import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
 import {
@@ -116,8 +118,12 @@ async function compute(
     return out;
   };
   const asOf = Date.parse(run.asOf);
-  const { features, ids, input } = await deps.history.read(asOf, stage);
-  const result = await stage('segmentation', () => segmentCustomers(features, run.parameters));
+  const { holdoutDays, clvMonths, monthlyDiscountRate, seed } = run.parameters;
+  const { features, ids, input } = await deps.history.read(asOf, stage, holdoutDayOf(asOf, holdoutDays));
+  const models = await stage('models', () =>
+    fitModels(features, { asOf, holdoutDays, clvMonths, monthlyDiscountRate, seed }),
+  );
+  const result = await stage('segmentation', () => segmentCustomers(features, run.parameters, models));
 
   // Transitions for the report: against the latest completed run before this one (live or back-test).
   const previous = await findRun(deps.runs, (r) => r.status === 'completed', run.asOf);
@@ -159,6 +165,7 @@ async function compute(
     populations: { buyers: populationReport(result.buyers), prospects: populationReport(result.prospects) },
     segments: segmentReports(result),
     rfmSegments: result.rfmLabels,
+    models: models.report,
     transitions: diff?.transitions() ?? null,
   };
   const reportKey = await deps.files.putReport(run.runId, report);

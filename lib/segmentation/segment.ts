@@ -4,6 +4,9 @@
 // Assignments are built on demand, chunk by chunk: with a million customers, their reasons alone would
 // take hundreds of MB of heap if all were built at once. Reasons are figures here; words come on read. What is kept per
 // customer is compact (cluster label, distance, features); counts and RFM statistics come from it.
+
+import type { Predictions } from '../models/predictions.js';
+import type { PurchaseDays } from '../models/purchases.js';
 import {
   BUYER_FEATURES,
   type CustomerFeatures,
@@ -41,10 +44,38 @@ export interface Segmentation {
   readonly timings: Record<string, number>;
 }
 
+/** The fitted predictive models, as segmentation uses them (models/nightly.ts). */
+export interface Predictor {
+  predict(purchases: PurchaseDays): Predictions | undefined;
+  stage(purchases: PurchaseDays): Predictions['lifecycle'] | undefined;
+}
+
+/**
+ * Absolute before relative: a buyer the models call dormant or lost (their own rhythm, P(alive)) is in
+ * the dormant segment and gets a lost or hibernating RFM label, whatever cluster and quintile they fall
+ * in. A base gone for years has a "top quintile" too; it is not made of champions.
+ */
+const GONE: ReadonlySet<Predictions['lifecycle']> = new Set(['dormant', 'lost']);
+
+type Stage = Predictions['lifecycle'] | undefined;
+
+const absoluteSegment = (segment: SegmentId, stage: Stage): SegmentId =>
+  stage !== undefined && GONE.has(stage) && segment !== 'churn-risk' ? 'dormant' : segment;
+
+function absoluteRfm(scores: RfmScores, stage: Stage): RfmSegment {
+  if (stage === 'lost') return 'lost';
+  if (stage === 'dormant') return scores.f >= 4 ? 'cant-lose' : 'hibernating';
+  return rfmSegment(scores);
+}
+
 const byId = (a: CustomerFeatures, b: CustomerFeatures) =>
   a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0;
 
-export function segmentCustomers(all: readonly CustomerFeatures[], parameters: RunParameters): Segmentation {
+export function segmentCustomers(
+  all: readonly CustomerFeatures[],
+  parameters: RunParameters,
+  models?: Predictor,
+): Segmentation {
   // Sorted by id: the clustering sees the same order on every run, whatever order the customers came in.
   const buyerList = all.filter((c) => c.buyer).sort(byId);
   const prospectList = all.filter((c) => !c.buyer).sort(byId);
@@ -57,6 +88,9 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
   const prospects = clusterPopulation(prospectList, PROSPECT_FEATURES, parameters, nameProspectCluster);
   const nb = buyerList.length;
   const size = nb + prospectList.length;
+  // Each buyer's lifecycle stage, once (a byte each: a million buyers' full predictions would not fit
+  // beside the rest; they are built with the assignments, chunk by chunk).
+  const stages: Stage[] = models ? buyerList.map((b) => models.stage(b.purchases)) : [];
 
   const locate = (i: number) =>
     i < nb
@@ -67,7 +101,7 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     const { result, at } = locate(i);
     const report = result.clusters[result.labels[at] ?? 0];
     if (!report) throw new Error(`customer ${i} has no cluster`);
-    return report.segment;
+    return absoluteSegment(report.segment, stages[i]);
   };
 
   const assignment = (i: number): AssignmentRecord => {
@@ -78,7 +112,7 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     if (!report) throw new Error(`customer ${member.customerId} has no cluster ${cluster}`);
     const out: AssignmentRecord = {
       customerId: member.customerId,
-      segment: report.segment,
+      segment: segmentAt(i),
       population,
       cluster,
       distance: Math.round((result.distances[at] ?? 0) * 10_000) / 10_000,
@@ -87,13 +121,17 @@ export function segmentCustomers(all: readonly CustomerFeatures[], parameters: R
     if (population === 'buyers') {
       const values = rfmValuesOf(member);
       const scores = scorer.score(values);
-      out.rfm = { ...values, ...scores, segment: rfmSegment(scores) };
+      out.rfm = { ...values, ...scores, segment: absoluteRfm(scores, stages[i]) };
+      const predictions = models?.predict(member.purchases);
+      if (predictions) out.predictions = predictions;
     }
     return out;
   };
 
   const statsStart = performance.now();
-  const { stats, rfmLabels, members } = statistics(buyerList, prospectList, segmentAt, scorer);
+  const { stats, rfmLabels, members } = statistics(buyerList, prospectList, segmentAt, scorer, (i, scores) =>
+    absoluteRfm(scores, stages[i]),
+  );
   return {
     size,
     buyers,
@@ -120,6 +158,7 @@ function statistics(
   prospectList: readonly CustomerFeatures[],
   segmentAt: (i: number) => SegmentId,
   scorer: RfmScorer,
+  label: (i: number, scores: RfmScores) => RfmSegment,
 ) {
   const stats = new Map<SegmentId, { size: number; rfmSums: RfmScores; buyers: number }>();
   const rfmLabels = Object.fromEntries(RFM_SEGMENTS.map((s) => [s, 0])) as Record<RfmSegment, number>;
@@ -134,7 +173,7 @@ function statistics(
       s.rfmSums.f += scores.f;
       s.rfmSums.m += scores.m;
       s.buyers++;
-      rfmLabels[rfmSegment(scores)]++;
+      rfmLabels[label(i, scores)]++;
     }
     stats.set(segment, s);
     const list = members.get(segment);

@@ -33,7 +33,7 @@ import { type CompactDeps, compactChanged, finalThrough } from '../../lib/histor
 import { sqlFeaturesAsOf } from '../../lib/history/features.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
-import { featuresOf } from '../../lib/segmentation/features.js';
+import { featuresOf, holdoutDayOf } from '../../lib/segmentation/features.js';
 import { historyAsOf } from '../../lib/segmentation/history.js';
 import { DAY_MS, makeEvent, newId, recordingLogger } from '../support/archiveFixtures.js';
 import { testConfig } from '../support/provided.js';
@@ -228,7 +228,7 @@ describe('compaction to the columnar archive', () => {
         .map((o) => o.Key ?? '')
         .sort();
 
-    const first = await (await runner()).read(now.t, timer);
+    const first = await (await runner()).read(now.t, timer, holdoutDayOf(now.t));
     expect(stages).toEqual(['compaction', 'mirror', 'history', 'snapshot', 'states', 'features']);
     const through = finalThrough(now.t);
     expect(first.input.history).toEqual({ mode: 'incremental', snapshotThrough: through, lateNodes: 0 });
@@ -245,7 +245,7 @@ describe('compaction to the columnar archive', () => {
     const DAY3 = new Date(now.t).toISOString().slice(0, 10);
     await t.putObject(DAY3, eventsOn(DAY3, ['u2', 'u4']));
     const cold = await runner();
-    const second = await cold.read(now.t + DAY_MS, timer);
+    const second = await cold.read(now.t + DAY_MS, timer, holdoutDayOf(now.t + DAY_MS));
     expect(t.logger.messages('info').filter((m) => m === 'history snapshot rebuilt')).toHaveLength(1);
     expect(second.input.history).toEqual({ mode: 'incremental', snapshotThrough: through, lateNodes: 0 });
     now.t += DAY_MS;
@@ -256,7 +256,7 @@ describe('compaction to the columnar archive', () => {
 
     // Days later DAY3 is final: the snapshot advances over it and replaces the stored one.
     now.t += 10 * DAY_MS;
-    const third = await cold.read(now.t, timer);
+    const third = await cold.read(now.t, timer, holdoutDayOf(now.t));
     expect(t.logger.messages('info')).toContain('history snapshot advanced');
     expect(third.input.history).toEqual({
       mode: 'incremental',
@@ -272,7 +272,7 @@ describe('compaction to the columnar archive', () => {
     // cold runner rebuilds instead of failing, and stores a whole snapshot again.
     const gone = replaced.find((k) => k.endsWith('snap_state.parquet')) ?? '';
     await s3.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: gone }));
-    const fourth = await (await runner()).read(now.t, timer);
+    const fourth = await (await runner()).read(now.t, timer, holdoutDayOf(now.t));
     expect(fourth.features).toEqual(third.features);
     expect(t.logger.messages('info').filter((m) => m === 'history snapshot rebuilt')).toHaveLength(2);
     expect(await snapshotKeys()).toHaveLength(3);
@@ -322,7 +322,7 @@ describe('compaction to the columnar archive', () => {
       workGroup: 'precis-test-history',
       database: 'precis_test',
     });
-    const read = await reader.read(now.t, async (_name, work) => work());
+    const read = await reader.read(now.t, async (_name, work) => work(), holdoutDayOf(now.t));
     // Athena keeps no snapshot: it aggregates the whole archive.
     expect(read.input).toEqual({
       objects: 2,

@@ -17,6 +17,7 @@ import {
 import { type Snapshots, snapshots } from '../../lib/history/snapshot.js';
 import { customersSql, featuresSql } from '../../lib/history/sql.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
+import { holdoutDayOf } from '../../lib/segmentation/features.js';
 import { eventsOf, MINUTE, type Step, step } from '../support/generatedHistories.js';
 import { type Archive, archiveOf, columnarOf } from '../support/historyPaths.js';
 
@@ -74,12 +75,13 @@ async function rowsOf(engine: DuckdbHistory, sql: string): Promise<CustomerHisto
 
 async function full(engine: DuckdbHistory, archive: Archive, asOf: number) {
   await mapNodes(asOf, { engine, identity: archive.identity });
-  return rowsOf(engine, featuresSql(engine.dialect, asOf));
+  return rowsOf(engine, featuresSql(engine.dialect, asOf, holdoutDayOf(asOf, 1)));
 }
 
 async function incremental(engine: DuckdbHistory, snapshot: Snapshots, asOf: number) {
   const run = await snapshot.statesAsOf(asOf);
-  return { mode: run.mode, rows: await rowsOf(engine, customersSql(engine.dialect, run.states, run.orders)) };
+  const sql = customersSql(engine.dialect, run.states, run.orders, holdoutDayOf(asOf, 1));
+  return { mode: run.mode, rows: await rowsOf(engine, sql) };
 }
 
 /** Each received day and the newest event time in it. */

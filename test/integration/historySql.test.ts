@@ -8,14 +8,18 @@ import { parseConfig } from '../../lib/config.js';
 import { demoEvents } from '../../lib/datasets/index.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { prepareEvent } from '../../lib/ingest/route.js';
+import { holdoutDayOf } from '../../lib/segmentation/features.js';
 import { datasetsPresent } from '../support/datasets.js';
 import { eventsOf, MINUTE, START, step } from '../support/generatedHistories.js';
 import { type Archive, archiveOf, columnarOf, reducerPath, sqlPath } from '../support/historyPaths.js';
 
-async function bothPaths(archive: Archive, asOf: number) {
+async function bothPaths(archive: Archive, asOf: number, holdoutDay = holdoutDayOf(asOf)) {
   const columnar = await columnarOf(archive);
   try {
-    return { reducer: await reducerPath(archive, asOf), sql: await sqlPath(columnar.engine, archive, asOf) };
+    return {
+      reducer: await reducerPath(archive, asOf, holdoutDay),
+      sql: await sqlPath(columnar.engine, archive, asOf, holdoutDay),
+    };
   } finally {
     await columnar.dispose();
   }
@@ -28,7 +32,9 @@ describe('history SQL gives the reducer’s features', () => {
         const events = eventsOf(steps);
         const last = Date.parse(events.at(-1)?.timestamp ?? '');
         const asOf = START + (cut % (last - START + 2 * MINUTE));
-        const { reducer, sql } = await bothPaths(await archiveOf(events), asOf);
+        // Purchase days split at a holdout of 0 to 3 days (the histories span days: gaps of a day).
+        const holdoutDay = holdoutDayOf(asOf, cut % 4);
+        const { reducer, sql } = await bothPaths(await archiveOf(events), asOf, holdoutDay);
         expect(sql.features).toEqual(reducer.features);
         expect(sql.ids).toEqual(reducer.ids);
       }),

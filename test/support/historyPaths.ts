@@ -26,7 +26,7 @@ import { linksOf } from '../../lib/identity/links.js';
 import { recordLinks } from '../../lib/identity/resolve.js';
 import type { IdentityStore } from '../../lib/identity/store.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
-import { type CustomerFeatures, featuresOf } from '../../lib/segmentation/features.js';
+import { type CustomerFeatures, featuresOf, holdoutDayOf } from '../../lib/segmentation/features.js';
 import { type ArchiveSource, historyAsOf } from '../../lib/segmentation/history.js';
 import { type ExternalIds, externalIdsOf } from '../../lib/segmentation/identifiers.js';
 
@@ -73,7 +73,11 @@ export interface PathResult {
 }
 
 /** The reducer's path, as the run takes it today. */
-export async function reducerPath(archive: Archive, asOf: number): Promise<PathResult> {
+export async function reducerPath(
+  archive: Archive,
+  asOf: number,
+  holdoutDay = holdoutDayOf(asOf),
+): Promise<PathResult> {
   const keys = [...archive.objects.keys()].sort();
   const source: ArchiveSource = {
     async *keys() {
@@ -85,7 +89,7 @@ export async function reducerPath(archive: Archive, asOf: number): Promise<PathR
   const features = new Map<string, CustomerFeatures>();
   const ids = new Map<string, ExternalIds>();
   for (const [customerId, agg] of history.customers) {
-    features.set(customerId, featuresOf(customerId, agg, asOf));
+    features.set(customerId, featuresOf(customerId, agg, asOf, holdoutDay));
     ids.set(customerId, externalIdsOf(agg));
   }
   return { features, ids };
@@ -120,7 +124,17 @@ export async function columnarOf(
 }
 
 /** History SQL's path over the columnar archive. */
-export async function sqlPath(engine: DuckdbHistory, archive: Archive, asOf: number): Promise<PathResult> {
-  const { features, ids } = await sqlFeaturesAsOf(asOf, { engine, identity: archive.identity });
+export async function sqlPath(
+  engine: DuckdbHistory,
+  archive: Archive,
+  asOf: number,
+  holdoutDay = holdoutDayOf(asOf),
+): Promise<PathResult> {
+  const { features, ids } = await sqlFeaturesAsOf(
+    asOf,
+    { engine, identity: archive.identity },
+    undefined,
+    holdoutDay,
+  );
   return { features: new Map(features.map((f) => [f.customerId, f])), ids };
 }

@@ -136,8 +136,9 @@ describe('athenaHistory', () => {
   });
 
   it('names its tables and returns lists as JSON in the features query', () => {
-    const sql = featuresSql(engine().dialect, 1_700_000_000_000);
+    const sql = featuresSql(engine().dialect, 1_700_000_000_000, 19_600);
     expect(sql).toContain('FROM "precis_prod"."facts" WHERE node IS NOT NULL AND ts_ms < 1700000000000');
+    expect(sql).toContain('count(*) FILTER (WHERE day < 19600) AS cal_days');
     expect(sql).toContain('LEFT JOIN "precis_prod"."node_customers" m ON m.node = s.node');
     // Lists are unnested the Trino way (DuckDB's dialect uses its own, faster unnest()).
     expect(sql).toContain('FROM ev f CROSS JOIN UNNEST(f.categories) AS x(category)');
@@ -173,6 +174,14 @@ describe('athenaHistory', () => {
       dwell_samples: '2',
       categories: '1',
       crm: '["001700000000000 crm_id sC-7"]',
+      paid_days: '1',
+      first_paid_day: '19676',
+      last_paid_day: '19676',
+      paid_milli: '25000',
+      first_day_milli: '25000',
+      cal_days: '0',
+      cal_last_day: null,
+      cal_milli: '0',
     };
     const native = {
       ...text,
@@ -197,10 +206,27 @@ describe('athenaHistory', () => {
       dwell_samples: 2n,
       categories: 1n,
       crm: ['001700000000000 crm_id sC-7'],
+      paid_days: 1n,
+      first_paid_day: 19_676n,
+      last_paid_day: 19_676n,
+      paid_milli: 25_000n,
+      first_day_milli: 25_000n,
+      cal_days: 0n,
+      cal_milli: 0n,
     };
     const fromText = customerHistoryOf(HistoryRowSchema.parse(text));
     expect(fromText).toEqual(customerHistoryOf(HistoryRowSchema.parse(native)));
     expect(fromText.inputs).toMatchObject({ monetaryMilli: 20_000, dwellSeconds: 12, sessions: 1 });
+    expect(fromText.inputs.purchases).toEqual({
+      days: 1,
+      firstDay: 19_676,
+      lastDay: 19_676,
+      valueMilli: 25_000,
+      firstDayMilli: 25_000,
+      calibrationDays: 0,
+      calibrationLastDay: null,
+      calibrationMilli: 0,
+    });
     expect(fromText.ids).toEqual({ userIds: ['a'], crmIds: ['C-7'] });
   });
 });

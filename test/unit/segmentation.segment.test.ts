@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/clustering/random.js';
+import { NO_PURCHASES } from '../../lib/models/purchases.js';
 import { type CustomerFeatures, FEATURES, type FeatureValues } from '../../lib/segmentation/features.js';
 import { renderAssignment } from '../../lib/segmentation/members.js';
 import { RunParameters } from '../../lib/segmentation/model.js';
@@ -12,7 +13,7 @@ const parameters = RunParameters.parse({ asOf: '2026-11-22T00:00:00.000Z', kMin:
 function customer(id: string, values: Partial<FeatureValues>): CustomerFeatures {
   const all = Object.fromEntries(FEATURES.map((f) => [f, 0])) as FeatureValues;
   Object.assign(all, values);
-  return { customerId: id, buyer: all.frequency > 0, values: all };
+  return { customerId: id, buyer: all.frequency > 0, values: all, purchases: NO_PURCHASES };
 }
 
 /** Three kinds of buyers the names must tell apart, and browsing prospects. */

@@ -1,0 +1,36 @@
+// What the predictive models say about one buyer, as runs store it and the API shows it (zod: it is
+// part of the segment assignment on the profile and in the members files).
+import { z } from 'zod';
+import { LIFECYCLE_STAGES } from './rhythm.js';
+
+export const Predictions = z
+  .object({
+    pAlive: z.number().min(0).max(1).nullable().meta({
+      description: 'BG/NBD probability that the customer is still active (null when the model did not fit)',
+    }),
+    expectedPurchases: z.number().min(0).nullable().meta({
+      description: "Purchase days expected in the run's horizon (its holdoutDays)",
+    }),
+    expectedOrderValue: z.number().min(0).nullable().meta({
+      description:
+        "Gamma-Gamma expected average order value: the customer's mean shrunk towards the population's",
+    }),
+    clv: z.number().min(0).nullable().meta({
+      description: 'Discounted expected value over the run’s clvMonths (BG/NBD x Gamma-Gamma)',
+    }),
+    intervalDays: z.number().min(0).nullable().meta({
+      description: "Expected days between the customer's purchases, shrunk towards the population's",
+    }),
+    nextPurchaseDue: z.iso.date().nullable().meta({
+      description: 'The day the next purchase is due: the last one plus intervalDays (may be past)',
+    }),
+    overdue: z.number().min(0).meta({
+      description:
+        "Days since the last purchase over the customer's interval (the population's for one-time buyers)",
+    }),
+    lifecycle: z.enum(LIFECYCLE_STAGES).meta({
+      description: "Absolute stage from the customer's own rhythm and P(alive), never from their rank",
+    }),
+  })
+  .meta({ id: 'CustomerPredictions' });
+export type Predictions = z.infer<typeof Predictions>;
