@@ -5,6 +5,7 @@
 import { sampleIndices } from '../clustering/random.js';
 import { type BgNbdParams, expectedPurchases, fitBgNbd, pAlive, type RepeatHistory } from './bgnbd.js';
 import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gammaGamma.js';
+import { type ChurnReport, declines, fitChurn, type VisitActivity } from './churn.js';
 import type { FitReport } from './mle.js';
 import type { Predictions } from './predictions.js';
 import {
@@ -80,6 +81,8 @@ export interface ModelReport {
     readonly spendFrequencyCorrelation: number | null;
   };
   readonly holdout: HoldoutReport;
+  /** The churn-probability model, trained at the holdout's start on what happened after it. */
+  readonly churn: ChurnReport;
   /** The population's median days between purchases (what one-time buyers' overdue is measured in). */
   readonly medianIntervalDays: number | null;
   readonly lifecycle: Record<LifecycleStage, number>;
@@ -89,12 +92,14 @@ export interface ModelReport {
 interface Buyer {
   readonly customerId: string;
   readonly purchases: PurchaseDays;
+  /** Visit activity, for the visit-decline check (absent: not checked). */
+  readonly values?: VisitActivity;
 }
 
 export interface FittedModels {
   readonly report: ModelReport;
   /** A buyer's predictions; undefined for a customer without purchases. */
-  predict(purchases: PurchaseDays): Predictions | undefined;
+  predict(customer: Omit<Buyer, 'customerId'>): Predictions | undefined;
   /** Only the lifecycle stage: cheap (no CLV), for counting and naming every buyer. */
   stage(purchases: PurchaseDays): LifecycleStage | undefined;
 }
@@ -129,6 +134,11 @@ export function fitModels(customers: readonly Buyer[], settings: ModelSettings):
   const spends = sample.map((b) => spendOf(b.purchases)).filter((s) => s.x > 0);
   const gammaGamma = timed('gammaGamma', () => fitGammaGamma(spends));
   const holdout = timed('holdout', () => holdoutCheck(sample, holdoutDay, settings.holdoutDays));
+  const calibrated =
+    holdout.calibration.status === 'fitted' ? (holdout.calibration.params as BgNbdParams) : undefined;
+  const churn = timed('churn', () =>
+    fitChurn(sample, holdoutDay, settings.holdoutDays, calibrated, dateOf(holdoutDay)),
+  );
 
   const bg = bgNbd.status === 'fitted' ? (bgNbd.params as BgNbdParams) : undefined;
   const gg = gammaGamma.status === 'fitted' ? (gammaGamma.params as GammaGammaParams) : undefined;
@@ -152,12 +162,15 @@ export function fitModels(customers: readonly Buyer[], settings: ModelSettings):
     return { h, own, alive, lastPurchaseDay: purchases.lastDay, ...life };
   };
 
-  const predict = (purchases: PurchaseDays): Predictions | undefined => {
+  const predict = ({ purchases, values }: Omit<Buyer, 'customerId'>): Predictions | undefined => {
     const r = rhythm(purchases);
     if (!r) return undefined;
     const { h, own, alive, stage, overdue } = r;
     const aov = gg ? expectedOrderValue(gg, spendOf(purchases)) : undefined;
+    const churnRisk = churn.score(h, purchases, alive);
     return {
+      churnRisk: churnRisk === undefined ? null : round(churnRisk, 3),
+      declines: declines(purchases, holdoutDay, settings.holdoutDays, values),
       pAlive: alive === undefined ? null : round(alive),
       expectedPurchases: bg ? round(expectedPurchases(bg, h, settings.holdoutDays)) : null,
       expectedOrderValue: aov === undefined ? null : round(aov, 2),
@@ -187,6 +200,7 @@ export function fitModels(customers: readonly Buyer[], settings: ModelSettings):
       bgNbd,
       gammaGamma: { ...gammaGamma, spendFrequencyCorrelation: correlation(spends.map((s) => [s.x, s.m])) },
       holdout,
+      churn: churn.report,
       medianIntervalDays: medianInterval === null ? null : round(medianInterval, 1),
       lifecycle,
       timingsMs: timings,

@@ -3,6 +3,16 @@
 import { z } from 'zod';
 import { LIFECYCLE_STAGES } from './rhythm.js';
 
+const Decline = z.object({
+  kind: z.enum(['purchases', 'visits']),
+  recent: z.number().meta({
+    description: 'purchases: purchase days in the recent window; visits: days since the last visit',
+  }),
+  usual: z.number().meta({
+    description: 'purchases: expected at their earlier rate; visits: their usual days between sessions',
+  }),
+});
+
 export const Predictions = z
   .object({
     pAlive: z.number().min(0).max(1).nullable().meta({
@@ -27,6 +37,12 @@ export const Predictions = z
     overdue: z.number().min(0).meta({
       description:
         "Days since the last purchase over the customer's interval (the population's for one-time buyers)",
+    }),
+    churnRisk: z.number().min(0).max(1).nullable().meta({
+      description: "Probability of no purchase in the run's horizon (the nightly logistic churn model)",
+    }),
+    declines: z.array(Decline).meta({
+      description: "Activity below the customer's own baseline: purchase rate, visit rate",
     }),
     lifecycle: z.enum(LIFECYCLE_STAGES).meta({
       description: "Absolute stage from the customer's own rhythm and P(alive), never from their rank",

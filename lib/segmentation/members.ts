@@ -17,15 +17,15 @@ import {
 } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { type Assignment, AssignmentRecord } from './model.js';
-import { lifecycleReason, REASONS_MAX, type ReasonFigures, reasonCode, reasonText } from './naming.js';
+import { modelReasons, REASONS_MAX, type ReasonFigures, reasonCode, reasonText } from './naming.js';
 
 export function renderAssignment(record: AssignmentRecord): Assignment {
   const { reasons, ...rest } = record;
-  const life = lifecycleReason(record);
+  const first = modelReasons(record);
   return {
     ...rest,
-    reasons: [...(life ? [life.text] : []), ...reasons.map(reasonText)],
-    reasonCodes: [...(life ? [life.code] : []), ...reasons.map(reasonCode)],
+    reasons: [...first.map((r) => r.text), ...reasons.map(reasonText)],
+    reasonCodes: [...first.map((r) => r.code), ...reasons.map(reasonCode)],
   };
 }
 
@@ -99,6 +99,11 @@ const COLUMNS: readonly Column[] = [
   scalar('next_purchase_due', 'STRING', (r) => r.predictions?.nextPurchaseDue ?? null),
   scalar('overdue', 'DOUBLE', (r) => r.predictions?.overdue ?? null),
   scalar('lifecycle', 'STRING', (r) => r.predictions?.lifecycle ?? null),
+  scalar('churn_risk', 'DOUBLE', (r) => r.predictions?.churnRisk ?? null),
+  // Rare and nested: JSON text, not columns of their own.
+  scalar('declines', 'STRING', (r) =>
+    r.predictions?.declines.length ? JSON.stringify(r.predictions.declines) : null,
+  ),
   ...Array.from({ length: REASONS_MAX }, (_, k) =>
     REASON_FIELDS.map((field) =>
       scalar(
@@ -202,6 +207,8 @@ function recordOf(row: Row): AssignmentRecord {
             nextPurchaseDue: row.next_purchase_due ?? null,
             overdue: row.overdue,
             lifecycle: row.lifecycle,
+            churnRisk: row.churn_risk ?? null,
+            declines: typeof row.declines === 'string' ? JSON.parse(row.declines) : [],
           },
         }
       : {}),

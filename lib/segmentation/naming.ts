@@ -130,16 +130,16 @@ export function reasonText(r: ReasonFigures): string {
 }
 
 /**
- * The absolute reason, first on every buyer's list: their lifecycle stage from their own rhythm,
- * "lost: last order 412 days ago, 8.4x their usual interval (49 days); P(alive) 0.03". Rendered from the
- * stored predictions like the other reasons.
+ * The absolute reasons, first on every buyer's list: their lifecycle stage from their own rhythm ("lost:
+ * last order 412 days ago, 8.4x their usual interval (49 days); P(alive) 0.03"), then any decline against
+ * their own baseline. Rendered from the stored predictions like the other reasons.
  */
-export function lifecycleReason(a: {
+export function modelReasons(a: {
   readonly rfm?: { readonly recencyDays: number } | undefined;
   readonly predictions?: Predictions | undefined;
-}): { code: string; text: string } | undefined {
+}): { code: string; text: string }[] {
   const p = a.predictions;
-  if (!p || !a.rfm) return undefined;
+  if (!p || !a.rfm) return [];
   const days = a.rfm.recencyDays;
   const rhythm =
     p.intervalDays === null
@@ -150,7 +150,15 @@ export function lifecycleReason(a: {
     p.lifecycle === 'new'
       ? `new: first and only order ${days} days ago`
       : `${p.lifecycle}: last order ${days} days ago, ${rhythm}${alive}`;
-  return { code: `lifecycle:${p.lifecycle}`, text };
+  return [{ code: `lifecycle:${p.lifecycle}`, text }, ...p.declines.map(declineReason)];
+}
+
+function declineReason(d: Predictions['declines'][number]): { code: string; text: string } {
+  const text =
+    d.kind === 'purchases'
+      ? `purchases down: ${fmt(d.recent)} purchase days lately, ${fmt(d.usual)} expected at their earlier rate`
+      : `visits down: no visit for ${fmt(d.recent)} days, ${fmt(d.recent / Math.max(1, d.usual))}x their usual ${fmt(d.usual)} days between sessions`;
+  return { code: `decline:${d.kind}`, text };
 }
 
 /** Figures with their code and words (the report's reasons). */

@@ -46,7 +46,7 @@ export interface Segmentation {
 
 /** The fitted predictive models, as segmentation uses them (models/nightly.ts). */
 export interface Predictor {
-  predict(purchases: PurchaseDays): Predictions | undefined;
+  predict(customer: CustomerFeatures): Predictions | undefined;
   stage(purchases: PurchaseDays): Predictions['lifecycle'] | undefined;
 }
 
@@ -122,7 +122,7 @@ export function segmentCustomers(
       const values = rfmValuesOf(member);
       const scores = scorer.score(values);
       out.rfm = { ...values, ...scores, segment: absoluteRfm(scores, stages[i]) };
-      const predictions = models?.predict(member.purchases);
+      const predictions = models?.predict(member);
       if (predictions) out.predictions = predictions;
     }
     return out;

@@ -30,7 +30,12 @@ function ordersCsv(): string {
 interface Member {
   customerId: string;
   reasonCodes?: string[];
-  predictions?: { lifecycle: string; pAlive: number | null; nextPurchaseDue: string | null };
+  predictions?: {
+    lifecycle: string;
+    pAlive: number | null;
+    churnRisk: number | null;
+    nextPurchaseDue: string | null;
+  };
 }
 
 /** Every member of every segment of a run, through the members API. */
@@ -81,6 +86,7 @@ interface ModelsReport {
     } | null;
   };
   lifecycle: Record<string, number>;
+  churn: { status: string; cutoff: string; horizonDays: number; auc: number | null };
 }
 
 async function completedReport(runId: string) {
@@ -160,6 +166,10 @@ describe('predictive models on the CDNOW sample, replayed through the API', () =
     expect(zero?.customers).toBeGreaterThan(1000);
     expect(Math.abs((zero?.predicted ?? 0) - (zero?.actual ?? 1))).toBeLessThan(0.05);
 
+    // The churn model, trained on the same cut-off, ranks who came back.
+    expect(models.churn).toMatchObject({ status: 'fitted', cutoff: '1997-10-01', horizonDays: 273 });
+    expect(models.churn.auc).toBeGreaterThan(0.7);
+
     // Every buyer carries predictions, and its lifecycle stage is counted once.
     const members = await membersOf(runId);
     expect(members.size).toBe(2357);
@@ -174,6 +184,7 @@ describe('predictive models on the CDNOW sample, replayed through the API', () =
       nextPurchaseDue: expect.any(String),
     });
     expect(one?.predictions?.pAlive).toBeGreaterThan(0.3);
+    expect(one?.predictions?.churnRisk).toBeGreaterThan(0);
     expect(one?.reasonCodes?.[0]).toBe(`lifecycle:${one?.predictions?.lifecycle}`);
   }, 600_000);
 });
