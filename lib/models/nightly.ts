@@ -4,8 +4,8 @@
 // run.ts) hands it the customers and writes what it returns.
 import { sampleIndices } from '../clustering/random.js';
 import { type BgNbdParams, expectedPurchases, fitBgNbd, pAlive, type RepeatHistory } from './bgnbd.js';
-import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gammaGamma.js';
 import { type ChurnReport, declines, fitChurn, type VisitActivity } from './churn.js';
+import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gammaGamma.js';
 import type { FitReport } from './mle.js';
 import type { Predictions } from './predictions.js';
 import {

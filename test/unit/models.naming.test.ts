@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { fitModels } from '../../lib/models/nightly.js';
 import { purchaseDaysOf } from '../../lib/models/purchases.js';
-import { renderAssignment } from '../../lib/segmentation/members.js';
 import {
   type CustomerFeatures,
   FEATURES,
   type FeatureValues,
   holdoutDayOf,
 } from '../../lib/segmentation/features.js';
+import { renderAssignment } from '../../lib/segmentation/members.js';
 import { RunParameters } from '../../lib/segmentation/model.js';
 import { segmentCustomers } from '../../lib/segmentation/segment.js';
 import { cdnowPurchases } from '../support/cdnow.js';
