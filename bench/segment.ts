@@ -27,6 +27,7 @@ import {
   chooseClustering,
   type SelectionOptions,
 } from '../lib/clustering/select.js';
+import { fitModels } from '../lib/models/nightly.js';
 import { DAY_MS, dayOf, NO_PURCHASES, type PurchaseDays, purchaseDaysOf } from '../lib/models/purchases.js';
 import { projectRoot } from '../lib/projectRoot.js';
 import { RunFilesBuilder } from '../lib/segmentation/exports.js';
@@ -455,7 +456,11 @@ function benchFullRun(size: number, seed: number): void {
     if (values.heap) line(`  heap after ${label}`, mb(process.memoryUsage().heapUsed));
   };
   heap('features');
-  const run = time(() => segmentCustomers(customers.value, parameters));
+  // The predictive models as the runner fits them (a 100,000-buyer sample per fit), and every buyer's
+  // lifecycle stage; each buyer's full predictions are built with the assignments below.
+  const models = time(() => fitModels(customers.value, { ...parameters, asOf: Date.parse(parameters.asOf) }));
+  heap('models');
+  const run = time(() => segmentCustomers(customers.value, parameters, models.value));
   heap('segmentCustomers');
   const { buyers, prospects, timings } = run.value;
   // As the runner does: assignments built, added to the run's files and dropped, a chunk at a time.
@@ -470,16 +475,21 @@ function benchFullRun(size: number, seed: number): void {
       .map(([stage, ms]) => `${stage} ${seconds(ms)}`)
       .join(', ');
   line('features', seconds(customers.ms));
+  const report = models.value.report;
+  line(
+    `models (${report.buyers.toLocaleString('en')} buyers)`,
+    `${seconds(models.ms)}: ${stages(report.timingsMs)}; BG/NBD ${report.bgNbd.status}, Gamma-Gamma ${report.gammaGamma.status}, churn AUC ${report.churn.auc ?? '-'}`,
+  );
   line('RFM scores', seconds(timings.rfm ?? 0));
   line(`buyers (${buyers.size.toLocaleString('en')}, k = ${buyers.k})`, stages(buyers.timings));
   line(`prospects (${prospects.size.toLocaleString('en')}, k = ${prospects.k})`, stages(prospects.timings));
   line('segment statistics', seconds(timings.statistics ?? 0));
   line('segmentCustomers', seconds(run.ms));
   line(
-    'assignments with reasons, files',
+    'assignments with reasons and predictions, files',
     `${seconds(files.ms)}, ${mb(files.value)} (Parquet and CSV per segment)`,
   );
-  line('total', seconds(customers.ms + run.ms + files.ms));
+  line('total', seconds(customers.ms + models.ms + run.ms + files.ms));
   const rss = peakRss();
   line(
     'peak RSS so far',

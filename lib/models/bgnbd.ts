@@ -55,21 +55,65 @@ export function fitBgNbd(histories: readonly RepeatHistory[]): FitReport<keyof B
       agreeing: 0,
     };
   }
-  const groups = grouped(histories, (h) => `${h.x} ${h.tx} ${h.T}`);
+  const byX = byRepeatPurchases(histories);
   return fitMaximumLikelihood(
     {
       names: ['r', 'alpha', 'a', 'b'],
       starts: startsFor(histories),
-      logLikelihood: (p) => {
-        let sum = 0;
-        for (const { row, weight } of groups) sum += weight * bgNbdLogLikelihood(p, row);
-        return sum;
-      },
+      logLikelihood: (p) => summedLogLikelihood(p, byX),
       // E[Y(t)] has (a - 1) in a denominator: at a = 1 exactly it is 0/0.
       usable: (p) => Math.abs(p.a - 1) > 1e-9,
     },
     histories.length,
   );
+}
+
+/** Customers with the same x, their distinct (t_x, T) with weights: the terms of x are computed once. */
+interface SameX {
+  readonly x: number;
+  readonly tx: Float64Array;
+  readonly T: Float64Array;
+  readonly weight: Float64Array;
+}
+
+export function byRepeatPurchases(histories: readonly RepeatHistory[]): SameX[] {
+  const groups = new Map<number, { row: RepeatHistory; weight: number }[]>();
+  for (const g of grouped(histories, (h) => `${h.x} ${h.tx} ${h.T}`)) {
+    const list = groups.get(g.row.x) ?? [];
+    list.push(g);
+    groups.set(g.row.x, list);
+  }
+  return [...groups].map(([x, list]) => ({
+    x,
+    tx: Float64Array.from(list, (g) => g.row.tx),
+    T: Float64Array.from(list, (g) => g.row.T),
+    weight: Float64Array.from(list, (g) => g.weight),
+  }));
+}
+
+/**
+ * The log-likelihood of every customer, summed: bgNbdLogLikelihood rearranged so that the gamma
+ * functions, which depend on x only, are computed once per x (a unit test holds the two equal).
+ */
+export function summedLogLikelihood(p: BgNbdParams, data: readonly SameX[]): number {
+  const { r, alpha, a, b } = p;
+  const shared = r * Math.log(alpha) + lgamma(a + b) - lgamma(r) - lgamma(b);
+  let sum = 0;
+  for (const { x, tx, T, weight } of data) {
+    const ofX = shared + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x);
+    const logOdds = x > 0 ? Math.log(a) - Math.log(b + x - 1) : 0;
+    for (let i = 0; i < T.length; i++) {
+      const a3 = -(r + x) * Math.log(alpha + (T[i] as number));
+      let ll = a3;
+      if (x > 0) {
+        const a4 = logOdds - (r + x) * Math.log(alpha + (tx[i] as number));
+        const top = Math.max(a3, a4);
+        ll = top + Math.log(Math.exp(a3 - top) + Math.exp(a4 - top));
+      }
+      sum += (weight[i] as number) * (ofX + ll);
+    }
+  }
+  return sum;
 }
 
 /** P(alive | x, t_x, T). A customer with no repeat purchase is alive by the model's assumption. */

@@ -46,6 +46,7 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): FitReport<key
     };
   }
   const mean = usable.reduce((s, h) => s + h.m, 0) / usable.length;
+  const data = bySameX(usable);
   return fitMaximumLikelihood(
     {
       names: ['p', 'q', 'gamma'],
@@ -54,16 +55,47 @@ export function fitGammaGamma(histories: readonly SpendHistory[]): FitReport<key
         { p: 5, q: 4, gamma: mean * 3 },
         { p: 0.5, q: 1.5, gamma: mean / 3 },
       ],
-      logLikelihood: (params) => {
-        let sum = 0;
-        for (const h of usable) sum += gammaGammaLogLikelihood(params, h);
-        return sum;
-      },
+      logLikelihood: (params) => summedLogLikelihood(params, data),
       // The population mean p γ / (q - 1) exists only for q > 1.
       usable: (params) => params.q > 1,
     },
     usable.length,
   );
+}
+
+interface SameX {
+  readonly x: number;
+  readonly m: Float64Array;
+  readonly logM: Float64Array;
+}
+
+function bySameX(histories: readonly SpendHistory[]): SameX[] {
+  const groups = new Map<number, number[]>();
+  for (const h of histories) {
+    const list = groups.get(h.x) ?? [];
+    list.push(h.m);
+    groups.set(h.x, list);
+  }
+  return [...groups].map(([x, ms]) => ({
+    x,
+    m: Float64Array.from(ms),
+    logM: Float64Array.from(ms, Math.log),
+  }));
+}
+
+/** gammaGammaLogLikelihood summed, its gamma functions (which depend on x only) computed once per x. */
+function summedLogLikelihood(params: GammaGammaParams, data: readonly SameX[]): number {
+  const { p, q, gamma } = params;
+  const shared = q * Math.log(gamma) - lgamma(q);
+  let sum = 0;
+  for (const { x, m, logM } of data) {
+    const px = p * x;
+    const ofX = shared + lgamma(px + q) - lgamma(px) + px * Math.log(x);
+    for (let i = 0; i < m.length; i++) {
+      sum += ofX + (px - 1) * (logM[i] as number) - (px + q) * Math.log(x * (m[i] as number) + gamma);
+    }
+  }
+  return sum;
 }
 
 /** The customer's expected average order value: their mean shrunk towards the population's. */

@@ -11,6 +11,13 @@ export interface Minimum {
   readonly converged: boolean;
 }
 
+/**
+ * The defaults: the models' objectives are log-likelihoods per customer, and their points log-parameters,
+ * so 1e-6 is a relative precision of a millionth in every parameter: far past what the data say.
+ */
+const VALUE_TOLERANCE = 1e-10;
+const POINT_TOLERANCE = 1e-6;
+
 export interface NelderMeadOptions {
   readonly maxIterations?: number;
   /** Converged when the simplex's values differ by less than this... */
@@ -27,7 +34,7 @@ export function nelderMead(
   options: NelderMeadOptions = {},
 ): Minimum {
   const n = start.length;
-  const maxIterations = options.maxIterations ?? 2000 * n;
+  const maxIterations = options.maxIterations ?? 1000 * n;
   const step = options.step ?? 0.5;
   /** NaN (a model undefined there) ranks as the worst point, so the search moves away from it. */
   const value = (x: readonly number[]) => {
@@ -83,8 +90,8 @@ function hasConverged(
   );
   return (
     Number.isFinite(best) &&
-    Math.abs(worst - best) <= (options.valueTolerance ?? 1e-10) &&
-    spread <= (options.pointTolerance ?? 1e-8)
+    Math.abs(worst - best) <= (options.valueTolerance ?? VALUE_TOLERANCE) &&
+    spread <= (options.pointTolerance ?? POINT_TOLERANCE)
   );
 }
 
@@ -147,12 +154,14 @@ export function multiStart(
   options: NelderMeadOptions = {},
 ): MultiStart {
   const minima = starts.map((s) => {
-    // A restart from the first answer: Nelder-Mead can stall on a collapsed simplex before the optimum.
     const first = nelderMead(f, s, options);
-    const again = nelderMead(f, first.x, { ...options, step: 0.1 });
-    return again.value <= first.value
-      ? { ...again, iterations: first.iterations + again.iterations }
-      : { ...first, iterations: first.iterations + again.iterations };
+    if (first.converged) return first;
+    // A restart from where it stopped: Nelder-Mead can stall on a collapsed simplex short of the optimum.
+    const again = nelderMead(f, first.x, { ...options, step: 0.05 });
+    return {
+      ...(again.value <= first.value ? again : first),
+      iterations: first.iterations + again.iterations,
+    };
   });
   const best = minima.reduce((a, b) => (b.value < a.value || (b.value === a.value && b.converged) ? b : a));
   const agreeing = minima.filter(

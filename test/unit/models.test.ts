@@ -2,7 +2,14 @@
 // calibration period reproduce the published parameters and log-likelihood, and the fitted BG/NBD gives
 // the conditional expectation of Hardie's spreadsheet.
 import { describe, expect, it } from 'vitest';
-import { expectedPurchases, fitBgNbd, pAlive } from '../../lib/models/bgnbd.js';
+import {
+  bgNbdLogLikelihood,
+  byRepeatPurchases,
+  expectedPurchases,
+  fitBgNbd,
+  pAlive,
+  summedLogLikelihood,
+} from '../../lib/models/bgnbd.js';
 import { expectedOrderValue, fitGammaGamma } from '../../lib/models/gammaGamma.js';
 import { dayOf, purchaseDaysOf, repeatHistoryOf, spendOf } from '../../lib/models/purchases.js';
 import { CDNOW_CALIBRATION_END, cdnowPurchases, PUBLISHED } from '../support/cdnow.js';
@@ -77,6 +84,13 @@ describe('BG/NBD on the CDNOW sample', () => {
     const gone = pAlive(p, { x: 4, tx: 5, T: 38.86 });
     expect(recent).toBeGreaterThan(0.8);
     expect(gone).toBeLessThan(0.05);
+  });
+
+  it('sums the log-likelihood per x exactly as customer by customer', () => {
+    for (const p of [PUBLISHED.bgNbd, { r: 2, alpha: 80, a: 3, b: 0.4 }]) {
+      const one = histories.reduce((s, h) => s + bgNbdLogLikelihood(p, h), 0);
+      expect(summedLogLikelihood(p, byRepeatPurchases(histories))).toBeCloseTo(one, 6);
+    }
   });
 
   it('refuses to fit without repeat buyers instead of returning a corner', () => {
