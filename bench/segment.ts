@@ -486,7 +486,7 @@ function benchFullRun(size: number, seed: number): void {
   line('segment statistics', seconds(timings.statistics ?? 0));
   line('segmentCustomers', seconds(run.ms));
   line(
-    'assignments with reasons and predictions, files',
+    'assignments, predictions, files',
     `${seconds(files.ms)}, ${mb(files.value)} (Parquet and CSV per segment)`,
   );
   line('total', seconds(customers.ms + models.ms + run.ms + files.ms));
