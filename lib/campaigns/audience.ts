@@ -4,6 +4,8 @@
 // name, birthday, address) are refused at save time except `exists` / `missing`, which read the stored
 // token as it is — targeting never decrypts (docs/campaigns.md, "Triggers and timers").
 import type { FieldIssue } from '../ingest/spec.js';
+import { type PredictionScore, type Predictions, predictionScores } from '../models/predictions.js';
+import type { LifecycleStage } from '../models/rhythm.js';
 import { traitKind } from '../pii/catalogue.js';
 import { isPiiToken } from '../pii/cipher.js';
 import type { CustomerView } from '../profiles/view.js';
@@ -20,6 +22,9 @@ export interface AudienceSnapshot {
   segment?: SegmentId;
   rfm?: RfmSegment;
   metrics: Readonly<Record<Metric, number | null>>;
+  /** From the last published run's models, when it gave the customer predictions. */
+  lifecycle?: LifecycleStage;
+  scores?: Readonly<Record<PredictionScore, number | null>>;
 }
 
 export type AudienceResult =
@@ -32,7 +37,8 @@ export function audienceSnapshot(
     CustomerView,
     'traits' | 'orders' | 'netRevenue' | 'averageOrderValue' | 'daysSinceLastOrder' | 'daysSinceLastSeen'
   >,
-  assignment?: { segment: SegmentId; rfm?: { segment: RfmSegment } },
+  assignment: { segment: SegmentId; rfm?: { segment: RfmSegment }; predictions?: Predictions } | undefined,
+  now: number,
 ): AudienceSnapshot {
   const traits: Record<string, unknown> = {};
   for (const [name, t] of Object.entries(view.traits)) traits[name] = t.v;
@@ -49,6 +55,10 @@ export function audienceSnapshot(
   if (assignment !== undefined) {
     snapshot.segment = assignment.segment;
     if (assignment.rfm !== undefined) snapshot.rfm = assignment.rfm.segment;
+    if (assignment.predictions !== undefined) {
+      snapshot.lifecycle = assignment.predictions.lifecycle;
+      snapshot.scores = predictionScores(assignment.predictions, now);
+    }
   }
   return snapshot;
 }
@@ -79,6 +89,15 @@ function failure(c: Condition, s: AudienceSnapshot): string | undefined {
       const value = s.metrics[c.metric];
       if (value === null) return `${c.metric} has no value`;
       return compare(c.op, value, c.value) ? undefined : `${c.metric} ${value} is not ${c.op} ${c.value}`;
+    }
+    case 'lifecycle':
+      return s.lifecycle !== undefined && c.in.includes(s.lifecycle)
+        ? undefined
+        : `lifecycle ${s.lifecycle ?? 'none'} is not one of ${c.in.join(', ')}`;
+    case 'prediction': {
+      const value = s.scores?.[c.score] ?? null;
+      if (value === null) return `${c.score} has no value`;
+      return compare(c.op, value, c.value) ? undefined : `${c.score} ${value} is not ${c.op} ${c.value}`;
     }
     case 'trait':
       return traitFailure(c, traitValue(s.traits, c.trait));

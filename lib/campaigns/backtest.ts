@@ -208,7 +208,7 @@ function simulation(campaign: Campaign, deps: BacktestDeps) {
     const recipient = await recipientOf(candidate.customerId, now);
     if (recipient === undefined) return skip(now, 'unknown_customer');
     const c = { ...candidate, customerId: recipient.customerId };
-    if (!evaluateAudience(campaign.audience, audienceSnapshot(recipient.view, recipient.assignment)).ok)
+    if (!evaluateAudience(campaign.audience, audienceSnapshot(recipient.view, recipient.assignment, now)).ok)
       return skip(now, 'audience');
     const s = await messagingOf(recipient);
     const view: MessagingView = { ...s.base, caps: s.caps, entries: s.entries };

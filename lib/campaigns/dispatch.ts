@@ -160,7 +160,7 @@ export async function dispatchCandidate(
   const segment = recipient.assignment?.segment;
   const audience = evaluateAudience(
     campaign.audience,
-    audienceSnapshot(recipient.view, recipient.assignment),
+    audienceSnapshot(recipient.view, recipient.assignment, now),
   );
   if (!audience.ok) {
     await deps.messaging.logDecision({

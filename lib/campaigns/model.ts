@@ -4,6 +4,8 @@
 // checked separately by templates.ts: an unknown variable is refused at save time), versioned by the store.
 // docs/campaigns.md describes the engine around it.
 import { z } from 'zod';
+import { PREDICTION_SCORES } from '../models/predictions.js';
+import { LIFECYCLE_STAGES } from '../models/rhythm.js';
 import { RFM_SEGMENTS } from '../segmentation/rfm.js';
 import { SEGMENT_IDS } from '../segmentation/segments.js';
 
@@ -100,6 +102,18 @@ export const Condition = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('segment'), in: z.array(z.enum(SEGMENT_IDS)).min(1) }),
   z.object({ kind: z.literal('rfm'), in: z.array(z.enum(RFM_SEGMENTS)).min(1) }),
+  /** The customer's lifecycle stage from the last published run's models (docs/models.md). */
+  z.object({ kind: z.literal('lifecycle'), in: z.array(z.enum(LIFECYCLE_STAGES)).min(1) }),
+  /**
+   * A score of the last published run's models; `daysUntilNextPurchase` counts from now to the day the
+   * next purchase is due (negative when overdue): replenishment timing.
+   */
+  z.object({
+    kind: z.literal('prediction'),
+    score: z.enum(PREDICTION_SCORES),
+    op: z.enum(['gt', 'gte', 'lt', 'lte', 'eq']),
+    value: z.number(),
+  }),
   /** Figures of the live profile (orders, netRevenue, daysSinceLastOrder ...). */
   z.object({
     kind: z.literal('metric'),

@@ -1,6 +1,7 @@
 // What the predictive models say about one buyer, as runs store it and the API shows it (zod: it is
 // part of the segment assignment on the profile and in the members files).
 import { z } from 'zod';
+import { DAY_MS } from './purchases.js';
 import { LIFECYCLE_STAGES } from './rhythm.js';
 
 const Decline = z.object({
@@ -50,3 +51,31 @@ export const Predictions = z
   })
   .meta({ id: 'CustomerPredictions' });
 export type Predictions = z.infer<typeof Predictions>;
+
+/** The scores an audience condition can compare (campaigns/audience.ts). */
+export const PREDICTION_SCORES = [
+  'pAlive',
+  'churnRisk',
+  'clv',
+  'expectedPurchases',
+  'expectedOrderValue',
+  'overdue',
+  'daysUntilNextPurchase',
+] as const;
+export type PredictionScore = (typeof PREDICTION_SCORES)[number];
+
+/** The scores of a buyer's predictions as of `now` (null where the model gave none). */
+export function predictionScores(p: Predictions, now: number): Record<PredictionScore, number | null> {
+  return {
+    pAlive: p.pAlive,
+    churnRisk: p.churnRisk,
+    clv: p.clv,
+    expectedPurchases: p.expectedPurchases,
+    expectedOrderValue: p.expectedOrderValue,
+    overdue: p.overdue,
+    daysUntilNextPurchase:
+      p.nextPurchaseDue === null
+        ? null
+        : Math.floor((Date.parse(`${p.nextPurchaseDue}T00:00:00Z`) - now) / DAY_MS) + 1,
+  };
+}

@@ -33,6 +33,7 @@ const snapshot: AudienceSnapshot = {
 };
 
 const cond = (c: unknown) => Condition.parse(c);
+const NOW = Date.parse('2026-12-07T15:00:00Z');
 const check = (...conditions: unknown[]) => evaluateAudience(conditions.map(cond), snapshot);
 
 describe('evaluateAudience', () => {
@@ -120,7 +121,7 @@ describe('audienceSnapshot', () => {
       daysSinceLastOrder: 3,
       daysSinceLastSeen: null,
     };
-    expect(audienceSnapshot(view, { segment: 'loyal', rfm: { segment: 'champions' } })).toEqual({
+    expect(audienceSnapshot(view, { segment: 'loyal', rfm: { segment: 'champions' } }, NOW)).toEqual({
       traits: { plan: 'gold', email: TOKEN },
       segment: 'loyal',
       rfm: 'champions',
@@ -132,7 +133,66 @@ describe('audienceSnapshot', () => {
         daysSinceLastSeen: null,
       },
     });
-    expect(audienceSnapshot(view).segment).toBeUndefined();
+    expect(audienceSnapshot(view, undefined, NOW).segment).toBeUndefined();
+  });
+
+  it("reads the models' lifecycle stage and scores, the next purchase in days from now", () => {
+    const view = {
+      traits: {},
+      orders: 4,
+      netRevenue: 100,
+      averageOrderValue: 25,
+      daysSinceLastOrder: 30,
+      daysSinceLastSeen: 2,
+    };
+    const predictions = {
+      pAlive: 0.81,
+      expectedPurchases: 1.2,
+      expectedOrderValue: 26.5,
+      clv: 140.2,
+      intervalDays: 34,
+      nextPurchaseDue: '2026-12-10',
+      overdue: 0.88,
+      lifecycle: 'active' as const,
+      churnRisk: 0.35,
+      declines: [],
+    };
+    const s = audienceSnapshot(view, { segment: 'loyal', predictions }, NOW);
+    expect(s.lifecycle).toBe('active');
+    expect(s.scores).toEqual({
+      pAlive: 0.81,
+      churnRisk: 0.35,
+      clv: 140.2,
+      expectedPurchases: 1.2,
+      expectedOrderValue: 26.5,
+      overdue: 0.88,
+      // NOW is 2026-12-07T15:00Z: the 8th, 9th and 10th are to come.
+      daysUntilNextPurchase: 3,
+    });
+    const replenish = [
+      cond({ kind: 'lifecycle', in: ['active', 'at-risk'] }),
+      cond({ kind: 'prediction', score: 'daysUntilNextPurchase', op: 'lte', value: 3 }),
+      cond({ kind: 'prediction', score: 'churnRisk', op: 'lt', value: 0.5 }),
+    ];
+    expect(evaluateAudience(replenish, s)).toEqual({ ok: true });
+    expect(
+      evaluateAudience([cond({ kind: 'prediction', score: 'clv', op: 'gte', value: 500 })], s),
+    ).toMatchObject({
+      ok: false,
+      reason: 'clv 140.2 is not gte 500',
+    });
+    expect(evaluateAudience([cond({ kind: 'lifecycle', in: ['lost'] })], s)).toMatchObject({
+      ok: false,
+      reason: 'lifecycle active is not one of lost',
+    });
+    // Without a published run's predictions, a score condition is not met: it has no value.
+    const none = audienceSnapshot(view, { segment: 'loyal' }, NOW);
+    expect(
+      evaluateAudience([cond({ kind: 'prediction', score: 'pAlive', op: 'gt', value: 0 })], none),
+    ).toMatchObject({
+      ok: false,
+      reason: 'pAlive has no value',
+    });
   });
 });
 
