@@ -28,7 +28,11 @@ import {
   UnmergeRequest,
   UnmergeResponse,
 } from './customers/api.js';
-import { CustomerIdentitiesResponse, CustomerProfileResponse } from './customers/read.js';
+import {
+  CustomerIdentitiesResponse,
+  CustomerProfileResponse,
+  CustomerRecommendationsResponse,
+} from './customers/read.js';
 import { ErrorBody } from './errors.js';
 import { ImportQuery, ImportReport } from './imports/model.js';
 import { BatchBody, IngestResponse, SCHEMAS_BY_TYPE, SpecEvent } from './ingest/spec.js';
@@ -236,6 +240,22 @@ function build() {
     request: { params: CustomerIdPath },
     responses: {
       200: json(CustomerIdentitiesResponse, 'Graph and log'),
+      404: json(ErrorBody, 'Unknown customer'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/customers/{id}/recommendations',
+    tags: ['Customers'],
+    summary: "A customer's recommended items from the published segmentation run",
+    security: readers,
+    request: { params: CustomerIdPath },
+    responses: {
+      200: json(
+        CustomerRecommendationsResponse,
+        'Top items, best first, each with the item of theirs that led to it',
+      ),
       404: json(ErrorBody, 'Unknown customer'),
       ...errors,
     },

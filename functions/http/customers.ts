@@ -6,7 +6,12 @@ import {
   CustomerProfileQuery,
   UnmergeRequest,
 } from '../../lib/customers/api.js';
-import { customerEvents, customerIdentities, customerProfile } from '../../lib/customers/read.js';
+import {
+  customerEvents,
+  customerIdentities,
+  customerProfile,
+  customerRecommendations,
+} from '../../lib/customers/read.js';
 import { unmergeCustomer } from '../../lib/customers/unmerge.js';
 import { withHttp } from '../../lib/http/withHttp.js';
 import { customerReadDeps, identityDeps } from '../../lib/runtime.js';
@@ -24,6 +29,10 @@ export const events = withHttp(
 
 export const identities = withHttp({ auth: 'read', path: CustomerIdPath }, ({ path }) =>
   customerIdentities(path.id, customerReadDeps()),
+);
+
+export const recommendations = withHttp({ auth: 'read', path: CustomerIdPath }, ({ path }) =>
+  customerRecommendations(path.id, customerReadDeps()),
 );
 
 export const unmerge = withHttp(

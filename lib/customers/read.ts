@@ -6,6 +6,7 @@ import type { Role } from '../auth/apiKeys.js';
 import type { Edge } from '../identity/graph.js';
 import { ANON, nodeType, USER } from '../identity/nodes.js';
 import { type CustomerRecord, type IdentityStore, MergeLogEntry } from '../identity/store.js';
+import { RecommendationSchema } from '../models/predictions.js';
 import { forbidden, invalid, type Outcome, ok } from '../outcome.js';
 import type { PiiCipher } from '../pii/cipher.js';
 import { revealTraits } from '../pii/protect.js';
@@ -84,6 +85,36 @@ export async function customerProfile(
       aggregates: { ...view.aggregates, identifiers: undefined },
     },
     segment: segment ?? null,
+  });
+}
+
+export const CustomerRecommendationsResponse = z
+  .object({
+    customerId: z.string(),
+    runId: z.string().nullable().meta({ description: 'The published run they come from (null before one)' }),
+    asOf: z.string().nullable(),
+    recommendations: z.array(RecommendationSchema).meta({
+      description:
+        'Top items, best first: item-to-item collaborative filtering, best sellers for a customer with no history (docs/models.md). Empty for a customer the published run did not know.',
+    }),
+  })
+  .meta({ id: 'CustomerRecommendations' });
+export type CustomerRecommendationsResponse = z.infer<typeof CustomerRecommendationsResponse>;
+
+/** The customer's recommendations from the published segmentation run. */
+export async function customerRecommendations(
+  id: string,
+  deps: Pick<CustomerReadDeps, 'lookup' | 'segments'>,
+): Promise<Outcome<CustomerRecommendationsResponse>> {
+  const found = await customerNamed(id, deps.lookup);
+  if (!found.ok) return found;
+  const customerId = found.value.customerId;
+  const assignment = await deps.segments.getAssignment(customerId);
+  return ok({
+    customerId,
+    runId: assignment?.runId ?? null,
+    asOf: assignment?.asOf ?? null,
+    recommendations: assignment?.recommendations ?? [],
   });
 }
 

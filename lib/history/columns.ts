@@ -26,6 +26,7 @@ export const FACT_COLUMNS: readonly Column[] = [
   { name: 'order_id', duckdb: 'VARCHAR', athena: 'string' },
   { name: 'amount_milli', duckdb: 'BIGINT', athena: 'bigint' },
   { name: 'categories', duckdb: 'VARCHAR[]', athena: 'array<string>' },
+  { name: 'products', duckdb: 'VARCHAR[]', athena: 'array<string>' },
   { name: 'crm_traits', duckdb: 'VARCHAR[]', athena: 'array<string>' },
 ];
 

@@ -21,8 +21,17 @@ const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 /** The newest received day compaction no longer reopens at `now` (the day before the open days). */
 export const finalThrough = (now: number): string => dayOf(now - OPEN_DAYS * DAY_MS);
 
+/**
+ * The facts' format: raised when a column is added or a fact is derived differently, so that every day
+ * compacted before is compacted again (on the next run: the columns of all days must agree). 2 added
+ * `products`.
+ */
+export const FACTS_FORMAT = 2;
+
 export const DayManifest = z.object({
   day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  /** FACTS_FORMAT when the day was compacted (manifests before the field: 1). */
+  format: z.number().int().positive().default(1),
   /** The raw objects compacted, in key order. */
   objects: z.array(z.string()),
   rows: z.number().int().nonnegative(),
@@ -83,13 +92,20 @@ export async function compactDay(day: string, deps: CompactDeps, objects?: strin
   return { day, objects: keys.length, rows: manifest.rows };
 }
 
-/** Compacts every day that has no columnar file yet, and every open day whose objects changed. */
+/**
+ * Compacts every day that has no columnar file yet or one of an older format, and every open day whose
+ * objects changed.
+ */
 export async function compactChanged(deps: CompactDeps): Promise<CompactResult> {
   const openFrom = dayOf(deps.now() - (OPEN_DAYS - 1) * DAY_MS);
   const compacted: CompactResult['compacted'] = [];
   let current = 0;
   for await (const day of deps.raw.days()) {
     const manifest = await deps.columnar.manifest(day);
+    if (manifest !== undefined && manifest.format !== FACTS_FORMAT) {
+      compacted.push(await compactDay(day, deps));
+      continue;
+    }
     if (manifest !== undefined && day < openFrom) {
       current++;
       continue;

@@ -11,7 +11,13 @@ import { channelOf } from '../profiles/channel.js';
 import { AFFINITY_KINDS, type TrackKind, trackKind } from '../profiles/kinds.js';
 import { keyOf, tieKey } from '../profiles/maps.js';
 import { ID_MAX_CHARS, KEY_MAX_CHARS } from '../profiles/partial.js';
-import { affinityCategories, orderMilli, statedDwell, storable } from '../profiles/reduce.js';
+import {
+  affinityCategories,
+  affinityProducts,
+  orderMilli,
+  statedDwell,
+  storable,
+} from '../profiles/reduce.js';
 
 export interface EventFacts {
   /** The attribution node (`user:…`, `anon:…`); null when the event has neither id (it counts for no one). */
@@ -31,6 +37,8 @@ export interface EventFacts {
   readonly amount_milli: number | null;
   /** Affinity events (views, clicks, adds, orders): their categories. */
   readonly categories: readonly string[] | null;
+  /** Affinity events: their product ids (recommendations, models/recommend.ts). */
+  readonly products: readonly string[] | null;
   /**
    * Identify traits and `context.traits`: the CRM ids carried, each `<trait name> <tieKey of the value>`
    * (the value, typed, in the order the reducer breaks ties in). A flat string list, because the engines
@@ -83,6 +91,7 @@ export function factsOf(e: NormalizedEvent): EventFacts {
     order_id: orderish ? (keyOf(props?.order_id, ID_MAX_CHARS) ?? null) : null,
     amount_milli: amount,
     categories: kind !== null && AFFINITY_KINDS.has(kind) ? affinityCategories(props) : null,
+    products: kind !== null && AFFINITY_KINDS.has(kind) ? affinityProducts(props) : null,
     crm_traits: crmTraits(e),
   };
 }

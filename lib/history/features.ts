@@ -4,6 +4,8 @@
 // (segmentation/history.ts + features.ts) gives for events in time order.
 import { z } from 'zod';
 import { customerIdOf } from '../identity/graph.js';
+import { dayOf } from '../models/purchases.js';
+import type { ProductInteraction } from '../models/recommend.js';
 import { dict } from '../profiles/maps.js';
 import type { TraitValue } from '../profiles/partial.js';
 import {
@@ -15,7 +17,7 @@ import {
 import type { CustomerIndex } from '../segmentation/history.js';
 import { type ExternalIds, externalIdsOf } from '../segmentation/identifiers.js';
 import type { HistoryEngine } from './ports.js';
-import { CRM_TIME_CHARS, customersSql, featuresSql, nodesSql } from './sql.js';
+import { CRM_TIME_CHARS, customersSql, featuresSql, interactionsSql, nodesSql } from './sql.js';
 
 export interface SqlHistoryDeps {
   readonly engine: HistoryEngine;
@@ -77,7 +79,8 @@ export type HistoryRowValues = z.infer<typeof HistoryRowSchema>;
 const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
 
 /** The customer of a row: `~<node>` is a node the identity index has not recorded, standing alone. */
-const customerOf = (cust: string): string => (cust.startsWith('~') ? customerIdOf(cust.slice(1)) : cust);
+export const customerOf = (cust: string): string =>
+  cust.startsWith('~') ? customerIdOf(cust.slice(1)) : cust;
 
 export function customerHistoryOf(values: HistoryRowValues): CustomerHistory {
   const lastPaid = values.last_paid_ms ?? (values.frequency > 0 ? values.last_order_ms : null);
@@ -203,5 +206,53 @@ function safeJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return text;
+  }
+}
+
+const InteractionRowSchema = z.object({
+  cust: z.string().min(1),
+  product: z.string().min(1),
+  views: count,
+  cart_adds: count,
+  purchases: count,
+  last_purchase_ms: epochMs,
+  cal_views: count,
+  cal_cart_adds: count,
+  cal_purchases: count,
+  cal_last_purchase_ms: epochMs,
+  holdout_purchases: count,
+});
+
+/**
+ * What each customer did with each product in [from, asOf) (models/recommend.ts), with the split at the
+ * holdout day for the offline check. Call after the customers' query of the same run: it reads the node
+ * -> customer table that query filled.
+ */
+export async function* customerInteractions(
+  engine: HistoryEngine,
+  asOf: number,
+  from: number,
+  holdoutDay: number,
+): AsyncGenerator<ProductInteraction> {
+  for await (const page of engine.query(interactionsSql(engine.dialect, asOf, from, holdoutDay))) {
+    for (const row of page) {
+      const r = InteractionRowSchema.parse(row);
+      const day = (ms: number | null) => (ms === null ? null : dayOf(ms));
+      yield {
+        customer: customerOf(r.cust),
+        item: r.product,
+        views: r.views,
+        cartAdds: r.cart_adds,
+        purchases: r.purchases,
+        lastPurchaseDay: day(r.last_purchase_ms),
+        calibration: {
+          views: r.cal_views,
+          cartAdds: r.cal_cart_adds,
+          purchases: r.cal_purchases,
+          lastPurchaseDay: day(r.cal_last_purchase_ms),
+        },
+        boughtInHoldout: r.holdout_purchases > 0,
+      };
+    }
   }
 }

@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import type { HistoryReader, RunHistory } from '../segmentation/reader.js';
 import { type CompactDeps, compactChanged, finalThrough } from './compact.js';
-import { type SqlHistoryDeps, type StateTables, sqlFeaturesAsOf } from './features.js';
+import { customerInteractions, type SqlHistoryDeps, type StateTables, sqlFeaturesAsOf } from './features.js';
 import type { HistoryEngine } from './ports.js';
 import { type SnapshotEngine, type Snapshots, snapshots } from './snapshot.js';
 import { countsSql } from './sql.js';
@@ -37,6 +37,11 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
       const was = opened;
       opened = undefined;
       if (was) await (await was).close();
+    },
+    async *interactions(asOf, from, holdoutDay) {
+      if (!opened) throw new Error('interactions() before read(): the node -> customer table is not filled');
+      const { engine } = await opened;
+      yield* customerInteractions(engine, asOf, from, holdoutDay);
     },
     async read(asOf, stage, holdoutDay) {
       opened ??= deps

@@ -433,6 +433,42 @@ export function featuresSql(t: HistoryDialect, asOf: number, holdoutDay: number)
   return customersSql(t, `(${nodeStatesSql(t, src)})`, `(${orderRowsSql(src)})`, holdoutDay);
 }
 
+/** What counts as a view of a product, for recommendations. */
+const PRODUCT_VIEWS = "('productView', 'productClick')";
+
+/**
+ * Per customer and product (`cust` as in customersSql), what the customer did with it in [from, asOf):
+ * views and clicks, cart adds, purchases (distinct order ids) and the last purchase; the same before the
+ * holdout day (the offline check's training), and whether they bought it from the holdout day on (its
+ * answers). Ordered by customer: the run groups a customer's rows as they come.
+ */
+export function interactionsSql(t: HistoryDialect, asOf: number, from: number, holdoutDay: number): string {
+  const holdout = ms(holdoutDay * 86_400_000);
+  const order = "kind = 'order'";
+  const orderKey = 'coalesce(order_id, CAST(ts_ms AS VARCHAR))';
+  return `WITH ev AS (
+  SELECT node, ts_ms, kind, order_id, products FROM ${t.facts}
+  WHERE node IS NOT NULL AND ts_ms < ${ms(asOf)} AND ts_ms >= ${ms(from)} AND products IS NOT NULL
+    AND kind IN ('productView', 'productClick', 'cartAdd', 'order')
+),
+items AS (
+  SELECT coalesce(m.customer_id, '~' || u.node) AS cust, u.product, u.ts_ms, u.kind, u.order_id
+  FROM ${t.unnest('ev', 'products', 'product', ['node', 'ts_ms', 'kind', 'order_id'])} u
+  LEFT JOIN ${t.nodes} m ON m.node = u.node
+)
+SELECT cust, product,
+  count(*) FILTER (WHERE kind IN ${PRODUCT_VIEWS}) AS views,
+  count(*) FILTER (WHERE kind = 'cartAdd') AS cart_adds,
+  count(DISTINCT ${orderKey}) FILTER (WHERE ${order}) AS purchases,
+  max(ts_ms) FILTER (WHERE ${order}) AS last_purchase_ms,
+  count(*) FILTER (WHERE kind IN ${PRODUCT_VIEWS} AND ts_ms < ${holdout}) AS cal_views,
+  count(*) FILTER (WHERE kind = 'cartAdd' AND ts_ms < ${holdout}) AS cal_cart_adds,
+  count(DISTINCT ${orderKey}) FILTER (WHERE ${order} AND ts_ms < ${holdout}) AS cal_purchases,
+  max(ts_ms) FILTER (WHERE ${order} AND ts_ms < ${holdout}) AS cal_last_purchase_ms,
+  count(*) FILTER (WHERE ${order} AND ts_ms >= ${holdout}) AS holdout_purchases
+FROM items GROUP BY cust, product ORDER BY cust, product`;
+}
+
 /** An as-of time inlined as a literal: an integer we computed, never client text. */
 export function ms(asOf: number): string {
   if (!Number.isSafeInteger(asOf)) throw new Error(`as-of time must be an integer (epoch ms): ${asOf}`);

@@ -52,6 +52,20 @@ export const Predictions = z
   .meta({ id: 'CustomerPredictions' });
 export type Predictions = z.infer<typeof Predictions>;
 
+/** One recommended item (models/recommend.ts). */
+export const RecommendationSchema = z
+  .object({
+    item: z.string().meta({ description: 'The product id' }),
+    score: z
+      .number()
+      .meta({ description: 'Collaborative-filtering score (0: a best seller, for want of history)' }),
+    because: z
+      .string()
+      .nullable()
+      .meta({ description: "The customer's item that contributed most (null: a best seller)" }),
+  })
+  .meta({ id: 'Recommendation' });
+
 /** The scores an audience condition can compare (campaigns/audience.ts). */
 export const PREDICTION_SCORES = [
   'pAlive',

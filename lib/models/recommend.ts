@@ -19,6 +19,13 @@ export interface Interaction {
 
 export const WEIGHTS = { view: 1, cartAdd: 3, purchase: 5 } as const;
 
+/** An interaction as history gives it: over the whole window, and before the holdout day. */
+export interface ProductInteraction extends Interaction {
+  readonly calibration: Pick<Interaction, 'views' | 'cartAdds' | 'purchases' | 'lastPurchaseDay'>;
+  /** Bought from the holdout day on: what the offline check should find. */
+  readonly boughtInHoldout: boolean;
+}
+
 export interface RecommenderOptions {
   /** Neighbours kept per item. */
   readonly neighbours?: number;
@@ -220,5 +227,74 @@ export function checkRecommendations(
     hitRate: share(hits),
     recall: share(recall),
     popularity: { hitRate: share(popularHits), recall: share(popularRecall) },
+  };
+}
+
+/** Recommendations kept per customer. */
+export const RECOMMENDATIONS = 10;
+/** The window of interactions a night learns from: tastes and catalogues move. */
+export const INTERACTION_DAYS = 365;
+
+export interface RecommendationReport {
+  /** Days of interactions before the as-of time. */
+  readonly windowDays: number;
+  readonly interactions: number;
+  readonly customers: number;
+  readonly items: number;
+  readonly pairs: number;
+  /** The best sellers a customer without history gets. */
+  readonly popular: string[];
+  /** Fitted before the holdout, checked on what customers bought in it. */
+  readonly check: RecommendationCheck;
+}
+
+export interface NightlyRecommendations {
+  readonly report: RecommendationReport;
+  /** A customer's top recommendations (best sellers for one without interactions). */
+  forCustomer(customerId: string): Recommendation[];
+}
+
+/**
+ * The run's recommendations from its interactions (in customer order, as history SQL returns them):
+ * the model on the whole window recommends, the one on the days before the holdout is checked.
+ */
+export function nightlyRecommendations(
+  rows: readonly ProductInteraction[],
+  holdoutDay: number,
+  today: number,
+): NightlyRecommendations {
+  const model = fitRecommender(rows);
+  const train = rows
+    .filter((r) => r.calibration.views + r.calibration.cartAdds + r.calibration.purchases > 0)
+    .map((r) => ({ customer: r.customer, item: r.item, ...r.calibration }));
+  const heldOut = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (!r.boughtInHoldout) continue;
+    const set = heldOut.get(r.customer) ?? new Set<string>();
+    set.add(r.item);
+    heldOut.set(r.customer, set);
+  }
+  const check = checkRecommendations(train, heldOut, holdoutDay, RECOMMENDATIONS);
+  const byCustomer = new Map<string, ProductInteraction[]>();
+  for (const r of rows) {
+    const list = byCustomer.get(r.customer) ?? [];
+    list.push(r);
+    byCustomer.set(r.customer, list);
+  }
+  const popular = model.recommend([], RECOMMENDATIONS, today);
+  return {
+    report: {
+      windowDays: INTERACTION_DAYS,
+      interactions: rows.length,
+      customers: model.customers,
+      items: model.items,
+      pairs: model.pairs,
+      popular: popular.map((r) => r.item),
+      check,
+    },
+    forCustomer: (customerId) => {
+      const history = byCustomer.get(customerId);
+      return history ? model.recommend(history, RECOMMENDATIONS, today) : popular;
+    },
   };
 }

@@ -511,6 +511,17 @@ function addAffinity(d: Draft, props: Json | undefined, weight: number): void {
 /** What an affinity event weighs: the event's own category and brand, then each of its products'. */
 const affinityItems = (props: Json): Json[] => [props, ...productsOf(props)];
 
+/** The products of an affinity event (its own product_id, then each of products[]), each once. */
+export function affinityProducts(props: Json | undefined): string[] {
+  if (props === undefined) return [];
+  const out = new Set<string>();
+  for (const item of affinityItems(props)) {
+    const id = keyOf(item.product_id, ID_MAX_CHARS);
+    if (id !== undefined) out.add(id);
+  }
+  return [...out];
+}
+
 /** The categories an affinity event adds weight to, as the reducer keys them. */
 export function affinityCategories(props: Json | undefined): string[] {
   const out: string[] = [];

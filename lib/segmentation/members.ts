@@ -104,6 +104,7 @@ const COLUMNS: readonly Column[] = [
   scalar('declines', 'STRING', (r) =>
     r.predictions?.declines.length ? JSON.stringify(r.predictions.declines) : null,
   ),
+  scalar('recommendations', 'STRING', (r) => (r.recommendations ? JSON.stringify(r.recommendations) : null)),
   ...Array.from({ length: REASONS_MAX }, (_, k) =>
     REASON_FIELDS.map((field) =>
       scalar(
@@ -212,6 +213,7 @@ function recordOf(row: Row): AssignmentRecord {
           },
         }
       : {}),
+    ...(typeof row.recommendations === 'string' ? { recommendations: JSON.parse(row.recommendations) } : {}),
     reasons,
   });
 }

@@ -1,7 +1,7 @@
 // The records of a segmentation run: what was asked (parameters), what each customer got (assignment),
 // and the run's status with its summary. Zod at the boundary: API bodies, queue messages, stored items.
 import { z } from 'zod';
-import { Predictions } from '../models/predictions.js';
+import { Predictions, RecommendationSchema } from '../models/predictions.js';
 import { FEATURES } from './features.js';
 import { RFM_SEGMENTS } from './rfm.js';
 import { SEGMENT_IDS } from './segments.js';
@@ -85,6 +85,8 @@ export const Assignment = z
     rfm: Rfm.optional(),
     /** The predictive models' scores (buyers; absent for prospects and for runs before the models). */
     predictions: Predictions.optional(),
+    /** Top items for the customer (item-to-item CF; best sellers without history): docs/models.md. */
+    recommendations: z.array(RecommendationSchema).optional(),
     reasons: z.array(z.string()),
     reasonCodes: z.array(z.string()),
   })

@@ -1,6 +1,7 @@
 // How a run reads history: the port, and the reducer's fold of the raw archive (history.ts) behind it.
 // The other implementation is history SQL over the columnar archive (lib/history/reader.ts); config's
 // PRECIS_HISTORY_ENGINE picks one (lib/runtime.ts).
+import type { ProductInteraction } from '../models/recommend.js';
 import { type CustomerFeatures, featuresOf } from './features.js';
 import { type HistoryDeps, historyAsOf } from './history.js';
 import { type ExternalIds, externalIdsOf } from './identifiers.js';
@@ -36,6 +37,11 @@ export interface RunHistory {
 export interface HistoryReader {
   /** Customers as of `asOf`, their purchase days split at `holdoutDay` (features.ts holdoutDayOf). */
   read(asOf: number, stage: StageTimer, holdoutDay: number): Promise<RunHistory>;
+  /**
+   * What each customer did with each product in [from, asOf), split at `holdoutDay` (recommendations);
+   * absent when the reader has no product facts (the fold). Call after `read` of the same run.
+   */
+  interactions?(asOf: number, from: number, holdoutDay: number): AsyncIterable<ProductInteraction>;
   /** Releases what the reader keeps between runs (an engine, its folder): for one-shot processes (the CLI). */
   close?(): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // chosen and why, validation metrics, per-segment sizes, centroids, RFM and behavior statistics with
 // reasons, the RFM labelling, and the transitions since the previous run.
 import type { ModelReport } from '../models/nightly.js';
+import type { RecommendationReport } from '../models/recommend.js';
 import type { FeatureName } from './features.js';
 import type { RunParameters } from './model.js';
 import { explained, type Reason } from './naming.js';
@@ -50,7 +51,7 @@ export interface RunReport {
   segments: SegmentReport[];
   rfmSegments: Record<RfmSegment, number>;
   /** The predictive models: fits, the holdout check, lifecycle stages (lib/models); absent before them. */
-  models?: ModelReport;
+  models?: ModelReport & { recommendations: RecommendationReport | null };
   transitions: Transitions | null;
 }
 

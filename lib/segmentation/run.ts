@@ -3,6 +3,8 @@
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
 import type { Logger } from '../log.js';
 import { fitModels } from '../models/nightly.js';
+import { dayOf } from '../models/purchases.js';
+import { INTERACTION_DAYS, nightlyRecommendations, type ProductInteraction } from '../models/recommend.js';
 import { holdoutDayOf } from './features.js';
 import { renderAssignment } from './members.js';
 import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
@@ -100,6 +102,8 @@ export async function findRun(
   return undefined;
 }
 
+const DAY = 24 * 60 * 60 * 1000;
+
 /** Assignments built, written and diffed per chunk: see segment.ts for why. */
 const CHUNK = 10_000;
 
@@ -119,10 +123,18 @@ async function compute(
   };
   const asOf = Date.parse(run.asOf);
   const { holdoutDays, clvMonths, monthlyDiscountRate, seed } = run.parameters;
-  const { features, ids, input } = await deps.history.read(asOf, stage, holdoutDayOf(asOf, holdoutDays));
+  const holdoutDay = holdoutDayOf(asOf, holdoutDays);
+  const { features, ids, input } = await deps.history.read(asOf, stage, holdoutDay);
   const models = await stage('models', () =>
     fitModels(features, { asOf, holdoutDays, clvMonths, monthlyDiscountRate, seed }),
   );
+  const recommendations = await stage('recommendations', async () => {
+    const source = deps.history.interactions?.(asOf, asOf - INTERACTION_DAYS * DAY, holdoutDay);
+    if (!source) return undefined;
+    const rows: ProductInteraction[] = [];
+    for await (const row of source) rows.push(row);
+    return nightlyRecommendations(rows, holdoutDay, dayOf(asOf - 1));
+  });
   const result = await stage('segmentation', () => segmentCustomers(features, run.parameters, models));
 
   // Transitions for the report: against the latest completed run before this one (live or back-test).
@@ -140,7 +152,11 @@ async function compute(
   let changes = 0;
   await stage('assignments', async () => {
     for (const built of result.chunks(CHUNK)) {
-      const chunk = built.map((a) => ({ ...a, ...ids.get(a.customerId) }));
+      const chunk = built.map((a) => ({
+        ...a,
+        ...ids.get(a.customerId),
+        ...(recommendations ? { recommendations: recommendations.forCustomer(a.customerId) } : {}),
+      }));
       writer.add(chunk);
       diff?.add(chunk);
       if (live) {
@@ -165,7 +181,7 @@ async function compute(
     populations: { buyers: populationReport(result.buyers), prospects: populationReport(result.prospects) },
     segments: segmentReports(result),
     rfmSegments: result.rfmLabels,
-    models: models.report,
+    models: { ...models.report, recommendations: recommendations?.report ?? null },
     transitions: diff?.transitions() ?? null,
   };
   const reportKey = await deps.files.putReport(run.runId, report);

@@ -198,6 +198,7 @@ const NEEDS: Record<string, readonly Need[]> = {
   ],
   CustomerEvents: [...READ_CUSTOMER, ['dynamodb:BatchGetItem', ['ProfilesTable']], ...DECRYPT],
   CustomerIdentities: [...READ_CUSTOMER, ['dynamodb:Query', ['IdentityTable']]],
+  CustomerRecommendations: [...READ_CUSTOMER, ['dynamodb:GetItem', ['SegmentsTable']]],
   CustomerUnmerge: [
     ...READ_CUSTOMER,
     ...['PutItem', 'UpdateItem', 'Query'].map((a): Need => [`dynamodb:${a}`, ['IdentityTable']]),

@@ -30,6 +30,7 @@ function ordersCsv(): string {
 interface Member {
   customerId: string;
   reasonCodes?: string[];
+  recommendations?: unknown[];
   predictions?: {
     lifecycle: string;
     pAlive: number | null;
@@ -186,5 +187,10 @@ describe('predictive models on the CDNOW sample, replayed through the API', () =
     expect(one?.predictions?.pAlive).toBeGreaterThan(0.3);
     expect(one?.predictions?.churnRisk).toBeGreaterThan(0);
     expect(one?.reasonCodes?.[0]).toBe(`lifecycle:${one?.predictions?.lifecycle}`);
+    // CDNOW's records name no product: no interaction to learn from, an empty list for everyone.
+    expect(one?.recommendations).toEqual([]);
+    const recs = await callApi(`/v1/customers/${encodeURIComponent(userId('0001'))}/recommendations`);
+    expect(recs.status).toBe(200);
+    expect(recs.body).toMatchObject({ customerId: one?.customerId, recommendations: [] });
   }, 600_000);
 });

@@ -15,6 +15,7 @@ const ROLES: Record<string, Role | 'public'> = {
   'GET /v1/customers/{id}': 'read',
   'GET /v1/customers/{id}/events': 'read',
   'GET /v1/customers/{id}/identities': 'read',
+  'GET /v1/customers/{id}/recommendations': 'read',
   'POST /v1/customers/{id}/unmerge': 'admin',
   'POST /v1/imports': 'write',
   'POST /v1/segmentation/runs': 'admin',

@@ -29,7 +29,7 @@ import { mirrorFacts, s3ColumnarArchive } from '../../lib/adapters/s3/columnarAr
 import { archiveObjectKey, encodeArchiveObject, toArchiveRecord } from '../../lib/archive/record.js';
 import { createS3 } from '../../lib/aws/clients.js';
 import { ATHENA_TABLES, athenaReader, duckdbReader } from '../../lib/history/bucketReaders.js';
-import { type CompactDeps, compactChanged, finalThrough } from '../../lib/history/compact.js';
+import { type CompactDeps, compactChanged, FACTS_FORMAT, finalThrough } from '../../lib/history/compact.js';
 import { sqlFeaturesAsOf } from '../../lib/history/features.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
@@ -163,6 +163,24 @@ describe('compaction to the columnar archive', () => {
     expect((await compactChanged(t.deps)).compacted.map((c) => c.day)).toEqual([DAY1]);
     expect(t.logger.messages('warn')).toContain('columnar manifest unreadable: day compacted again');
     expect(await compactChanged(t.deps)).toEqual({ compacted: [], current: 1 });
+  });
+
+  it('compacts again a day of an older facts format, once (an upgrade that adds a column)', async () => {
+    const now = { t: Date.parse(`${DAY2}T00:00:00Z`) + 20 * DAY_MS };
+    const t = await setup(now);
+    await t.putObject(DAY1, eventsOn(DAY1, ['u1']));
+    await t.putObject(DAY2, eventsOn(DAY2, ['u2']));
+    await compactChanged(t.deps);
+    // DAY1's manifest as a version before FACTS_FORMAT wrote it: no `format`.
+    const key = `facts/dt=${DAY1}/manifest.json`;
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))
+    ).Body?.transformToString();
+    const { format: _format, ...old } = JSON.parse(body ?? '{}') as Record<string, unknown>;
+    expect(_format).toBe(FACTS_FORMAT);
+    await s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: JSON.stringify(old) }));
+    expect((await compactChanged(t.deps)).compacted.map((c) => c.day)).toEqual([DAY1]);
+    expect(await compactChanged(t.deps)).toEqual({ compacted: [], current: 2 });
   });
 
   it('an empty archive compacts nothing, mirrors nothing and has no customers', async () => {

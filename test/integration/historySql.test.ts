@@ -6,8 +6,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.js';
 import { demoEvents } from '../../lib/datasets/index.js';
+import { customerInteractions } from '../../lib/history/features.js';
+import { customerIdOf } from '../../lib/identity/graph.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
 import { prepareEvent } from '../../lib/ingest/route.js';
+import { DAY_MS as DAY } from '../../lib/models/purchases.js';
+import { nightlyRecommendations, type ProductInteraction } from '../../lib/models/recommend.js';
 import { holdoutDayOf } from '../../lib/segmentation/features.js';
 import { datasetsPresent } from '../support/datasets.js';
 import { eventsOf, MINUTE, START, step } from '../support/generatedHistories.js';
@@ -85,11 +89,11 @@ describe('history SQL gives the reducer’s features', () => {
 describe.skipIf(!datasetsPresent())('on the demo data (skipped without ../shared/data)', () => {
   let archive: Archive;
   let columnar: Awaited<ReturnType<typeof columnarOf>>;
+  const events: NormalizedEvent[] = [];
 
   beforeAll(async () => {
     // Sent as the demo sends it, received over a few days (so the archive has several partitions).
     const quality = parseConfig({}).quality;
-    const events: NormalizedEvent[] = [];
     let n = 0;
     for await (const input of demoEvents()) {
       const receivedAt = Date.parse('2026-12-01T00:00:00.000Z') + Math.floor(n++ / 20_000) * 86_400_000;
@@ -120,4 +124,40 @@ describe.skipIf(!datasetsPresent())('on the demo data (skipped without ../shared
     },
     600_000,
   );
+
+  it('gives each customer what they did with each product, and recommendations that beat the best sellers', async () => {
+    const asOf = Date.parse('2011-12-10T00:00:00.000Z');
+    const holdoutDay = holdoutDayOf(asOf, 90);
+    await sqlPath(columnar.engine, archive, asOf, holdoutDay); // maps the nodes, as a run does first
+    // 400 days, not the run's 365: customer 17850 bought in the first days of the year.
+    const rows: ProductInteraction[] = [];
+    for await (const row of customerInteractions(columnar.engine, asOf, asOf - 400 * DAY, holdoutDay))
+      rows.push(row);
+
+    // Customer 17850's purchases of each product, counted here from the events: distinct orders.
+    const orders = new Map<string, Set<string>>();
+    for (const e of events) {
+      const at = Date.parse(e.timestamp);
+      if (e.userId !== '17850' || e.event !== 'Order Completed' || at >= asOf || at < asOf - 400 * DAY)
+        continue;
+      const props = e.properties as { order_id: string; products?: { product_id: string }[] };
+      for (const p of props.products ?? [])
+        orders.set(p.product_id, (orders.get(p.product_id) ?? new Set()).add(props.order_id));
+    }
+    const mine = rows.filter((r) => r.customer === customerIdOf('user:17850'));
+    expect(orders.size).toBeGreaterThan(10);
+    expect(Object.fromEntries(mine.map((r) => [r.item, r.purchases]))).toEqual(
+      Object.fromEntries([...orders].map(([item, set]) => [item, set.size])),
+    );
+
+    const recommendations = nightlyRecommendations(rows, holdoutDay, holdoutDayOf(asOf) - 1);
+    const { check } = recommendations.report;
+    expect(check.customers).toBeGreaterThan(1000);
+    expect(check.hitRate).toBeGreaterThan(check.popularity.hitRate);
+    expect(check.recall).toBeGreaterThan(check.popularity.recall);
+    expect(recommendations.forCustomer(customerIdOf('user:17850'))).toHaveLength(10);
+    expect(recommendations.forCustomer('cus_nobody').map((r) => r.item)).toEqual(
+      recommendations.report.popular,
+    );
+  }, 600_000);
 });

@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { FACTS_PREFIX, factsDayKey } from '../../history/columns.js';
-import { type ColumnarArchive, DayManifest } from '../../history/compact.js';
+import { type ColumnarArchive, DayManifest, FACTS_FORMAT } from '../../history/compact.js';
 import type { FactRow } from '../../history/facts.js';
 import { jsonOrUndefined } from '../../json.js';
 import type { Logger } from '../../log.js';
@@ -73,6 +73,7 @@ export function s3ColumnarArchive(
         day,
         objects: [...objects],
         rows: written.rows,
+        format: FACTS_FORMAT,
         compactedAt: new Date(now()).toISOString(),
       };
       await client.send(
