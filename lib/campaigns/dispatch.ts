@@ -43,7 +43,7 @@ import { deferredSend, type WaitStore } from './waits.js';
 export interface Recipient {
   readonly customerId: string;
   readonly view: CustomerView;
-  readonly assignment?: Pick<Assignment, 'segment' | 'rfm'>;
+  readonly assignment?: Pick<Assignment, 'segment' | 'rfm' | 'predictions' | 'recommendations'>;
   /** Keyed hashes of the customer's e-mails and phones (suppression is checked by hash, never by address). */
   readonly addresses: readonly Address[];
 }
@@ -395,7 +395,7 @@ async function messageOf(
     await deps.secret(),
   );
   const unsubscribeUrl = `${deps.publicBaseUrl.replace(/\/+$/, '')}/v1/unsubscribe?token=${token}`;
-  const context = contextOf(c, recipient, traits, coupon, deps.settings.defaultZone);
+  const context = messageContext(c, recipient, traits, coupon, deps.settings.defaultZone);
   const rendered = renderMessage(campaign, variant, channel, {
     ...context,
     ...(channel === 'email' || channel === 'sms' ? { unsubscribeUrl } : {}),
@@ -406,7 +406,7 @@ async function messageOf(
 }
 
 /** What templates see of the recipient (every catalogue path present; null when unknown). */
-function contextOf(
+export function messageContext(
   c: Candidate,
   { view, assignment }: Recipient,
   traits: Record<string, unknown>,
@@ -448,7 +448,16 @@ function contextOf(
         expiresAt: coupon.expiresAt,
       },
     }),
-    products: [],
+    // The published run's recommendations (docs/models.md): ids only, as for the cart (no catalogue).
+    products: (assignment?.recommendations ?? []).map((r) => ({
+      id: r.item,
+      name: r.item,
+      price: null,
+      currency: null,
+      quantity: 1,
+      url: null,
+      imageUrl: null,
+    })),
   };
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkCampaign } from '../../lib/campaigns/api.js';
 import { loadDemoCampaigns } from '../../lib/campaigns/demo.js';
+import { messageContext } from '../../lib/campaigns/dispatch.js';
 import { CampaignDefinition, type Content } from '../../lib/campaigns/model.js';
 import {
   type MessageContext,
@@ -10,6 +11,8 @@ import {
   SAMPLE_CONTEXT,
   validateCampaign,
 } from '../../lib/campaigns/templates.js';
+import { mergePartials } from '../../lib/profiles/merge.js';
+import { customerView } from '../../lib/profiles/view.js';
 
 /** A small valid campaign with the given content (and channels), optionally with a coupon. */
 function campaign(content: Content, extra: Record<string, unknown> = {}) {
@@ -215,6 +218,29 @@ describe('renderMessage', () => {
         text: `Zoë <b>, your cart is waiting: CART-7KQ2-M9XD takes 10% off until 14/12. Stop: ${SAMPLE_CONTEXT.unsubscribeUrl}`,
       },
     });
+  });
+
+  it("renders the published run's recommendations as products", () => {
+    const recipient = {
+      customerId: 'cus_1',
+      view: customerView(mergePartials([]), Date.parse('2026-12-07T12:00:00Z')),
+      assignment: {
+        segment: 'loyal' as const,
+        recommendations: [
+          { item: 'sku-7', score: 1.2, because: 'sku-1' },
+          { item: 'sku-9', score: 0, because: null },
+        ],
+      },
+      addresses: [],
+    };
+    const candidate = { campaignId: 'c', customerId: 'cus_1', triggerKey: 'k', at: '2026-12-07T12:00:00Z' };
+    const built = messageContext(candidate as never, recipient, {}, undefined, 'UTC');
+    expect(built.products.map((p) => p.id)).toEqual(['sku-7', 'sku-9']);
+    const def = campaign(email('{% for p in products %}{{ p.id }};{% endfor %}'));
+    const variant = def.variants[0];
+    if (!variant) throw new Error('no variant');
+    const out = renderMessage(def, variant, 'email', { ...context, products: built.products });
+    expect(out.ok && out.value.subject).toBe('sku-7;sku-9;');
   });
 
   it('renders a missing trait as its default', () => {
