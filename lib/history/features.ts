@@ -224,17 +224,17 @@ const InteractionRowSchema = z.object({
 });
 
 /**
- * What each customer did with each product in [from, asOf) (models/recommend.ts), with the split at the
- * holdout day for the offline check. Call after the customers' query of the same run: it reads the node
- * -> customer table that query filled.
+ * What each customer did with each product in the `windowMs` up to the last product event before `asOf`
+ * (models/recommend.ts), with the split at the holdout day for the offline check. Call after the
+ * customers' query of the same run: it reads the node -> customer table that query filled.
  */
 export async function* customerInteractions(
   engine: HistoryEngine,
   asOf: number,
-  from: number,
+  windowMs: number,
   holdoutDay: number,
 ): AsyncGenerator<ProductInteraction> {
-  for await (const page of engine.query(interactionsSql(engine.dialect, asOf, from, holdoutDay))) {
+  for await (const page of engine.query(interactionsSql(engine.dialect, asOf, windowMs, holdoutDay))) {
     for (const row of page) {
       const r = InteractionRowSchema.parse(row);
       const day = (ms: number | null) => (ms === null ? null : dayOf(ms));

@@ -38,10 +38,10 @@ export function sqlReader(deps: SqlReaderDeps): HistoryReader {
       opened = undefined;
       if (was) await (await was).close();
     },
-    async *interactions(asOf, from, holdoutDay) {
+    async *interactions(asOf, windowMs, holdoutDay) {
       if (!opened) throw new Error('interactions() before read(): the node -> customer table is not filled');
       const { engine } = await opened;
-      yield* customerInteractions(engine, asOf, from, holdoutDay);
+      yield* customerInteractions(engine, asOf, windowMs, holdoutDay);
     },
     async read(asOf, stage, holdoutDay) {
       opened ??= deps

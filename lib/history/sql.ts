@@ -437,19 +437,27 @@ export function featuresSql(t: HistoryDialect, asOf: number, holdoutDay: number)
 const PRODUCT_VIEWS = "('productView', 'productClick')";
 
 /**
- * Per customer and product (`cust` as in customersSql), what the customer did with it in [from, asOf):
+ * Per customer and product (`cust` as in customersSql), what the customer did with it in the `windowMs`
+ * before the last product event before `asOf` (a base quiet for years still has its last year):
  * views and clicks, cart adds, purchases (distinct order ids) and the last purchase; the same before the
  * holdout day (the offline check's training), and whether they bought it from the holdout day on (its
  * answers). Ordered by customer: the run groups a customer's rows as they come.
  */
-export function interactionsSql(t: HistoryDialect, asOf: number, from: number, holdoutDay: number): string {
+export function interactionsSql(
+  t: HistoryDialect,
+  asOf: number,
+  windowMs: number,
+  holdoutDay: number,
+): string {
   const holdout = ms(holdoutDay * 86_400_000);
   const order = "kind = 'order'";
   const orderKey = 'coalesce(order_id, CAST(ts_ms AS VARCHAR))';
-  return `WITH ev AS (
+  const productEvent = `node IS NOT NULL AND ts_ms < ${ms(asOf)} AND products IS NOT NULL
+    AND kind IN ('productView', 'productClick', 'cartAdd', 'order')`;
+  return `WITH bound AS (SELECT max(ts_ms) - ${ms(windowMs)} AS from_ms FROM ${t.facts} WHERE ${productEvent}),
+ev AS (
   SELECT node, ts_ms, kind, order_id, products FROM ${t.facts}
-  WHERE node IS NOT NULL AND ts_ms < ${ms(asOf)} AND ts_ms >= ${ms(from)} AND products IS NOT NULL
-    AND kind IN ('productView', 'productClick', 'cartAdd', 'order')
+  WHERE ${productEvent} AND ts_ms > (SELECT from_ms FROM bound)
 ),
 items AS (
   SELECT coalesce(m.customer_id, '~' || u.node) AS cust, u.product, u.ts_ms, u.kind, u.order_id

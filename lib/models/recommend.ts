@@ -232,7 +232,10 @@ export function checkRecommendations(
 
 /** Recommendations kept per customer. */
 export const RECOMMENDATIONS = 10;
-/** The window of interactions a night learns from: tastes and catalogues move. */
+/**
+ * The window of interactions a night learns from, ending at the last product event before the run's
+ * as-of time: tastes and catalogues move, and a base quiet for a while still has its last year.
+ */
 export const INTERACTION_DAYS = 365;
 
 export interface RecommendationReport {

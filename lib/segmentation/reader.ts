@@ -38,10 +38,11 @@ export interface HistoryReader {
   /** Customers as of `asOf`, their purchase days split at `holdoutDay` (features.ts holdoutDayOf). */
   read(asOf: number, stage: StageTimer, holdoutDay: number): Promise<RunHistory>;
   /**
-   * What each customer did with each product in [from, asOf), split at `holdoutDay` (recommendations);
-   * absent when the reader has no product facts (the fold). Call after `read` of the same run.
+   * What each customer did with each product in the `windowMs` up to the last product event before
+   * `asOf`, split at `holdoutDay` (recommendations); absent when the reader has no product facts (the
+   * fold). Call after `read` of the same run.
    */
-  interactions?(asOf: number, from: number, holdoutDay: number): AsyncIterable<ProductInteraction>;
+  interactions?(asOf: number, windowMs: number, holdoutDay: number): AsyncIterable<ProductInteraction>;
   /** Releases what the reader keeps between runs (an engine, its folder): for one-shot processes (the CLI). */
   close?(): Promise<void>;
 }

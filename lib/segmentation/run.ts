@@ -129,7 +129,7 @@ async function compute(
     fitModels(features, { asOf, holdoutDays, clvMonths, monthlyDiscountRate, seed }),
   );
   const recommendations = await stage('recommendations', async () => {
-    const source = deps.history.interactions?.(asOf, asOf - INTERACTION_DAYS * DAY, holdoutDay);
+    const source = deps.history.interactions?.(asOf, INTERACTION_DAYS * DAY, holdoutDay);
     if (!source) return undefined;
     const rows: ProductInteraction[] = [];
     for await (const row of source) rows.push(row);

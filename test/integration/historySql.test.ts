@@ -131,14 +131,20 @@ describe.skipIf(!datasetsPresent())('on the demo data (skipped without ../shared
     await sqlPath(columnar.engine, archive, asOf, holdoutDay); // maps the nodes, as a run does first
     // 400 days, not the run's 365: customer 17850 bought in the first days of the year.
     const rows: ProductInteraction[] = [];
-    for await (const row of customerInteractions(columnar.engine, asOf, asOf - 400 * DAY, holdoutDay))
+    for await (const row of customerInteractions(columnar.engine, asOf, 400 * DAY, holdoutDay))
       rows.push(row);
 
+    // The window ends at the last product event before the as-of time: the year's last order.
+    const last = Math.max(
+      ...events
+        .filter((e) => e.event === 'Order Completed' && Date.parse(e.timestamp) < asOf)
+        .map((e) => Date.parse(e.timestamp)),
+    );
     // Customer 17850's purchases of each product, counted here from the events: distinct orders.
     const orders = new Map<string, Set<string>>();
     for (const e of events) {
       const at = Date.parse(e.timestamp);
-      if (e.userId !== '17850' || e.event !== 'Order Completed' || at >= asOf || at < asOf - 400 * DAY)
+      if (e.userId !== '17850' || e.event !== 'Order Completed' || at >= asOf || at <= last - 400 * DAY)
         continue;
       const props = e.properties as { order_id: string; products?: { product_id: string }[] };
       for (const p of props.products ?? [])
@@ -159,5 +165,19 @@ describe.skipIf(!datasetsPresent())('on the demo data (skipped without ../shared
     expect(recommendations.forCustomer('cus_nobody').map((r) => r.item)).toEqual(
       recommendations.report.popular,
     );
+
+    // Years after the last event the window is still the last year of activity: REES46's October 2019.
+    const later = Date.parse('2026-12-06T00:00:00.000Z');
+    let quiet = 0;
+    for await (const row of customerInteractions(
+      columnar.engine,
+      later,
+      365 * DAY,
+      holdoutDayOf(later, 90),
+    )) {
+      expect(row.boughtInHoldout).toBe(false);
+      quiet++;
+    }
+    expect(quiet).toBeGreaterThan(1000);
   }, 600_000);
 });
