@@ -3,6 +3,7 @@
 // value, CLV, the next purchase's due date and an absolute lifecycle stage. Pure: the run (segmentation/
 // run.ts) hands it the customers and writes what it returns.
 import { sampleIndices } from '../clustering/random.js';
+import { stageTimings } from '../timings.js';
 import { type BgNbdParams, expectedPurchases, fitBgNbd, pAlive, type RepeatHistory } from './bgnbd.js';
 import { type ChurnReport, declines, fitChurn, type VisitActivity } from './churn.js';
 import { expectedOrderValue, fitGammaGamma, type GammaGammaParams } from './gammaGamma.js';
@@ -111,13 +112,7 @@ const round = (x: number, digits = 4) => {
 const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 export function fitModels(customers: readonly Buyer[], settings: ModelSettings): FittedModels {
-  const timings: Record<string, number> = {};
-  const timed = <T>(name: string, work: () => T): T => {
-    const start = performance.now();
-    const out = work();
-    timings[name] = Math.round(performance.now() - start);
-    return out;
-  };
+  const { timings, timed } = stageTimings();
   const lastDay = dayOf(settings.asOf - 1);
   const holdoutDay = lastDay + 1 - settings.holdoutDays;
   const buyers = customers

@@ -4,6 +4,7 @@
 import { assignNearest } from '../clustering/kmeans.js';
 import { type FeatureScaling, fitScaling, scaleRows } from '../clustering/scale.js';
 import { type ClusteringResult, chooseClustering } from '../clustering/select.js';
+import { stageTimings } from '../timings.js';
 import { type CustomerFeatures, type FeatureName, LOGGED_FEATURES } from './features.js';
 import type { RunParameters } from './model.js';
 import { explained, medianValues, type Named, PopulationProfile, type Reason } from './naming.js';
@@ -53,13 +54,7 @@ export function clusterPopulation<S extends SegmentId>(
   parameters: RunParameters,
   name: Namer<S>,
 ): PopulationResult {
-  const timings: Record<string, number> = {};
-  const timed = <T>(stage: string, work: () => T): T => {
-    const start = performance.now();
-    const out = work();
-    timings[stage] = Math.round(performance.now() - start);
-    return out;
-  };
+  const { timings, timed } = stageTimings();
   const profile = timed('profile', () => new PopulationProfile(members, features));
   const rows = members.map((m) => features.map((f) => m.values[f]));
   const scaling: FeatureScaling = timed('scale', () => fitScaling(rows, features, LOGGED_FEATURES));

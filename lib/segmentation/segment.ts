@@ -55,12 +55,11 @@ export interface Predictor {
  * the dormant segment and gets a lost or hibernating RFM label, whatever cluster and quintile they fall
  * in. A base gone for years has a "top quintile" too; it is not made of champions.
  */
-const GONE: ReadonlySet<Predictions['lifecycle']> = new Set(['dormant', 'lost']);
-
 type Stage = Predictions['lifecycle'] | undefined;
 
+/** Lost: dormant, whatever the cluster. Dormant: dormant too, unless their cluster says churn risk. */
 const absoluteSegment = (segment: SegmentId, stage: Stage): SegmentId =>
-  stage !== undefined && GONE.has(stage) && segment !== 'churn-risk' ? 'dormant' : segment;
+  stage === 'lost' || (stage === 'dormant' && segment !== 'churn-risk') ? 'dormant' : segment;
 
 function absoluteRfm(scores: RfmScores, stage: Stage): RfmSegment {
   if (stage === 'lost') return 'lost';

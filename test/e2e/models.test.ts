@@ -7,7 +7,7 @@ import { customerIdOf } from '../../lib/identity/graph.js';
 import { CDNOW_CALIBRATION_END, cdnowPurchases, PUBLISHED } from '../support/cdnow.js';
 import { waitForArchiveIdle } from '../support/pipelineIdle.js';
 import { testConfig } from '../support/provided.js';
-import { callApi, waitForRun } from '../support/stackApi.js';
+import { allMembers, callApi, startRun, waitForRun } from '../support/stackApi.js';
 
 const purchases = cdnowPurchases();
 const userId = (customer: string) => `cdnow-${customer}`;
@@ -37,31 +37,6 @@ interface Member {
     churnRisk: number | null;
     nextPurchaseDue: string | null;
   };
-}
-
-/** Every member of every segment of a run, through the members API. */
-async function membersOf(runId: string): Promise<Map<string, Member>> {
-  const { segments } = (await callApi(`/v1/segments?runId=${runId}`)).body as { segments: { id: string }[] };
-  const members = new Map<string, Member>();
-  for (const { id } of segments) {
-    let cursor: string | undefined;
-    do {
-      const query = `runId=${runId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = (await callApi(`/v1/segments/${id}/members?${query}`)).body as {
-        members: Member[];
-        nextCursor?: string;
-      };
-      for (const m of page.members) members.set(m.customerId, m);
-      cursor = page.nextCursor;
-    } while (cursor);
-  }
-  return members;
-}
-
-async function startRun(body: Record<string, unknown>): Promise<string> {
-  const started = await callApi('/v1/segmentation/runs', { method: 'POST', key: inject('adminKey'), body });
-  expect(started.status).toBe(202);
-  return (started.body.run as { runId: string }).runId;
 }
 
 interface FitReport {
@@ -172,7 +147,7 @@ describe('predictive models on the CDNOW sample, replayed through the API', () =
     expect(models.churn.auc).toBeGreaterThan(0.7);
 
     // Every buyer carries predictions, and its lifecycle stage is counted once.
-    const members = await membersOf(runId);
+    const members = await allMembers<Member>(runId);
     expect(members.size).toBe(2357);
     const stages = Object.values(models.lifecycle).reduce((s, n) => s + n, 0);
     expect(stages).toBe(BUYERS);

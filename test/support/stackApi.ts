@@ -38,6 +38,40 @@ export async function waitForCustomer<P>(
   throw new Error(`customer ${id} not ready within ${timeoutMs} ms; last answer: ${JSON.stringify(last)}`);
 }
 
+/** Asks for a segmentation run through the admin API (202 expected); its id. */
+export async function startRun(body: Record<string, unknown>): Promise<string> {
+  const started = await callApi('/v1/segmentation/runs', { method: 'POST', key: inject('adminKey'), body });
+  if (started.status !== 202)
+    throw new Error(`run refused: ${started.status} ${JSON.stringify(started.body)}`);
+  return (started.body.run as { runId: string }).runId;
+}
+
+/** Every member of the given segments of a run (all of the run's segments by default), through the API. */
+export async function allMembers<M extends { customerId: string }>(
+  runId: string,
+  segmentIds?: readonly string[],
+): Promise<Map<string, M>> {
+  const ids =
+    segmentIds ??
+    ((await callApi(`/v1/segments?runId=${runId}`)).body as { segments: { id: string }[] }).segments.map(
+      (s) => s.id,
+    );
+  const members = new Map<string, M>();
+  for (const id of ids) {
+    let cursor: string | undefined;
+    do {
+      const query = `runId=${runId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await callApi(`/v1/segments/${id}/members?${query}`)).body as {
+        members: M[];
+        nextCursor?: string;
+      };
+      for (const m of page.members) members.set(m.customerId, m);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+  return members;
+}
+
 export interface RunAnswer {
   runId: string;
   status: string;
