@@ -3,7 +3,7 @@
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
 import type { Logger } from '../log.js';
 import { fitModels } from '../models/nightly.js';
-import { dayOf } from '../models/purchases.js';
+import { DAY_MS, dayOf } from '../models/purchases.js';
 import { INTERACTION_DAYS, nightlyRecommendations, type ProductInteraction } from '../models/recommend.js';
 import { holdoutDayOf } from './features.js';
 import { renderAssignment } from './members.js';
@@ -102,8 +102,6 @@ export async function findRun(
   return undefined;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
-
 /** Assignments built, written and diffed per chunk: see segment.ts for why. */
 const CHUNK = 10_000;
 
@@ -129,7 +127,7 @@ async function compute(
     fitModels(features, { asOf, holdoutDays, clvMonths, monthlyDiscountRate, seed }),
   );
   const recommendations = await stage('recommendations', async () => {
-    const source = deps.history.interactions?.(asOf, INTERACTION_DAYS * DAY, holdoutDay);
+    const source = deps.history.interactions?.(asOf, INTERACTION_DAYS * DAY_MS, holdoutDay);
     if (!source) return undefined;
     const rows: ProductInteraction[] = [];
     for await (const row of source) rows.push(row);
