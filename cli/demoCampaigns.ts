@@ -297,13 +297,17 @@ export async function campaignDemo(
   );
 
   // The engine's clock, moved as its schedules would: the sweep an hour after the carts (their waits end),
-  // and at 09:00 in each zone the hourly date job and the sweep (the birthdays).
+  // at 08:00 in the east if that is still to come (its quiet hours end: carts held by them go), and at
+  // 09:00 in each zone the hourly date job and the sweep (the birthdays). See demoZones.
   const clock = {
     cartsSwept: cartsAt + 61 * MINUTE,
+    eastOpens: instantAt(zones.day, 8 * 60, zones.east),
     east: instantAt(zones.day, 9 * 60, zones.east),
     west: instantAt(zones.day, 9 * 60, zones.west),
   };
-  for (const at of [clock.cartsSwept, clock.east, clock.west].sort((a, b) => a - b)) {
+  const moments = [clock.cartsSwept, clock.east, clock.west];
+  if (clock.eastOpens > cartsAt) moments.push(clock.eastOpens);
+  for (const at of moments.sort((a, b) => a - b)) {
     if (at % HOUR === 0) await invoke(stack, 'campaignDates', at);
     await invoke(stack, 'campaignTimers', at);
   }

@@ -52,7 +52,7 @@ export function noonZoneAt(at: number): string {
 
 /** The demo's two zones, an hour apart, and the local day their customers come back on. */
 export interface DemoZones {
-  /** 07:xx local at the start: the birthday moment (09:00) is one to two hours ahead. */
+  /** 07:xx local at the start (06:xx late in an hour): the birthday moment (09:00) is over an hour ahead. */
   readonly east: string;
   /** 06:xx local at the start: an hour later, so its customers' 09:00 comes an hour after the east's. */
   readonly west: string;
@@ -60,14 +60,22 @@ export interface DemoZones {
   readonly day: string;
 }
 
+/** The setup the demo allows between choosing its zones and sending the carts (under load it takes minutes). */
+export const DEMO_SETUP_MINUTES = 10;
+
 /**
  * Zones where the demo's moments are all ahead of `at`: the stack's own minute sweep (on the wall clock)
  * can then never take them before the demo's clock gets there, and each birthday is decided at 09:00
- * where the customer lives. The west zone is still in quiet hours when carts are swept an hour on.
+ * where the customer lives. The carts are swept an hour after they are sent and must go before the
+ * east's 09:00 birthdays (e-mail is capped at one a day): east is at 07:xx, so the sweep falls between
+ * 08:00 and 09:00 there. Late in an hour the setup could push it past 09:00, so east is then at 06:xx:
+ * the sweep falls in its quiet hours, and the carts go when they end, at 08:00 (the demo sweeps then).
+ * The west zone is in quiet hours when the carts are swept, and sends them at its 08:00, the east's 09:00.
  */
 export function demoZones(at: number): DemoZones {
+  const late = new Date(at).getUTCMinutes() >= 59 - DEMO_SETUP_MINUTES;
   // East in [-11, +12] so that west, an hour behind, is a valid zone.
-  const offset = offsetWhereHourIs(7, at, -11, 12);
+  const offset = offsetWhereHourIs(late ? 6 : 7, at, -11, 12);
   const east = etcZone(offset);
   return { east, west: etcZone(offset - 1), day: localDate(at, east) };
 }

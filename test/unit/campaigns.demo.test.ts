@@ -1,7 +1,7 @@
 // The demo's pure parts: the zones whose moments lie ahead of the clock, and the cast of returning
 // customers (who opts out, who is reached by SMS only, who is held out, who orders, whose cart is late).
 import { describe, expect, it } from 'vitest';
-import { castDemo, demoZones, etcZone, noonZoneAt } from '../../lib/campaigns/demo.js';
+import { castDemo, DEMO_SETUP_MINUTES, demoZones, etcZone, noonZoneAt } from '../../lib/campaigns/demo.js';
 import { instantAt, localHour, localMinutes } from '../../lib/campaigns/localTime.js';
 
 const HOUR = 3_600_000;
@@ -13,17 +13,26 @@ describe('demo zones', () => {
     expect(etcZone(-5)).toBe('Etc/GMT+5');
   });
 
-  it('at every minute of a day: east at 07:xx, west an hour behind, 09:00 in each ahead of the clock', () => {
+  it('at every minute of a day: east at 07:xx (06:xx late in the hour), west an hour behind, 09:00 ahead', () => {
     const day = Date.parse('2026-03-29T00:00:00Z');
-    for (let at = day; at < day + 24 * HOUR; at += 7 * 60_000) {
+    for (let at = day; at < day + 24 * HOUR; at += 60_000) {
       const z = demoZones(at);
-      expect(localHour(at, z.east)).toBe(7);
-      expect(localHour(at, z.west)).toBe(6);
+      const late = new Date(at).getUTCMinutes() >= 59 - DEMO_SETUP_MINUTES;
+      expect(localHour(at, z.east)).toBe(late ? 6 : 7);
+      expect(localHour(at, z.west)).toBe(late ? 5 : 6);
       const east = instantAt(z.day, 9 * 60, z.east);
       const west = instantAt(z.day, 9 * 60, z.west);
       expect(east - at).toBeGreaterThan(HOUR);
-      expect(east - at).toBeLessThanOrEqual(2 * HOUR);
       expect(west - east).toBe(HOUR);
+      // Whatever the setup takes up to its allowance, the east's carts go before its birthdays: at the
+      // sweep an hour after they are sent, or at 08:00 when the sweep falls in its quiet hours (before 08:00).
+      for (let setup = 0; setup <= DEMO_SETUP_MINUTES * 60_000; setup += 60_000) {
+        const swept = at + setup + 61 * 60_000;
+        const goes = localHour(swept, z.east) < 8 ? instantAt(z.day, 8 * 60, z.east) : swept;
+        expect(goes, new Date(at).toISOString()).toBeLessThan(east);
+        // The west's carts wait for its quiet hours to end: 08:00 there, the east's 09:00.
+        expect(localHour(swept, z.west)).toBeLessThan(8);
+      }
     }
   });
 
