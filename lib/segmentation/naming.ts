@@ -43,6 +43,10 @@ const LABELS: Record<FeatureName, string> = {
 };
 /** How far from the middle (0.5) a percentile must be for a feature outside the drivers to be a reason. */
 const STANDS_OUT = 0.3;
+/** How far from the middle a segment driver must be to be given as a customer's reason (top or bottom 35 %)... */
+const DRIVER_STANDS_OUT = 0.15;
+/** ...or, for a day feature, its ratio to the median. */
+const DRIVER_RATIO = 1.25;
 /** Reasons given per customer, at most. */
 export const REASONS_MAX = 3;
 
@@ -99,13 +103,25 @@ export class PopulationProfile {
    * from the middle of the population, up to three.
    */
   reasons(values: Readonly<Record<FeatureName, number>>, drivers: readonly FeatureName[]): ReasonFigures[] {
+    // A driver says something about this customer only where they differ from the middle: "product views
+    // in the top 50 % (0, median 0)" explains nothing.
+    const telling = drivers.filter((f) => values[f] !== undefined && this.tells(f, values[f]));
     const others = [...this.distributions.keys()]
       .filter((f) => !drivers.includes(f) && values[f] !== undefined && !this.inMiddle(f, values[f]))
       .map((f) => ({ f, distance: Math.abs(this.percentile(f, values[f]) - 0.5) }))
       .filter(({ distance }) => distance >= STANDS_OUT)
       .sort((a, b) => b.distance - a.distance || (a.f < b.f ? -1 : 1))
       .map(({ f }) => f);
-    return [...drivers, ...others].slice(0, REASONS_MAX).map((f) => this.figures(f, values[f]));
+    return [...telling, ...others].slice(0, REASONS_MAX).map((f) => this.figures(f, values[f]));
+  }
+
+  /** Whether a driver's value is far enough from the middle to explain anything. */
+  private tells(feature: FeatureName, value: number): boolean {
+    if (DAY_FEATURES.has(feature)) {
+      const ratio = this.ratio(feature, value);
+      return ratio >= DRIVER_RATIO || ratio <= 1 / DRIVER_RATIO;
+    }
+    return Math.abs(this.percentile(feature, value) - 0.5) >= DRIVER_STANDS_OUT;
   }
 }
 
