@@ -441,7 +441,7 @@ const PRODUCT_VIEWS = "('productView', 'productClick')";
  * before the last product event before `asOf` (a base quiet for years still has its last year):
  * views and clicks, cart adds, purchases (distinct order ids) and the last purchase; the same before the
  * holdout day (the offline check's training), and whether they bought it from the holdout day on (its
- * answers). Ordered by customer: the run groups a customer's rows as they come.
+ * answers). Ordered, so that a re-run numbers the items alike and breaks ties between equal scores alike.
  */
 export function interactionsSql(
   t: HistoryDialect,
