@@ -9,6 +9,7 @@ import { waitUntilDrained } from '../lib/adapters/sqs/drained.js';
 import { createSqs } from '../lib/aws/clients.js';
 import { datasetsAvailable, defaultDataDir, demoEvents } from '../lib/datasets/index.js';
 import type { RunSummary } from '../lib/segmentation/model.js';
+import { loadDemoTags } from '../lib/tags/demo.js';
 import { type LocalStack, STACK_FILE } from '../local/stack.js';
 import { apiRequest, messageOf, withRetries } from './apiCall.js';
 import { type SegmentTarget, segmentClient, sendWithSdk } from './segment.js';
@@ -95,6 +96,9 @@ export async function segmentDemo(stack: LocalStack): Promise<void> {
     if (answer.status >= 300) throw new Error(`${path} answered ${answer.status}: ${messageOf(answer)}`);
     return answer.body as RunAnswer;
   };
+  // The demo tags are saved before the run: its nightly pass gives every customer theirs.
+  const tags = await saveDemoTags(stack);
+  console.log(`[precis] tags: ${tags.length} saved (${tags.join(', ')})`);
   const asked = await call('/v1/segmentation/runs', stack.adminKey, { idempotencyKey: randomUUID() });
   const runId = asked.run?.runId;
   if (!runId)
@@ -109,6 +113,29 @@ export async function segmentDemo(stack: LocalStack): Promise<void> {
   const sizes = Object.entries(run?.summary?.segments ?? {}).map(([s, n]) => `${s} ${n}`);
   console.log(`Segmentation run ${runId}: ${run?.status}; ${sizes.join(', ')}.`);
   console.log(`  Segments: curl -H 'authorization: Bearer ${stack.readKey}' ${stack.httpUrl}/v1/segments`);
+  console.log(
+    `  Tags: curl -H 'authorization: Bearer ${stack.readKey}' ${stack.httpUrl}/v1/tags/price-band/customers`,
+  );
+}
+
+/** Saves every demo tag (PUT creates it or saves its next version); returns their ids. */
+export async function saveDemoTags(stack: Pick<LocalStack, 'httpUrl' | 'adminKey'>): Promise<string[]> {
+  const ids: string[] = [];
+  for (const tag of await loadDemoTags()) {
+    const saved = await withRetries(
+      () =>
+        apiRequest(`${stack.httpUrl}/v1/tags/${tag.id}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(tag),
+        }),
+      { attempts: 6 },
+    );
+    if (saved.status !== 200 && saved.status !== 201)
+      throw new Error(`tag ${tag.id}: ${saved.status} ${messageOf(saved)}`);
+    ids.push(tag.id);
+  }
+  return ids;
 }
 
 /** True at most once every 15 s: the pace of progress lines while the pipeline works. */

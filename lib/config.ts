@@ -50,6 +50,7 @@ const Env = z.object({
   PRECIS_TABLE_MESSAGING: z.string().min(3).optional(),
   PRECIS_QUEUE_SEGMENTATION: z.string().min(1).optional(),
   PRECIS_QUEUE_SEGMENT_CHANGES: z.string().min(1).optional(),
+  PRECIS_QUEUE_TAGS: z.string().min(1).optional(),
   PRECIS_QUEUE_CAMPAIGN_ACTIVITY: z.string().min(1).optional(),
   PRECIS_QUEUE_EMAIL_FEEDBACK: z.string().min(1).optional(),
   PRECIS_BUCKET_ARCHIVE: z.string().min(3).optional(),
@@ -57,6 +58,7 @@ const Env = z.object({
   PRECIS_TABLE_OUTBOX: z.string().min(3).optional(),
   PRECIS_TABLE_WAITS: z.string().min(3).optional(),
   PRECIS_TABLE_CAMPAIGN_STATS: z.string().min(3).optional(),
+  PRECIS_TABLE_TAGS: z.string().min(3).optional(),
 
   // Campaign channels (docs/campaigns.md, Coupons and channels). Each channel sends through its provider
   // or records to the outbox; unset, every channel is `outbox`, so no configuration sends by accident.
@@ -191,6 +193,8 @@ export interface Config {
     readonly waits: string;
     /** Campaign report counters and the exposures behind them (campaignStatsTable.ts). */
     readonly campaignStats: string;
+    /** Tag definitions, customers' tags and the tag -> customers index (tagsTable.ts). */
+    readonly tags: string;
   };
   readonly queues: {
     readonly ingest: string;
@@ -198,6 +202,8 @@ export interface Config {
     readonly imports: string;
     readonly segmentation: string;
     readonly segmentChanges: string;
+    /** Customers whose tags to evaluate again (lib/tags/consume.ts). */
+    readonly tags: string;
     readonly campaignActivity: string;
     /** SES bounces and complaints (functions/queue/emailFeedback.ts). */
     readonly emailFeedback: string;
@@ -338,6 +344,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       outbox: e.PRECIS_TABLE_OUTBOX ?? name('outbox'),
       waits: e.PRECIS_TABLE_WAITS ?? name('waits'),
       campaignStats: e.PRECIS_TABLE_CAMPAIGN_STATS ?? name('campaign-stats'),
+      tags: e.PRECIS_TABLE_TAGS ?? name('tags'),
     },
     queues: {
       ingest: e.PRECIS_QUEUE_INGEST ?? name('ingest'),
@@ -345,6 +352,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
       segmentation: e.PRECIS_QUEUE_SEGMENTATION ?? name('segmentation'),
       segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
+      tags: e.PRECIS_QUEUE_TAGS ?? name('tags'),
       campaignActivity: e.PRECIS_QUEUE_CAMPAIGN_ACTIVITY ?? name('campaign-activity'),
       emailFeedback: e.PRECIS_QUEUE_EMAIL_FEEDBACK ?? name('email-feedback'),
     },

@@ -58,6 +58,16 @@ import {
 } from './segmentation/api.js';
 import { RunRecord } from './segmentation/model.js';
 import { RunRequestBody, RunRequestHeaders } from './segmentation/requests.js';
+import {
+  TagCustomersQuery,
+  TagCustomersResponse,
+  TagDeleted,
+  TagIdPath,
+  TagListResponse,
+  TagResponse,
+  TagUpdate,
+} from './tags/api.js';
+import { Tag } from './tags/model.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -566,6 +576,80 @@ function build() {
         ErrorBody,
         'A bad token (details name token with malformed, bad_signature or expired), or not one-click',
       ),
+    },
+  });
+  const tagIssues = json(
+    ErrorBody,
+    'An invalid tag: `details` lists each problem with its field path (schema; a comparison on personal data)',
+  );
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/tags',
+    tags: ['Tags'],
+    summary: 'Every tag definition (at most 200), by id',
+    security: readers,
+    responses: { 200: json(TagListResponse, 'The definitions'), ...errors },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/tags/{id}',
+    tags: ['Tags'],
+    summary: 'A tag definition, with how many customers carry each of its values now',
+    security: readers,
+    request: { params: TagIdPath },
+    responses: {
+      200: json(TagResponse, 'The definition and its counts'),
+      404: json(ErrorBody, 'No such tag'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/tags/{id}',
+    tags: ['Tags'],
+    summary: 'Create a tag (201) or save its next version (200) (admin)',
+    description:
+      'A tag is a rule over what a campaign audience reads (traits, live figures and habits, event counts, ' +
+      'segment, RFM, lifecycle, model scores): `match` (a yes/no tag), `bands` (the first band that holds ' +
+      'gives the value) or `top` (the leading category, brand or channel). Customers are evaluated on their ' +
+      'next event and in the nightly pass after a published segmentation run (docs/tags.md).',
+    security: adminOnly,
+    request: { params: TagIdPath, body: json(TagUpdate, 'The whole definition, optionally expectedVersion') },
+    responses: {
+      200: json(Tag, 'The new version'),
+      201: json(Tag, 'Created'),
+      400: tagIssues,
+      401: errors[401],
+      403: errors[403],
+      409: json(ErrorBody, 'The stored version is not expectedVersion'),
+      413: json(ErrorBody, 'Body over 64 KB'),
+      503: errors[503],
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/tags/{id}',
+    tags: ['Tags'],
+    summary: 'Delete a tag (admin); customers lose it as they are evaluated again',
+    security: adminOnly,
+    request: { params: TagIdPath },
+    responses: {
+      200: json(TagDeleted, 'Deleted'),
+      404: json(ErrorBody, 'No such tag'),
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/tags/{id}/customers',
+    tags: ['Tags'],
+    summary: 'The customers carrying a tag (optionally one value of it), page by page',
+    security: readers,
+    request: { params: TagIdPath, query: TagCustomersQuery },
+    responses: {
+      200: json(TagCustomersResponse, 'A page (possibly short: keep following nextCursor)'),
+      404: json(ErrorBody, 'No such tag'),
+      ...errors,
     },
   });
   registry.registerPath({

@@ -17,6 +17,7 @@ import { messagingTable } from './adapters/dynamodb/messagingTable.js';
 import { profilesTable } from './adapters/dynamodb/profilesTable.js';
 import { quarantineTable } from './adapters/dynamodb/quarantineTable.js';
 import { segmentsTable } from './adapters/dynamodb/segmentsTable.js';
+import { tagsTable } from './adapters/dynamodb/tagsTable.js';
 import { waitsTable } from './adapters/dynamodb/waitsTable.js';
 import { kmsKeyProvider } from './adapters/kms/kmsKeyProvider.js';
 import { outboxSender } from './adapters/outbox/outboxSender.js';
@@ -33,6 +34,7 @@ import { activityQueue } from './adapters/sqs/activityQueue.js';
 import { eventQueue } from './adapters/sqs/eventQueue.js';
 import { runQueue } from './adapters/sqs/runQueue.js';
 import { segmentChangesQueue } from './adapters/sqs/segmentChanges.js';
+import { tagRequestsQueue } from './adapters/sqs/tagRequests.js';
 import { webhookSender } from './adapters/webhook/webhookSender.js';
 import type { ArchiveDeps } from './archive/archiveBatch.js';
 import { archiveDayPrefix, fromArchiveRecord } from './archive/record.js';
@@ -78,6 +80,9 @@ import type { RunFiles, RunStore } from './segmentation/ports.js';
 import type { HistoryReader } from './segmentation/reader.js';
 import type { RequestDeps } from './segmentation/requests.js';
 import type { RunDeps } from './segmentation/run.js';
+import type { TagApiDeps } from './tags/api.js';
+import { tagCatalogue } from './tags/catalogue.js';
+import type { TagDeps } from './tags/consume.js';
 
 /** A value made on first use and kept (per container). */
 export const once = <T>(make: () => T): (() => T) => {
@@ -186,6 +191,29 @@ export const profileDeps = once(
     identity: identityDeps(),
     log: logger(),
     activities: activityQueue(sqs(), config().queues.campaignActivity),
+    tags: tagRequestsQueue(sqs(), config().queues.tags),
+  }),
+);
+
+/** Tag definitions and customers' tags (lib/tags; one table). */
+const tags = once(() => tagsTable(dynamodb(), config().tables.tags));
+/** The enabled tag definitions, cached per container, for campaign audiences (lib/tags/catalogue.ts). */
+const tagDefinitions = once(() => tagCatalogue(tags()));
+
+export const tagApiDeps = once((): TagApiDeps => ({ definitions: tags(), store: tags(), now: Date.now }));
+
+/** The tags queue consumer (lib/tags/consume.ts). */
+export const tagDeps = once(
+  (): TagDeps => ({
+    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    definitions: tags(),
+    store: tags(),
+    absorbed: async (customerId) =>
+      (await identityDeps().store.mergeLog(customerId))
+        .filter((e) => e.kind === 'merge')
+        .flatMap((e) => e.from),
+    now: Date.now,
+    log: logger(),
   }),
 );
 
@@ -215,6 +243,7 @@ export const backtestDeps = once((): BacktestApiDeps => {
       return (await resolveActivities(events, nodes)).activities;
     },
     recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    tags: tagDefinitions(),
     messaging: messaging(),
     settings: decisionSettings(c.sendDecision, c.businessTimezone, c.channels.webhook.mode === 'webhook'),
     maxEvents: BACKTEST_MAX_EVENTS,
@@ -237,6 +266,7 @@ export const customerReadDeps = once(
     identity: identityDeps().store,
     partials: partials(),
     segments: segmentRuns(),
+    tags: tags(),
     cipher: pii().cipher,
     now: Date.now,
   }),
@@ -274,6 +304,7 @@ export function runDepsFor(
     runs: segmentsTable(clients.dynamodb, c.tables.segments),
     files: segmentationFiles(clients.s3, c.buckets.archive),
     changes: segmentChangesQueue(clients.sqs, c.queues.segmentChanges),
+    tags: tagRequestsQueue(clients.sqs, c.queues.tags),
     codeVersion: c.codeVersion,
     log: logger(),
   };
@@ -367,6 +398,7 @@ export const dispatchDeps = once((): DispatchDeps => {
   return {
     campaign: (id) => enabled.get(id, Date.now()),
     recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    tags: tagDefinitions(),
     messaging: messaging(),
     waits: waits(),
     coupons: couponDeps(),

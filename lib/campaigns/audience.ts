@@ -11,9 +11,7 @@ import { isPiiToken } from '../pii/cipher.js';
 import type { CustomerView } from '../profiles/view.js';
 import type { RfmSegment } from '../segmentation/rfm.js';
 import type { SegmentId } from '../segmentation/segments.js';
-import type { Condition } from './model.js';
-
-export type Metric = Extract<Condition, { kind: 'metric' }>['metric'];
+import { type Condition, PROFILE_METRICS, type ProfileCondition, type ProfileMetric } from './model.js';
 
 /** What the audience reads of a customer. */
 export interface AudienceSnapshot {
@@ -21,10 +19,17 @@ export interface AudienceSnapshot {
   traits: Readonly<Record<string, unknown>>;
   segment?: SegmentId;
   rfm?: RfmSegment;
-  metrics: Readonly<Record<Metric, number | null>>;
+  metrics: Readonly<Record<ProfileMetric, number | null>>;
+  /** Track events by name (the profile keeps the most frequent names). */
+  events: Readonly<Record<string, number>>;
   /** From the last published run's models, when it gave the customer predictions. */
   lifecycle?: LifecycleStage;
   scores?: Readonly<Record<PredictionScore, number | null>>;
+  /**
+   * Tag id -> value (`true` for a yes/no tag) of the tags defined now, evaluated on this snapshot by the
+   * caller (lib/tags/evaluate.ts `withTags`); absent where tags were not evaluated.
+   */
+  tags?: ReadonlyMap<string, string>;
 }
 
 export type AudienceResult =
@@ -33,10 +38,7 @@ export type AudienceResult =
 
 /** The snapshot of a live profile and the customer's current segment assignment, if any. */
 export function audienceSnapshot(
-  view: Pick<
-    CustomerView,
-    'traits' | 'orders' | 'netRevenue' | 'averageOrderValue' | 'daysSinceLastOrder' | 'daysSinceLastSeen'
-  >,
+  view: CustomerView,
   assignment: { segment: SegmentId; rfm?: { segment: RfmSegment }; predictions?: Predictions } | undefined,
   now: number,
 ): AudienceSnapshot {
@@ -44,13 +46,8 @@ export function audienceSnapshot(
   for (const [name, t] of Object.entries(view.traits)) traits[name] = t.v;
   const snapshot: AudienceSnapshot = {
     traits,
-    metrics: {
-      orders: view.orders,
-      netRevenue: view.netRevenue,
-      averageOrderValue: view.averageOrderValue,
-      daysSinceLastOrder: view.daysSinceLastOrder,
-      daysSinceLastSeen: view.daysSinceLastSeen,
-    },
+    metrics: metricsOf(view, now),
+    events: view.aggregates.eventCounts,
   };
   if (assignment !== undefined) {
     snapshot.segment = assignment.segment;
@@ -63,9 +60,59 @@ export function audienceSnapshot(
   return snapshot;
 }
 
+const HOUR_MS = 60 * 60 * 1000;
+/** Local hours counted as night: 22:00 to 05:59. */
+const NIGHT_HOURS = [22, 23, 0, 1, 2, 3, 4, 5];
+/** Saturday and Sunday (Monday = 0). */
+const WEEKEND_DAYS = [5, 6];
+
+/** The share of a histogram's counts that fall in `slots`; null for an empty histogram. */
+function shareOf(counts: readonly number[], slots: readonly number[]): number | null {
+  const total = counts.reduce((sum, n) => sum + n, 0);
+  if (total === 0) return null;
+  const inSlots = slots.reduce((sum, i) => sum + (counts[i] ?? 0), 0);
+  return Math.round((inSlots / total) * 10_000) / 10_000;
+}
+
+/** Whole hours since a cart with items was last touched; null for an empty cart. */
+function hoursSinceCartActivity(cart: CustomerView['cart'], now: number): number | null {
+  if (cart.items.length === 0 || cart.lastActivity === undefined) return null;
+  return Math.max(0, Math.floor((now - Date.parse(cart.lastActivity)) / HOUR_MS));
+}
+
+/** Every PROFILE_METRICS figure of a profile view, as of `now`. */
+export function metricsOf(view: CustomerView, now: number): Record<ProfileMetric, number | null> {
+  const a = view.aggregates;
+  const metrics: Record<ProfileMetric, number | null> = {
+    orders: view.orders,
+    netRevenue: view.netRevenue,
+    averageOrderValue: view.averageOrderValue,
+    daysSinceLastOrder: view.daysSinceLastOrder,
+    daysSinceLastSeen: view.daysSinceLastSeen,
+    distinctOrderDays: view.distinctOrderDays,
+    refundedOrders: view.refundedOrders,
+    cancellations: a.cancellations,
+    sessions: view.sessions,
+    pageViews: view.pageViews,
+    productViews: a.productViews,
+    cartAdds: a.cartAdds,
+    checkouts: a.checkouts,
+    shares: a.shares,
+    averageDwellSeconds: view.averageDwellSeconds,
+    cartItems: view.cart.quantity,
+    cartValue: view.cart.value,
+    hoursSinceCartActivity: hoursSinceCartActivity(view.cart, now),
+    nightShare: shareOf(a.hours, NIGHT_HOURS),
+    weekendShare: shareOf(a.weekdays, WEEKEND_DAYS),
+  };
+  // One entry per name the schema knows: a metric added there and forgotten here fails the type check.
+  for (const m of PROFILE_METRICS) if (metrics[m] === undefined) metrics[m] = null;
+  return metrics;
+}
+
 /** Whether every condition holds; else the first that does not, with the reason. */
 export function evaluateAudience(
-  conditions: readonly Condition[],
+  conditions: readonly (Condition | ProfileCondition)[],
   snapshot: AudienceSnapshot,
 ): AudienceResult {
   for (const [index, condition] of conditions.entries()) {
@@ -75,7 +122,7 @@ export function evaluateAudience(
   return { ok: true };
 }
 
-function failure(c: Condition, s: AudienceSnapshot): string | undefined {
+function failure(c: Condition | ProfileCondition, s: AudienceSnapshot): string | undefined {
   switch (c.kind) {
     case 'segment':
       return s.segment !== undefined && c.in.includes(s.segment)
@@ -99,8 +146,50 @@ function failure(c: Condition, s: AudienceSnapshot): string | undefined {
       if (value === null) return `${c.score} has no value`;
       return compare(c.op, value, c.value) ? undefined : `${c.score} ${value} is not ${c.op} ${c.value}`;
     }
+    case 'event': {
+      const count = Object.hasOwn(s.events, c.event) ? (s.events[c.event] ?? 0) : 0;
+      return compare(c.op, count, c.value)
+        ? undefined
+        : `${c.event} events ${count} is not ${c.op} ${c.value}`;
+    }
+    case 'tag': {
+      if (s.tags === undefined) return `tags were not evaluated`;
+      const value = s.tags.get(c.tag);
+      if (value === undefined) return `no tag ${c.tag}`;
+      return c.in === undefined || c.in.includes(value)
+        ? undefined
+        : `tag ${c.tag} is ${value}, not one of ${c.in.join(', ')}`;
+    }
     case 'trait':
       return traitFailure(c, traitValue(s.traits, c.trait));
+  }
+}
+
+/**
+ * What makes a condition that holds hold, in the customer's own figures (a tag's reasons):
+ * `nightShare 0.62 (gte 0.5)`, `segment loyal`, `Coupon Applied events 3 (gte 2)`.
+ */
+export function holdsBecause(c: ProfileCondition, s: AudienceSnapshot): string {
+  switch (c.kind) {
+    case 'segment':
+      return `segment ${s.segment ?? 'none'}`;
+    case 'rfm':
+      return `RFM ${s.rfm ?? 'none'}`;
+    case 'lifecycle':
+      return `lifecycle ${s.lifecycle ?? 'none'}`;
+    case 'metric':
+      return `${c.metric} ${s.metrics[c.metric] ?? 'none'} (${c.op} ${c.value})`;
+    case 'prediction':
+      return `${c.score} ${s.scores?.[c.score] ?? 'none'} (${c.op} ${c.value})`;
+    case 'event':
+      return `${c.event} events ${Object.hasOwn(s.events, c.event) ? (s.events[c.event] ?? 0) : 0} (${c.op} ${c.value})`;
+    case 'trait': {
+      if (c.op === 'exists' || c.op === 'missing')
+        return `${c.trait} ${c.op === 'exists' ? 'given' : 'missing'}`;
+      const actual = traitValue(s.traits, c.trait);
+      // Save-time checks refuse comparisons on PII, so a holding comparison is on a clear value.
+      return `${c.trait} ${isPiiToken(actual) ? '(personal)' : String(actual)} (${c.op} ${Array.isArray(c.value) ? c.value.join(', ') : String(c.value)})`;
+    }
   }
 }
 
@@ -197,11 +286,14 @@ function compare(op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq', actual: unknown, expect
  * Save-time checks of an audience: a comparison on a PII trait is refused (targeting never decrypts);
  * `exists` and `missing` are allowed. An ordering (gt ...) needs one number or string value; `in` a list.
  */
-export function audienceIssues(conditions: readonly Condition[]): FieldIssue[] {
+export function audienceIssues(
+  conditions: readonly (Condition | ProfileCondition)[],
+  at = 'audience',
+): FieldIssue[] {
   const issues: FieldIssue[] = [];
   conditions.forEach((c, i) => {
     if (c.kind !== 'trait') return;
-    const path = `audience[${i}]`;
+    const path = `${at}[${i}]`;
     const kind = traitKind(c.trait);
     if (kind !== undefined && c.op !== 'exists' && c.op !== 'missing')
       issues.push({

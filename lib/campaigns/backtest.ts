@@ -15,10 +15,11 @@ import { z } from 'zod';
 import { memoryWaitStore } from '../adapters/memory/waitStore.js';
 import type { FieldIssue } from '../ingest/spec.js';
 import { invalid, notFound, type Outcome, ok } from '../outcome.js';
+import type { TagCatalogue } from '../tags/catalogue.js';
 import type { Activity } from './activity.js';
-import { audienceSnapshot, evaluateAudience } from './audience.js';
+import { evaluateAudience } from './audience.js';
 import { type DecisionSettings, decide, localDay, type MessagingView } from './decision.js';
-import { decisionInput, type Recipient, type RecipientReader } from './dispatch.js';
+import { audienceOf, decisionInput, type Recipient, type RecipientReader } from './dispatch.js';
 import { addDays, localDate } from './localTime.js';
 import type { DayCount, Entry, MessagingStore } from './messaging.js';
 import type { Campaign, CampaignId } from './model.js';
@@ -59,6 +60,8 @@ export interface BacktestDeps {
    */
   readonly archivedOn: (day: string, window: ArchiveWindow) => Promise<readonly Activity[]>;
   readonly recipients: RecipientReader;
+  /** The enabled tag definitions, for audiences with tag conditions (dispatch.ts `audienceOf`). */
+  readonly tags?: TagCatalogue;
   readonly messaging: Pick<MessagingStore, 'snapshot'>;
   readonly settings: DecisionSettings;
   /** Events read at most (the answer says when it stopped early). */
@@ -208,7 +211,7 @@ function simulation(campaign: Campaign, deps: BacktestDeps) {
     const recipient = await recipientOf(candidate.customerId, now);
     if (recipient === undefined) return skip(now, 'unknown_customer');
     const c = { ...candidate, customerId: recipient.customerId };
-    if (!evaluateAudience(campaign.audience, audienceSnapshot(recipient.view, recipient.assignment, now)).ok)
+    if (!evaluateAudience(campaign.audience, await audienceOf(campaign, recipient, deps.tags, now)).ok)
       return skip(now, 'audience');
     const s = await messagingOf(recipient);
     const view: MessagingView = { ...s.base, caps: s.caps, entries: s.entries };

@@ -16,8 +16,10 @@ import { type CustomerView, customerView } from '../profiles/view.js';
 import type { Assignment } from '../segmentation/model.js';
 import type { RunStore } from '../segmentation/ports.js';
 import { SEGMENTS } from '../segmentation/segments.js';
+import type { TagCatalogue } from '../tags/catalogue.js';
+import { tagSubject, withTags } from '../tags/evaluate.js';
 import type { Group } from './attribution.js';
-import { audienceSnapshot, evaluateAudience } from './audience.js';
+import { type AudienceSnapshot, evaluateAudience } from './audience.js';
 import { type ChannelMessage, type ChannelSender, listUnsubscribeHeaders } from './channels.js';
 import { type CouponDeps, issueCoupon } from './coupons.js';
 import {
@@ -88,10 +90,27 @@ export function recipientReader(deps: {
   };
 }
 
+/**
+ * What the campaign's audience reads of the recipient: tags are evaluated from their definitions on this
+ * very snapshot (only when a condition names one), so a tag condition never lags the stored tags.
+ */
+export async function audienceOf(
+  campaign: Pick<Campaign, 'audience'>,
+  recipient: Pick<Recipient, 'view' | 'assignment'>,
+  tags: TagCatalogue | undefined,
+  now: number,
+): Promise<AudienceSnapshot> {
+  const subject = tagSubject(recipient.view, recipient.assignment, now);
+  if (tags === undefined || !campaign.audience.some((c) => c.kind === 'tag')) return subject.snapshot;
+  return withTags(subject, await tags(now));
+}
+
 export interface DispatchDeps {
   /** The enabled campaign of an id (the engine's cache), or undefined when it is off or gone. */
   readonly campaign: (id: string) => Promise<Campaign | undefined>;
   readonly recipients: RecipientReader;
+  /** The enabled tag definitions, for audiences with tag conditions (absent: such conditions never hold). */
+  readonly tags?: TagCatalogue;
   readonly messaging: MessagingStore;
   readonly waits: WaitStore;
   readonly coupons: CouponDeps;
@@ -158,10 +177,7 @@ export async function dispatchCandidate(
     at: iso(now),
   };
   const segment = recipient.assignment?.segment;
-  const audience = evaluateAudience(
-    campaign.audience,
-    audienceSnapshot(recipient.view, recipient.assignment, now),
-  );
+  const audience = evaluateAudience(campaign.audience, await audienceOf(campaign, recipient, deps.tags, now));
   if (!audience.ok) {
     await deps.messaging.logDecision({
       ...base,

@@ -92,8 +92,52 @@ export type Trigger = z.infer<typeof Trigger>;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-/** One audience condition; an audience is met when all its conditions are. */
-export const Condition = z.discriminatedUnion('kind', [
+/** Tag ids are slugs, like campaign ids (lib/tags/model.ts). */
+export const TagId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
+  .meta({ description: 'Tag id (slug)', example: 'night-owl' });
+export type TagId = z.infer<typeof TagId>;
+
+/** A tag's value: `true` for a yes/no tag, else a band or a preference (`premium`, `shoes`). */
+export const TagValue = z.string().min(1).max(100);
+
+/**
+ * Figures of the live profile (lib/profiles/view.ts, audience.ts `metricsOf`): totals, recency, the cart
+ * and the customer's habits (`nightShare`: share of their behavior events at 22:00-05:59 in their zone;
+ * `weekendShare`: on Saturday or Sunday).
+ */
+export const PROFILE_METRICS = [
+  'orders',
+  'netRevenue',
+  'averageOrderValue',
+  'daysSinceLastOrder',
+  'daysSinceLastSeen',
+  'distinctOrderDays',
+  'refundedOrders',
+  'cancellations',
+  'sessions',
+  'pageViews',
+  'productViews',
+  'cartAdds',
+  'checkouts',
+  'shares',
+  'averageDwellSeconds',
+  'cartItems',
+  'cartValue',
+  'hoursSinceCartActivity',
+  'nightShare',
+  'weekendShare',
+] as const;
+export type ProfileMetric = (typeof PROFILE_METRICS)[number];
+
+const Comparison = z.enum(['gt', 'gte', 'lt', 'lte', 'eq']);
+
+/**
+ * The conditions a tag definition may use: everything an audience may read of a customer but other tags
+ * (a tag never depends on a tag, so evaluation has no order and no cycles).
+ */
+const PROFILE_CONDITIONS = [
   z.object({
     kind: z.literal('trait'),
     trait: z.string().min(1).max(100),
@@ -111,16 +155,28 @@ export const Condition = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('prediction'),
     score: z.enum(PREDICTION_SCORES),
-    op: z.enum(['gt', 'gte', 'lt', 'lte', 'eq']),
+    op: Comparison,
     value: z.number(),
   }),
-  /** Figures of the live profile (orders, netRevenue, daysSinceLastOrder ...). */
-  z.object({
-    kind: z.literal('metric'),
-    metric: z.enum(['orders', 'netRevenue', 'averageOrderValue', 'daysSinceLastOrder', 'daysSinceLastSeen']),
-    op: z.enum(['gt', 'gte', 'lt', 'lte', 'eq']),
-    value: z.number(),
-  }),
+  /** Figures of the live profile (orders, netRevenue, nightShare ...; PROFILE_METRICS). */
+  z.object({ kind: z.literal('metric'), metric: z.enum(PROFILE_METRICS), op: Comparison, value: z.number() }),
+  /** How many times the customer sent a track event of this name (`Coupon Applied` gte 2). */
+  z.object({ kind: z.literal('event'), event: EventName, op: Comparison, value: z.number() }),
+] as const;
+
+/** One condition of a tag definition (lib/tags/model.ts). */
+export const ProfileCondition = z.discriminatedUnion('kind', [...PROFILE_CONDITIONS]);
+export type ProfileCondition = z.infer<typeof ProfileCondition>;
+
+/** One audience condition; an audience is met when all its conditions are. */
+export const Condition = z.discriminatedUnion('kind', [
+  ...PROFILE_CONDITIONS,
+  /**
+   * The customer carries the tag (lib/tags), with one of these values when given. Evaluated from the
+   * tag's definition on the customer as they are at the decision, not from the stored tags (which the
+   * tags queue updates a moment later).
+   */
+  z.object({ kind: z.literal('tag'), tag: TagId, in: z.array(TagValue).min(1).max(50).optional() }),
 ]);
 export type Condition = z.infer<typeof Condition>;
 

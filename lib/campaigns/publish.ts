@@ -78,14 +78,15 @@ export interface PublishDeps {
 export async function publishActivities(
   events: readonly NormalizedEvent[],
   deps: PublishDeps,
-): Promise<{ activities: number; messages: number }> {
+): Promise<{ activities: number; messages: number; customers: string[] }> {
   const { activities, unresolved } = await resolveActivities(events, deps.nodes);
-  if (activities.length === 0 && unresolved === 0) return { activities: 0, messages: 0 };
+  const customers = [...new Set(activities.map((a) => a.customerId))];
+  if (activities.length === 0 && unresolved === 0) return { activities: 0, messages: 0, customers };
   // Identity records every attribution node before its partial, so none should be missing; one that is
   // is logged (counts only) rather than failing the shared profiles record again and again.
   if (unresolved > 0) deps.log.warn('activities without an identity record dropped', { unresolved });
   const messages = await deps.publisher.publish(activities);
-  return { activities: activities.length, messages };
+  return { activities: activities.length, messages, customers };
 }
 
 /**

@@ -22,6 +22,8 @@ import {
 import { customerView } from '../profiles/view.js';
 import { Assignment } from '../segmentation/model.js';
 import type { RunStore } from '../segmentation/ports.js';
+import { CustomerTag } from '../tags/model.js';
+import type { CustomerTagStore } from '../tags/ports.js';
 import { customerNamed, type LookupDeps } from './lookup.js';
 
 export interface CustomerReadDeps {
@@ -29,6 +31,8 @@ export interface CustomerReadDeps {
   readonly identity: IdentityStore;
   readonly partials: PartialStore;
   readonly segments: Pick<RunStore, 'getAssignment'>;
+  /** The customer's stored tags (lib/tags). */
+  readonly tags: Pick<CustomerTagStore, 'tagsOf'>;
   readonly cipher: PiiCipher;
   readonly now: () => number;
 }
@@ -53,6 +57,14 @@ export const CustomerProfileResponse = z
     segment: Assignment.extend({ runId: z.string(), asOf: z.string() }).nullable().meta({
       description: 'Segment, RFM scores and reasons from the published segmentation run (null before one)',
     }),
+    tags: z.array(CustomerTag).meta({
+      description:
+        'The tags the customer carries, with their reasons and since when (docs/tags.md); updated on their events and nightly',
+    }),
+    tagsEvaluatedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the tags were last evaluated (null: never)' }),
   })
   .meta({ id: 'CustomerProfile' });
 export type CustomerProfileResponse = z.infer<typeof CustomerProfileResponse>;
@@ -68,9 +80,10 @@ export async function customerProfile(
   const found = await customerNamed(id, deps.lookup);
   if (!found.ok) return found;
   const customer = found.value;
-  const [partials, segment] = await Promise.all([
+  const [partials, segment, tags] = await Promise.all([
     deps.partials.getMany(counted(customer)),
     deps.segments.getAssignment(customer.customerId),
+    deps.tags.tagsOf(customer.customerId),
   ]);
   const view = customerView(mergePartials([...partials.values()]), deps.now());
   const traits = Object.fromEntries(Object.entries(view.traits).map(([name, t]) => [name, t.v]));
@@ -85,6 +98,8 @@ export async function customerProfile(
       aggregates: { ...view.aggregates, identifiers: undefined },
     },
     segment: segment ?? null,
+    tags: tags?.tags ?? [],
+    tagsEvaluatedAt: tags?.evaluatedAt ?? null,
   });
 }
 

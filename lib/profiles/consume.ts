@@ -11,6 +11,7 @@ import type { NormalizedEvent } from '../ingest/normalized.js';
 import type { Logger } from '../log.js';
 import type { QueueRecord } from '../queue/record.js';
 import { createdObjects } from '../queue/s3Notification.js';
+import type { TagRequests } from '../tags/consume.js';
 import { emptyPartial, type PartialProfile } from './partial.js';
 import { applyObject } from './reduce.js';
 import type { PartialStore } from './store.js';
@@ -24,6 +25,8 @@ export interface ProfileDeps {
   readonly maxAttempts?: number;
   /** The campaign engine's feed: each applied event as an Activity (absent: none published). */
   readonly activities?: ActivityPublisher;
+  /** The tags queue: the customers of the applied events, to evaluate again (needs `activities`). */
+  readonly tags?: TagRequests;
 }
 
 export interface ObjectApplied {
@@ -82,12 +85,15 @@ export async function applyArchiveObject(key: string, deps: ProfileDeps): Promis
   );
   // Also for an object applied before (updated 0): a crash between applying and publishing must not
   // lose its activities, and the engine is idempotent per activity.
-  if (deps.activities !== undefined)
-    await publishActivities(events, {
+  if (deps.activities !== undefined) {
+    const published = await publishActivities(events, {
       nodes: deps.identity.store,
       publisher: deps.activities,
       log: deps.log,
     });
+    // After the partials: the evaluation reads the profile these events made.
+    if (deps.tags !== undefined) await deps.tags.request('activity', published.customers);
+  }
   return {
     events: events.length,
     nodes: byNode.size,

@@ -1,10 +1,12 @@
 // A segmentation run from request to published result. At-least-once safe: a completed run is never
 // redone, every write is an idempotent overwrite keyed by run and customer, and a run that died midway
 // is simply run again (its files are rewritten with the same content: same inputs, same seed).
+
 import type { Logger } from '../log.js';
 import { fitModels } from '../models/nightly.js';
 import { DAY_MS, dayOf } from '../models/purchases.js';
 import { INTERACTION_DAYS, nightlyRecommendations, type ProductInteraction } from '../models/recommend.js';
+import type { TagRequests } from '../tags/consume.js';
 import { holdoutDayOf } from './features.js';
 import { renderAssignment } from './members.js';
 import { isNightly, type RunRecord, type RunRequest, type RunSummary } from './model.js';
@@ -26,6 +28,8 @@ export interface RunDeps {
   readonly runs: RunStore;
   readonly files: RunFiles;
   readonly changes: ChangePublisher;
+  /** The tags queue: a live run names every customer it published, for the nightly tag evaluation. */
+  readonly tags?: TagRequests;
   readonly codeVersion: string;
   readonly log: Logger;
   readonly now?: () => number;
@@ -148,6 +152,7 @@ async function compute(
 
   const writer = deps.files.assignmentWriter(run.runId);
   let changes = 0;
+  let tagMessages = 0;
   await stage('assignments', async () => {
     for (const built of result.chunks(CHUNK)) {
       const chunk = built.map((a) => ({
@@ -160,13 +165,19 @@ async function compute(
       if (live) {
         await deps.runs.putAssignments(run.runId, run.asOf, chunk.map(renderAssignment));
         changes += await deps.changes.publish(run.runId, run.asOf, live.add(chunk));
+        // After their assignments: the evaluation reads the segment and scores just published.
+        tagMessages +=
+          (await deps.tags?.request(
+            'run',
+            chunk.map((a) => a.customerId),
+          )) ?? 0;
       }
     }
     diff?.exits();
     if (live) changes += await deps.changes.publish(run.runId, run.asOf, live.exits());
   });
   const exportPrefix = await stage('files', () => writer.finish());
-  if (live) deps.log.info('segment changes published', { runId: run.runId, messages: changes });
+  if (live) deps.log.info('segment changes published', { runId: run.runId, messages: changes, tagMessages });
 
   const report: RunReport = {
     runId: run.runId,

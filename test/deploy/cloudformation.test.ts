@@ -123,6 +123,8 @@ const HMAC: Need = ['secretsmanager:GetSecretValue', ['HmacSecret']];
  */
 const CAMPAIGN_ENGINE: Need[] = [
   ['dynamodb:Query', ['CampaignsTable', 'WaitsTable', 'MessagingTable', 'CampaignStatsTable']],
+  // Tag definitions, for audiences with tag conditions.
+  ['dynamodb:Query', ['TagsTable']],
   ['dynamodb:GetItem', ['CampaignsTable']],
   ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable', 'WaitsTable', 'MessagingTable', 'CouponsTable']],
   ['dynamodb:GetItem', ['OutboxTable', 'CampaignStatsTable']],
@@ -189,11 +191,12 @@ const NEEDS: Record<string, readonly Need[]> = {
     ),
     ...['GetItem', 'PutItem', 'BatchGetItem'].map((a): Need => [`dynamodb:${a}`, ['ProfilesTable']]),
     ...sendTo('CampaignActivityQueue'),
+    ...sendTo('TagsQueue'),
   ],
   CustomerGet: [
     ...READ_CUSTOMER,
     ['dynamodb:BatchGetItem', ['ProfilesTable']],
-    ['dynamodb:GetItem', ['SegmentsTable']],
+    ['dynamodb:GetItem', ['SegmentsTable', 'TagsTable']],
     ...DECRYPT,
   ],
   CustomerEvents: [...READ_CUSTOMER, ['dynamodb:BatchGetItem', ['ProfilesTable']], ...DECRYPT],
@@ -238,6 +241,7 @@ const NEEDS: Record<string, readonly Need[]> = {
     ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable']],
     ...['PutItem', 'Query', 'BatchWriteItem'].map((a): Need => [`dynamodb:${a}`, ['SegmentsTable']]),
     ...sendTo('SegmentChangesQueue'),
+    ...sendTo('TagsQueue'),
   ],
   SegmentationRuns: [AUTH, ['dynamodb:Query', ['SegmentsTable']]],
   SegmentationRun: [AUTH, ['dynamodb:GetItem', ['SegmentsTable']], ['s3:GetObject', ['ArchiveBucket']]],
@@ -249,7 +253,7 @@ const NEEDS: Record<string, readonly Need[]> = {
   // The back-test: the archive's day folders, identity, profiles, segments and messaging state, read only.
   CampaignBacktest: [
     AUTH,
-    ['dynamodb:Query', ['CampaignsTable', 'MessagingTable']],
+    ['dynamodb:Query', ['CampaignsTable', 'MessagingTable', 'TagsTable']],
     ['dynamodb:GetItem', ['CampaignsTable', 'IdentityTable', 'SegmentsTable', 'MessagingTable']],
     ['dynamodb:BatchGetItem', ['IdentityTable', 'ProfilesTable', 'MessagingTable']],
     ['s3:ListBucket', ['ArchiveBucket']],
@@ -283,6 +287,23 @@ const NEEDS: Record<string, readonly Need[]> = {
     AUTH,
     ['dynamodb:GetItem', ['CampaignsTable']],
     ['dynamodb:Query', ['CampaignsTable', 'CampaignStatsTable']],
+  ],
+  // Tags (lib/tags/api.ts over tagsTable.ts): definitions listed (Query) or read (GetItem); a save reads
+  // the stored version and counts the catalogue on create; counts and listings query the tag's index.
+  TagList: [AUTH, ['dynamodb:Query', ['TagsTable']]],
+  TagGet: [AUTH, ['dynamodb:GetItem', ['TagsTable']], ['dynamodb:Query', ['TagsTable']]],
+  TagPut: [AUTH, ...['GetItem', 'Query', 'PutItem'].map((a): Need => [`dynamodb:${a}`, ['TagsTable']])],
+  TagDelete: [AUTH, ['dynamodb:DeleteItem', ['TagsTable']]],
+  TagCustomers: [AUTH, ['dynamodb:GetItem', ['TagsTable']], ['dynamodb:Query', ['TagsTable']]],
+  // lib/tags/consume.ts: the customer (identity, partials, assignment), the merge log, then the tags
+  // table's records and index (read, BatchWriteItem of index changes, conditional put, deletes).
+  Tags: [
+    ['dynamodb:GetItem', ['IdentityTable', 'SegmentsTable']],
+    ['dynamodb:Query', ['IdentityTable']],
+    ['dynamodb:BatchGetItem', ['ProfilesTable']],
+    ...['GetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'].map(
+      (a): Need => [`dynamodb:${a}`, ['TagsTable']],
+    ),
   ],
   OutboxList: [AUTH, ['dynamodb:Query', ['OutboxTable']]],
   // lib/campaigns/messagingApi.ts over messagingTable.ts: the customer's state items (Query); consent is
@@ -607,15 +628,15 @@ describe('osls package (stage prod)', () => {
   });
 
   it('lets segmentation read the archive and identity, and write only its own table, files and queue', () => {
-    // Segmentation reads the archive and the identity index, writes only its own table, files and queue;
-    // like the profiles consumer it never sees a key or a secret.
+    // Segmentation reads the archive and the identity index, writes only its own table, files and queue
+    // (and names its customers on the tags queue); like the profiles consumer it never sees a key or a secret.
     const runner = grants('SegmentationRunner');
     expect([...runner.keys()].some((a) => a.startsWith('kms:') || a.startsWith('secretsmanager:'))).toBe(
       false,
     );
     expect([...(runner.get('dynamodb:GetItem') ?? [])].sort()).toEqual(['IdentityTable', 'SegmentsTable']);
     expect([...(runner.get('dynamodb:BatchWriteItem') ?? [])]).toEqual(['SegmentsTable']);
-    expect([...(runner.get('sqs:SendMessage') ?? [])]).toEqual(['SegmentChangesQueue']);
+    expect([...(runner.get('sqs:SendMessage') ?? [])].sort()).toEqual(['SegmentChangesQueue', 'TagsQueue']);
     for (const reader of ['SegmentationRuns', 'SegmentationRun', 'Segments', 'SegmentMembers']) {
       const g = grants(reader);
       expect(

@@ -40,6 +40,11 @@ const ROLES: Record<string, Role | 'public'> = {
   'POST /v1/campaigns/{id}/disable': 'admin',
   'GET /v1/campaigns/{id}/report': 'read',
   'POST /v1/campaigns/{id}/backtest': 'admin',
+  'GET /v1/tags': 'read',
+  'GET /v1/tags/{id}': 'read',
+  'PUT /v1/tags/{id}': 'admin',
+  'DELETE /v1/tags/{id}': 'admin',
+  'GET /v1/tags/{id}/customers': 'read',
 };
 const INGEST = /^POST \/v1\/(track|identify|page|screen|group|alias|batch|import|[tipsgab])$/;
 /** Browsers' CORS preflights of the ingestion routes carry no credentials, so they need no key. */

@@ -7,7 +7,10 @@ import {
   audienceSnapshot,
   evaluateAudience,
 } from '../../lib/campaigns/audience.js';
-import { Condition } from '../../lib/campaigns/model.js';
+import { Condition, PROFILE_METRICS, type ProfileMetric } from '../../lib/campaigns/model.js';
+import { mergePartials } from '../../lib/profiles/merge.js';
+import { emptyPartial } from '../../lib/profiles/partial.js';
+import { type CustomerView, customerView } from '../../lib/profiles/view.js';
 
 const TOKEN = 'enc:v1:0123456789abcdef:QUJDREVGR0hJSktMTU5PUFFSU1RVVldY';
 
@@ -23,14 +26,29 @@ const snapshot: AudienceSnapshot = {
   },
   segment: 'churn-risk',
   rfm: 'at-risk',
-  metrics: {
+  metrics: metrics({
     orders: 3,
     netRevenue: 120.5,
     averageOrderValue: 40.17,
     daysSinceLastOrder: 45,
     daysSinceLastSeen: 2,
-  },
+  }),
+  events: { 'Coupon Applied': 3 },
 };
+
+/** Every metric, null unless given. */
+function metrics(given: Partial<Record<ProfileMetric, number | null>>): Record<ProfileMetric, number | null> {
+  return {
+    ...(Object.fromEntries(PROFILE_METRICS.map((m) => [m, null])) as Record<ProfileMetric, null>),
+    ...given,
+  };
+}
+
+/** A real view (of no events) with the given fields. */
+const viewWith = (fields: Partial<CustomerView>): CustomerView => ({
+  ...customerView(mergePartials([emptyPartial('user:u-1')]), NOW),
+  ...fields,
+});
 
 const cond = (c: unknown) => Condition.parse(c);
 const NOW = Date.parse('2026-12-07T15:00:00Z');
@@ -38,7 +56,7 @@ const check = (...conditions: unknown[]) => evaluateAudience(conditions.map(cond
 
 describe('evaluateAudience', () => {
   it('an empty audience is everyone', () => {
-    expect(evaluateAudience([], { traits: {}, metrics: snapshot.metrics })).toEqual({ ok: true });
+    expect(evaluateAudience([], { traits: {}, metrics: snapshot.metrics, events: {} })).toEqual({ ok: true });
   });
 
   it('passes when every condition holds', () => {
@@ -100,7 +118,7 @@ describe('evaluateAudience', () => {
   });
 
   it('a customer without a segment is in no segment', () => {
-    const unassigned = { traits: {}, metrics: snapshot.metrics };
+    const unassigned = { traits: {}, metrics: snapshot.metrics, events: {} };
     expect(evaluateAudience([cond({ kind: 'segment', in: ['new'] })], unassigned)).toMatchObject({
       ok: false,
       reason: 'segment none is not one of new',
@@ -110,7 +128,7 @@ describe('evaluateAudience', () => {
 
 describe('audienceSnapshot', () => {
   it('reads traits, figures, segment and RFM label from the profile view and the assignment', () => {
-    const view = {
+    const view = viewWith({
       traits: {
         plan: { v: 'gold', at: '2026-01-01T00:00:00.000Z' },
         email: { v: TOKEN, at: '2026-01-01T00:00:00.000Z' },
@@ -120,31 +138,42 @@ describe('audienceSnapshot', () => {
       averageOrderValue: 25,
       daysSinceLastOrder: 3,
       daysSinceLastSeen: null,
-    };
+    });
     expect(audienceSnapshot(view, { segment: 'loyal', rfm: { segment: 'champions' } }, NOW)).toEqual({
       traits: { plan: 'gold', email: TOKEN },
       segment: 'loyal',
       rfm: 'champions',
-      metrics: {
+      metrics: metrics({
         orders: 2,
         netRevenue: 50,
         averageOrderValue: 25,
         daysSinceLastOrder: 3,
         daysSinceLastSeen: null,
-      },
+        distinctOrderDays: 0,
+        refundedOrders: 0,
+        cancellations: 0,
+        sessions: 0,
+        pageViews: 0,
+        productViews: 0,
+        cartAdds: 0,
+        checkouts: 0,
+        shares: 0,
+        cartItems: 0,
+        cartValue: 0,
+      }),
+      events: {},
     });
     expect(audienceSnapshot(view, undefined, NOW).segment).toBeUndefined();
   });
 
   it("reads the models' lifecycle stage and scores, the next purchase in days from now", () => {
-    const view = {
-      traits: {},
+    const view = viewWith({
       orders: 4,
       netRevenue: 100,
       averageOrderValue: 25,
       daysSinceLastOrder: 30,
       daysSinceLastSeen: 2,
-    };
+    });
     const predictions = {
       pAlive: 0.81,
       expectedPurchases: 1.2,

@@ -1,0 +1,111 @@
+// The tags queue's use case: evaluating every enabled tag on the customers a message names and storing
+// what changed. Two producers: the profiles consumer (the customers of each applied archive object: behavior
+// tags follow events within seconds) and a published segmentation run (every customer of the run, each
+// night: tags that read the run's segments and scores, and those that change with time alone, such as
+// `daysSinceLastOrder`). At-least-once safe: an evaluation is a pure function of what it reads, and the
+// store keeps the latest evaluation only (lib/tags/ports.ts `replace`).
+import pMap from 'p-map';
+import { z } from 'zod';
+import type { RecipientReader } from '../campaigns/dispatch.js';
+import type { Logger } from '../log.js';
+import { evaluateTags, nextTags, sameTags, tagSubject } from './evaluate.js';
+import type { TagDefinition } from './model.js';
+import type { CustomerTagStore, TagDefinitions } from './ports.js';
+
+/** Customers per message: a message is evaluated in one invocation, far below its timeout. */
+export const CUSTOMERS_PER_MESSAGE = 200;
+
+/**
+ * Why customers are named: `activity` (the profiles consumer; identity merges happen there, so merged-away
+ * customers' tags are cleared then) or `run` (a published run's nightly pass).
+ */
+export const TAG_ORIGINS = ['activity', 'run'] as const;
+export type TagOrigin = (typeof TAG_ORIGINS)[number];
+
+export const TagRequestMessage = z.object({
+  v: z.literal(1),
+  origin: z.enum(TAG_ORIGINS),
+  customerIds: z.array(z.string().min(1).max(200)).min(1).max(CUSTOMERS_PER_MESSAGE),
+});
+export type TagRequestMessage = z.infer<typeof TagRequestMessage>;
+
+/** The port producers call (lib/adapters/sqs/tagRequests.ts); returns how many messages it sent. */
+export interface TagRequests {
+  request(origin: TagOrigin, customerIds: readonly string[]): Promise<number>;
+}
+
+export interface TagDeps {
+  readonly recipients: RecipientReader;
+  readonly definitions: Pick<TagDefinitions, 'listDefinitions'>;
+  readonly store: CustomerTagStore;
+  /** Customer ids merged into this one (the identity merge log): their stored tags are removed. */
+  readonly absorbed: (customerId: string) => Promise<readonly string[]>;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+export interface TagsEvaluated {
+  readonly customers: number;
+  /** Customers whose stored tags changed. */
+  readonly changed: number;
+  /** Stored records of customers that are gone (merged away, unknown) removed. */
+  readonly removed: number;
+}
+
+/** Customers evaluated at once (each is a few reads and at most a few writes). */
+const CONCURRENCY = 8;
+
+export async function evaluateCustomers(
+  message: Pick<TagRequestMessage, 'origin' | 'customerIds'>,
+  deps: TagDeps,
+): Promise<TagsEvaluated> {
+  const definitions = (await deps.definitions.listDefinitions()).filter((t) => t.enabled);
+  const followMerges = message.origin === 'activity';
+  const outcomes = await pMap(
+    new Set(message.customerIds),
+    (id) => evaluateCustomer(id, definitions, followMerges, deps),
+    {
+      concurrency: CONCURRENCY,
+    },
+  );
+  return {
+    customers: outcomes.length,
+    changed: outcomes.filter((o) => o.changed).length,
+    removed: outcomes.reduce((sum, o) => sum + o.removed, 0),
+  };
+}
+
+async function evaluateCustomer(
+  id: string,
+  definitions: readonly TagDefinition[],
+  followMerges: boolean,
+  deps: TagDeps,
+): Promise<{ changed: boolean; removed: number }> {
+  // The evaluation's time is taken before anything is read: of two evaluations, the one that read later
+  // data has the later time, and only it may stand.
+  const now = deps.now();
+  const customer = await deps.recipients.read(id, now);
+  let removed = 0;
+  if (customer === undefined || customer.customerId !== id) {
+    // Unknown, or merged into another since it was named: its own tags go; the survivor is evaluated.
+    if ((await deps.store.tagsOf(id)) !== undefined) {
+      await deps.store.remove(id);
+      removed++;
+    }
+    if (customer === undefined) return { changed: false, removed };
+  }
+  const customerId = customer.customerId;
+  for (const gone of followMerges ? await deps.absorbed(customerId) : []) {
+    if (gone !== customerId && (await deps.store.tagsOf(gone)) !== undefined) {
+      await deps.store.remove(gone);
+      removed++;
+    }
+  }
+  const previous = await deps.store.tagsOf(customerId);
+  const evaluated = evaluateTags(definitions, tagSubject(customer.view, customer.assignment, now));
+  const next = nextTags(customerId, previous, evaluated, new Date(now).toISOString());
+  // Nothing to write when nothing changed: the nightly pass over every customer writes only changes.
+  if (sameTags(previous, next)) return { changed: false, removed };
+  const stored = await deps.store.replace(previous, next);
+  return { changed: stored, removed };
+}
