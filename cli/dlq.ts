@@ -1,4 +1,4 @@
-// npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback]: the dead-letter queues. Status lists each
+// npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback|tag-requests]: the dead-letter queues. Status lists each
 // queue's DLQ and what waits there; redrive moves the messages back to their source queue (SQS
 // StartMessageMoveTask), by default from every DLQ that holds any. Run it once the cause is fixed: every
 // consumer is idempotent, so a redrive is safe to repeat.
@@ -7,7 +7,7 @@ import { createSqs } from '../lib/aws/clients.js';
 import { runCli, targetConfig } from './target.js';
 
 const USAGE =
-  'usage: npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback]';
+  'usage: npm run dlq -- status | redrive [ingest|profiles|imports|segmentation|segment-changes|campaign-activity|email-feedback|tag-requests]';
 
 runCli(async () => {
   const config = await targetConfig();
@@ -20,6 +20,7 @@ runCli(async () => {
     'segment-changes': config.queues.segmentChanges,
     'campaign-activity': config.queues.campaignActivity,
     'email-feedback': config.queues.emailFeedback,
+    'tag-requests': config.queues.tags,
   };
   const [command, only] = process.argv.slice(2);
   if (only !== undefined && !Object.hasOwn(sources, only)) throw new Error(USAGE);

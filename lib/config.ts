@@ -352,7 +352,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       imports: e.PRECIS_QUEUE_IMPORTS ?? name('imports'),
       segmentation: e.PRECIS_QUEUE_SEGMENTATION ?? name('segmentation'),
       segmentChanges: e.PRECIS_QUEUE_SEGMENT_CHANGES ?? name('segment-changes'),
-      tags: e.PRECIS_QUEUE_TAGS ?? name('tags'),
+      tags: e.PRECIS_QUEUE_TAGS ?? name('tag-requests'),
       campaignActivity: e.PRECIS_QUEUE_CAMPAIGN_ACTIVITY ?? name('campaign-activity'),
       emailFeedback: e.PRECIS_QUEUE_EMAIL_FEEDBACK ?? name('email-feedback'),
     },

@@ -152,14 +152,8 @@ function failure(c: Condition | ProfileCondition, s: AudienceSnapshot): string |
         ? undefined
         : `${c.event} events ${count} is not ${c.op} ${c.value}`;
     }
-    case 'tag': {
-      if (s.tags === undefined) return `tags were not evaluated`;
-      const value = s.tags.get(c.tag);
-      if (value === undefined) return `no tag ${c.tag}`;
-      return c.in === undefined || c.in.includes(value)
-        ? undefined
-        : `tag ${c.tag} is ${value}, not one of ${c.in.join(', ')}`;
-    }
+    case 'tag':
+      return tagFailure(c, s.tags);
     case 'trait':
       return traitFailure(c, traitValue(s.traits, c.trait));
   }
@@ -191,6 +185,18 @@ export function holdsBecause(c: ProfileCondition, s: AudienceSnapshot): string {
       return `${c.trait} ${isPiiToken(actual) ? '(personal)' : String(actual)} (${c.op} ${Array.isArray(c.value) ? c.value.join(', ') : String(c.value)})`;
     }
   }
+}
+
+function tagFailure(
+  c: Extract<Condition, { kind: 'tag' }>,
+  tags: AudienceSnapshot['tags'],
+): string | undefined {
+  if (tags === undefined) return 'tags were not evaluated';
+  const value = tags.get(c.tag);
+  if (value === undefined) return `no tag ${c.tag}`;
+  return c.in === undefined || c.in.includes(value)
+    ? undefined
+    : `tag ${c.tag} is ${value}, not one of ${c.in.join(', ')}`;
 }
 
 type Scalar = string | number | boolean;

@@ -95,6 +95,8 @@ const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 /** Tag ids are slugs, like campaign ids (lib/tags/model.ts). */
 export const TagId = z
   .string()
+  .min(2)
+  .max(63)
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
   .meta({ description: 'Tag id (slug)', example: 'night-owl' });
 export type TagId = z.infer<typeof TagId>;

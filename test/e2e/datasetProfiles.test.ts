@@ -22,6 +22,7 @@ import { createSqs } from '../../lib/aws/clients.js';
 import { datasetPath, demoEvents } from '../../lib/datasets/index.js';
 import { customerIdOf } from '../../lib/identity/graph.js';
 import { comingMidnight as nextMidnight } from '../../lib/segmentation/requests.js';
+import { loadDemoTags } from '../../lib/tags/demo.js';
 import { datasetsPresent } from '../support/datasets.js';
 import { testConfig } from '../support/provided.js';
 import { allMembers, callApi, type RunAnswer, startRun, waitForRun } from '../support/stackApi.js';
@@ -176,7 +177,7 @@ const STALL_MARGIN_MS = 120_000;
 const SETTLE_MS = 60_000;
 
 /** Waits (bounded) until the given queues of the stack under test stay empty. */
-async function drained(queues: ('ingest' | 'profiles')[]): Promise<void> {
+async function drained(queues: ('ingest' | 'profiles' | 'tags')[]): Promise<void> {
   const config = testConfig();
   const sqs = createSqs(config);
   const names = queues.map((q) => config.queues[q]);
@@ -447,6 +448,15 @@ describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data',
     // As of the coming midnight: no nightly run can be later, so this live run is the published one at
     // whatever hour the test runs (and the schedule then asks for nothing until the next day).
     const comingMidnight = new Date(nextMidnight(Date.now(), testConfig().businessTimezone));
+    // The demo tags, saved as a marketer would: the published run's nightly pass gives every customer theirs.
+    for (const tag of await loadDemoTags()) {
+      const saved = await callApi(`/v1/tags/${tag.id}`, {
+        method: 'PUT',
+        key: inject('adminKey'),
+        body: tag,
+      });
+      expect([200, 201]).toContain(saved.status);
+    }
     const runId = await startRun({ asOf: comingMidnight.toISOString(), publish: true });
     const run = (await waitForRun(runId)) as RunAnswer & { published?: boolean };
     expect(run).toMatchObject({ status: 'completed', published: true });
@@ -471,6 +481,30 @@ describe.skipIf(!datasetsPresent())('nightly segmentation of the replayed data',
     expect(gone.segment).toBe('dormant');
     expect(gone.rfm?.segment).toBe('lost');
     expect(gone.reasonCodes[0]).toBe('lifecycle:lost');
+    // The nightly tag pass: every published customer evaluated; 17850's tags say why, in their own figures.
+    await drained(['tags']);
+    const tagged = (await callApi('/v1/customers/17850')).body as {
+      tags: { tag: string; value: string; reasons: string[] }[];
+      tagsEvaluatedAt: string | null;
+    };
+    const tagsOf = Object.fromEntries(tagged.tags.map((t) => [t.tag, t]));
+    expect(tagsOf.market).toEqual(
+      expect.objectContaining({
+        value: 'domestic',
+        reasons: ['address.country United Kingdom (eq United Kingdom)'],
+      }),
+    );
+    // Last order in 2011, a rhythm of weeks: their next purchase has long been due. A predictive tag:
+    // only the published run's pass (after its assignments) could give it.
+    expect(tagsOf['next-purchase-window']?.value).toBe('overdue');
+    expect(tagsOf['next-purchase-window']?.reasons[0]).toMatch(/^daysUntilNextPurchase -\d+ \(lt 0\)$/);
+    expect(tagged.tagsEvaluatedAt).not.toBeNull();
+    const market = (await callApi('/v1/tags/market')).body as { customers: Record<string, number> };
+    const domestic = (await callApi('/v1/tags/market/customers?value=domestic&limit=1000')).body as {
+      items: { customerId: string }[];
+    };
+    expect(domestic.items.length).toBe(market.customers.domestic);
+    expect(domestic.items.map((c) => c.customerId)).toContain(customerIdOf('user:17850'));
     const recs = await callApi('/v1/customers/17850/recommendations');
     expect(recs.status).toBe(200);
     expect(recs.body).toEqual({
