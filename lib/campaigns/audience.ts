@@ -182,7 +182,8 @@ export function holdsBecause(c: ProfileCondition, s: AudienceSnapshot): string {
         return `${c.trait} ${c.op === 'exists' ? 'given' : 'missing'}`;
       const actual = traitValue(s.traits, c.trait);
       // Save-time checks refuse comparisons on PII, so a holding comparison is on a clear value.
-      return `${c.trait} ${isPiiToken(actual) ? '(personal)' : String(actual)} (${c.op} ${Array.isArray(c.value) ? c.value.join(', ') : String(c.value)})`;
+      const shown = !present(actual) ? 'missing' : isPiiToken(actual) ? '(personal)' : String(actual);
+      return `${c.trait} ${shown} (${c.op} ${Array.isArray(c.value) ? c.value.join(', ') : String(c.value)})`;
     }
   }
 }

@@ -84,13 +84,24 @@ function applyRule(rule: TagRule, subject: TagSubject): { value: string; reasons
   }
 }
 
+/**
+ * Reasons kept per tag, and characters per reason: a customer's record holds every tag they carry (at
+ * most MAX_TAGS) in one item, which DynamoDB caps at 400 KB, whatever traits a client sent.
+ */
+export const MAX_REASONS = 5;
+export const MAX_REASON_CHARS = 160;
+
+const clip = (reason: string) =>
+  reason.length <= MAX_REASON_CHARS ? reason : `${reason.slice(0, MAX_REASON_CHARS - 1)}…`;
+
 /** The enabled tags this customer carries, by tag id. */
 export function evaluateTags(definitions: readonly TagDefinition[], subject: TagSubject): EvaluatedTag[] {
   const tags: EvaluatedTag[] = [];
   for (const tag of definitions) {
     if (!tag.enabled) continue;
     const given = applyRule(tag.rule, subject);
-    if (given) tags.push({ tag: tag.id, value: given.value, reasons: given.reasons });
+    if (given)
+      tags.push({ tag: tag.id, value: given.value, reasons: given.reasons.slice(0, MAX_REASONS).map(clip) });
   }
   return tags.sort((x, y) => (x.tag < y.tag ? -1 : x.tag > y.tag ? 1 : 0));
 }

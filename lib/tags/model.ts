@@ -70,7 +70,8 @@ export const CustomerTag = z
   .object({
     tag: TagId,
     value: TagValue,
-    reasons: z.array(z.string()).max(20),
+    /** At most MAX_REASONS (evaluate.ts), each clipped to MAX_REASON_CHARS. */
+    reasons: z.array(z.string().max(200)).max(10),
     since: z.iso.datetime(),
   })
   .meta({ id: 'CustomerTag' });

@@ -385,3 +385,25 @@ describe('the demo tags (tags/)', () => {
     expect(tags.map((t) => t.id)).toContain('churn-risk');
   });
 });
+
+describe('reasons', () => {
+  it('are at most five per tag and 160 characters each, whatever a client sent', () => {
+    const view = viewOf([identify({ motto: 'x'.repeat(1_000) }), track('Page Viewed', 1)]);
+    const many = define({
+      id: 'chatty',
+      name: 'Chatty',
+      kind: 'static',
+      rule: {
+        type: 'match',
+        when: [
+          { kind: 'trait', trait: 'motto', op: 'neq', value: 'y' },
+          ...Array.from({ length: 7 }, () => ({ kind: 'metric', metric: 'pageViews', op: 'gte', value: 0 })),
+        ],
+      },
+    });
+    const [tag] = evaluateTags([many], tagSubject(view, undefined, NOW));
+    expect(tag?.reasons).toHaveLength(5);
+    expect(tag?.reasons[0]).toHaveLength(160);
+    expect(tag?.reasons[0]?.endsWith('…')).toBe(true);
+  });
+});
