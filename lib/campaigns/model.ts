@@ -9,13 +9,16 @@ import { LIFECYCLE_STAGES } from '../models/rhythm.js';
 import { RFM_SEGMENTS } from '../segmentation/rfm.js';
 import { SEGMENT_IDS } from '../segmentation/segments.js';
 
-/** Lowercase slug: the id is in URLs, keys and send ids. */
-export const CampaignId = z
-  .string()
-  .min(2)
-  .max(63)
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
-  .meta({ description: 'Campaign id (slug)', example: 'abandoned-cart' });
+/** A lowercase slug id: ids are in URLs, table keys and send ids. */
+const slugId = (description: string, example: string) =>
+  z
+    .string()
+    .min(2)
+    .max(63)
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
+    .meta({ description, example });
+
+export const CampaignId = slugId('Campaign id (slug)', 'abandoned-cart');
 export type CampaignId = z.infer<typeof CampaignId>;
 
 export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
@@ -93,12 +96,7 @@ export type Trigger = z.infer<typeof Trigger>;
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** Tag ids are slugs, like campaign ids (lib/tags/model.ts). */
-export const TagId = z
-  .string()
-  .min(2)
-  .max(63)
-  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes, 2-63 characters')
-  .meta({ description: 'Tag id (slug)', example: 'night-owl' });
+export const TagId = slugId('Tag id (slug)', 'night-owl');
 export type TagId = z.infer<typeof TagId>;
 
 /** A tag's value: `true` for a yes/no tag, else a band or a preference (`premium`, `shoes`). */
