@@ -38,7 +38,8 @@ export interface CustomerTagStore {
    * of dropped ones, against `previous`, the record this evaluation read), then the record: a writer that
    * dies between the two leaves the record as it was, so the redelivery computes the same changes and
    * finishes them. A writer that loses to a later evaluation puts the index of the tags it changed back
-   * to the stored record's.
+   * to the stored record's; one whose write replaced a record other than `previous` (an older evaluation
+   * stored in between) sets the index of the tags that record changed to its own.
    */
   replace(previous: CustomerTags | undefined, next: CustomerTags): Promise<boolean>;
   /** Removes the customer's tags and index entries (a customer merged into another, or erased). */

@@ -1,6 +1,6 @@
 // The tags table against the real emulator (dynalite): conditional definition versions; a customer's
 // record and the sharded tag -> customers index kept in step by `replace` (a value changed, a tag dropped,
-// a redelivery, an older evaluation losing to a newer one and repairing the index); listings page by
+// a redelivery, an older evaluation losing to a newer one or stored between its read and write); listings page by
 // page across shards, with a value filter, each customer exactly once; counts by value; removal.
 import { afterAll, describe, expect, it } from 'vitest';
 import { tagsTable } from '../../lib/adapters/dynamodb/tagsTable.js';
@@ -49,8 +49,16 @@ describe('tag definitions', () => {
     expect(await table.putDefinition({ ...v1, name: 'again' })).toBe(false);
     expect(await table.putDefinition({ ...v1, version: 3 })).toBe(false);
     expect(await table.putDefinition({ ...v1, name: 'y', version: 2 })).toBe(true);
+    // A second writer that also read version 1 loses, and so does one that skips a version.
+    expect(await table.putDefinition({ ...v1, name: 'z', version: 2 })).toBe(false);
+    expect(await table.putDefinition({ ...v1, name: 'z', version: 4 })).toBe(false);
     expect(await table.getDefinition(id)).toMatchObject({ name: 'y', version: 2 });
-    expect((await table.listDefinitions()).map((t) => t.id)).toContain(id);
+    const other = `${id}-b`;
+    expect(await table.putDefinition({ ...v1, id: other })).toBe(true);
+    const ids = (await table.listDefinitions()).map((t) => t.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(ids.indexOf(other)).toBe(ids.indexOf(id) + 1);
+    expect(await table.deleteDefinition(other)).toBe(true);
     expect(await table.deleteDefinition(id)).toBe(true);
     expect(await table.deleteDefinition(id)).toBe(false);
     expect(await table.getDefinition(id)).toBeUndefined();
@@ -90,18 +98,42 @@ describe('customer tags and the index', () => {
   });
 
   it('keeps a newer evaluation when an older one comes last, the index repaired to it', async () => {
-    const [band, owl, c] = [`band-${slug()}`, `owl-${slug()}`, `cus_${slug()}`];
-    const base = record(c, 1, { [band]: 'mid' });
+    const [band, owl, keep, extra, c] = [
+      `band-${slug()}`,
+      `owl-${slug()}`,
+      `keep-${slug()}`,
+      `extra-${slug()}`,
+      `cus_${slug()}`,
+    ];
+    const base = record(c, 1, { [band]: 'mid', [keep]: 'true' });
     await table.replace(undefined, base);
-    // Both read `base`; the newer (minute 3) drops band and adds owl; the older (minute 2) keeps band as
-    // premium and has no owl.
-    const newer = record(c, 3, { [owl]: 'true' });
-    const older = record(c, 2, { [band]: 'premium' }, at(2));
+    // Both read `base`. The newer (minute 3) drops band, keeps keep and adds owl; the older (minute 2)
+    // changes band to premium, drops keep and adds extra: every index entry it touches must be put back.
+    const newer = record(c, 3, { [keep]: 'true', [owl]: 'true' });
+    const older = record(c, 2, { [band]: 'premium', [extra]: 'x' }, at(2));
     expect(await table.replace(base, newer)).toBe(true);
     expect(await table.replace(base, older)).toBe(false);
     expect(await table.tagsOf(c)).toEqual(newer);
     expect(await listed(band)).toEqual([]);
+    expect(await listed(extra)).toEqual([]);
+    expect(await listed(keep)).toEqual([{ customerId: c, value: 'true', since: at(0) }]);
     expect(await listed(owl)).toEqual([{ customerId: c, value: 'true', since: at(0) }]);
+  });
+
+  it('sets the index to the record when an older evaluation was stored between its read and its write', async () => {
+    const [band, owl, c] = [`band-${slug()}`, `owl-${slug()}`, `cus_${slug()}`];
+    const base = record(c, 1, { [band]: 'mid' });
+    await table.replace(undefined, base);
+    // Both read `base`; the older (minute 2, older data) adds owl and is stored first; the newer (minute 3)
+    // has no owl and keeps band: its own changes against `base` touch neither.
+    const older = record(c, 2, { [band]: 'mid', [owl]: 'true' });
+    const newer = record(c, 3, { [band]: 'mid' });
+    expect(await table.replace(base, older)).toBe(true);
+    expect(await listed(owl)).toHaveLength(1);
+    expect(await table.replace(base, newer)).toBe(true);
+    expect(await table.tagsOf(c)).toEqual(newer);
+    expect(await listed(owl)).toEqual([]);
+    expect(await listed(band)).toEqual([{ customerId: c, value: 'mid', since: at(0) }]);
   });
 
   it('lists every customer of a tag once, page after page across shards, with or without a value', async () => {
@@ -116,27 +148,27 @@ describe('customer tags and the index', () => {
       [undefined, customers],
       ['premium', customers.filter((_, i) => i % 3 === 0)],
     ] as const) {
-      const seen: string[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await table.customersWith(band, {
-          limit: 10,
-          ...(value === undefined ? {} : { value }),
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        expect(page.items.length).toBeLessThanOrEqual(10);
-        seen.push(...page.items.map((x) => x.customerId));
-        cursor = page.nextCursor;
-        if (cursor !== undefined) expect(table.isCursor(cursor)).toBe(true);
-        pages++;
-      } while (cursor !== undefined && pages < 20);
+      const { seen, pages } = await walk(band, value);
+      // Every customer once (a final empty page is allowed), and the same order on a second walk.
+      expect(pages).toBeLessThanOrEqual(Math.ceil(expected.length / 10) + 1);
       expect(seen.length).toBe(expected.length);
       expect(new Set(seen)).toEqual(new Set(expected));
+      expect((await walk(band, value)).seen).toEqual(seen);
     }
     expect(await table.count(band)).toEqual({ premium: 15, mid: 30 });
-    expect(table.isCursor('not-a-cursor')).toBe(false);
-    expect(table.isCursor(Buffer.from(JSON.stringify({ s: 99, k: 'x' })).toString('base64url'))).toBe(false);
+    const forged = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+    for (const garbage of [
+      'not-a-cursor',
+      '',
+      forged({ s: 99, k: 'x' }),
+      forged({ s: -1, k: 'x' }),
+      forged({ s: 1.5, k: 'x' }),
+      forged({ s: 3, k: '' }),
+      forged({ s: 3 }),
+      forged([3, 'x']),
+    ])
+      expect(table.isCursor(garbage), garbage).toBe(false);
+    expect(table.isCursor(forged({ s: 15, k: 'cus_x' }))).toBe(true);
   });
 
   it('removes a customer’s record and index entries', async () => {
@@ -151,6 +183,23 @@ describe('customer tags and the index', () => {
     expect(await table.count(band)).toEqual({});
   });
 });
+
+/** Every page of a tag's listing, 10 at a time, checking each page and cursor on the way (20 pages at most). */
+async function walk(tag: string, value: string | undefined) {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await table.customersWith(tag, { limit: 10, value, cursor });
+    expect(page.items.length).toBeLessThanOrEqual(10);
+    expect(page.items.filter((x) => value !== undefined && x.value !== value)).toEqual([]);
+    seen.push(...page.items.map((x) => x.customerId));
+    cursor = page.nextCursor;
+    expect(cursor === undefined || table.isCursor(cursor)).toBe(true);
+    pages++;
+  } while (cursor !== undefined && pages < 20);
+  return { seen, pages };
+}
 
 /** The table, but the record's conditional put fails after the index writes (a consumer dying there). */
 function tableWithFailingRecordPut() {

@@ -23,7 +23,7 @@ import { queryAll } from './query.js';
 
 const DEFINITION = 'definition';
 const RECORD = 'tags';
-export const SHARDS = 16;
+const SHARDS = 16;
 
 const customerKey = (customerId: string) => ({ pk: `customer#${customerId}`, sk: RECORD });
 const shardOf = (customerId: string) =>
@@ -70,6 +70,17 @@ function indexChanges(before: CustomerTags | undefined, after: CustomerTags): In
   }
   for (const tag of old.keys()) changes.push({ tag });
   return changes;
+}
+
+const touched = (changes: readonly IndexChange[]) => changes.map((c) => c.tag);
+
+/** The index entries of `tags` for the given tag ids: a put where the record has the tag, else a delete. */
+function indexOf(record: CustomerTags | undefined, tags: readonly string[]): IndexChange[] {
+  const current = new Map((record?.tags ?? []).map((t) => [t.tag, t]));
+  return tags.map((tag) => {
+    const t = current.get(tag);
+    return t === undefined ? { tag } : { tag, value: t.value, since: t.since };
+  });
 }
 
 export function tagsTable(client: DynamoDBDocumentClient, table: string): TagDefinitions & CustomerTagStore {
@@ -186,30 +197,30 @@ export function tagsTable(client: DynamoDBDocumentClient, table: string): TagDef
     async replace(previous, next) {
       const changes = indexChanges(previous, next);
       await writeIndex(next.customerId, changes);
+      let replaced: CustomerTags | undefined;
       try {
-        await client.send(
+        const out = await client.send(
           new PutCommand({
             TableName: table,
             Item: { ...next, ...customerKey(next.customerId) },
             ConditionExpression: 'attribute_not_exists(pk) OR evaluatedAt <= :t',
             ExpressionAttributeValues: { ':t': next.evaluatedAt },
+            ReturnValues: 'ALL_OLD',
           }),
         );
-        return true;
+        replaced = out.Attributes ? CustomerTags.parse(strip(out.Attributes)) : undefined;
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
+        // A later evaluation is stored: the index entries this one touched go back to what it says.
+        const stored = await tagsOf(next.customerId);
+        await writeIndex(next.customerId, indexOf(stored, touched(changes)));
+        return false;
       }
-      // A later evaluation is stored: the index entries this one touched go back to what it says.
-      const stored = await tagsOf(next.customerId);
-      const current = new Map((stored?.tags ?? []).map((t) => [t.tag, t]));
-      await writeIndex(
-        next.customerId,
-        changes.map(({ tag }) => {
-          const t = current.get(tag);
-          return t === undefined ? { tag } : { tag, value: t.value, since: t.since };
-        }),
-      );
-      return false;
+      // An evaluation stored between this one's read and its write (an older one, or the condition would
+      // have failed) may have changed index entries this one did not: they are set to this record's.
+      const between = indexChanges(previous, replaced ?? { ...next, tags: [] });
+      if (between.length > 0) await writeIndex(next.customerId, indexOf(next, touched(between)));
+      return true;
     },
 
     async remove(customerId) {
