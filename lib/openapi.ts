@@ -630,7 +630,7 @@ function build() {
     method: 'delete',
     path: '/v1/tags/{id}',
     tags: ['Tags'],
-    summary: 'Delete a tag (admin); customers lose it as they are evaluated again',
+    summary: 'Delete a tag (admin); a sweep of the published run takes it from its customers',
     security: adminOnly,
     request: { params: TagIdPath },
     responses: {

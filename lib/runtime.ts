@@ -82,7 +82,7 @@ import type { RequestDeps } from './segmentation/requests.js';
 import type { RunDeps } from './segmentation/run.js';
 import type { TagApiDeps } from './tags/api.js';
 import { tagCatalogue } from './tags/catalogue.js';
-import type { TagDeps } from './tags/consume.js';
+import { type SweepDeps, sweepPublished, type TagDeps } from './tags/consume.js';
 
 /** A value made on first use and kept (per container). */
 export const once = <T>(make: () => T): (() => T) => {
@@ -200,7 +200,23 @@ const tags = once(() => tagsTable(dynamodb(), config().tables.tags));
 /** The enabled tag definitions, cached per container, for campaign audiences (lib/tags/catalogue.ts). */
 const tagDefinitions = once(() => tagCatalogue(tags()));
 
-export const tagApiDeps = once((): TagApiDeps => ({ definitions: tags(), store: tags(), now: Date.now }));
+/** A sweep of the published run's customers (a definition saved or deleted; lib/tags/consume.ts). */
+export const tagSweepDeps = once(
+  (): SweepDeps => ({
+    runs: segmentRuns(),
+    files: segmentFiles(),
+    requests: tagRequestsQueue(sqs(), config().queues.tags),
+  }),
+);
+
+export const tagApiDeps = once(
+  (): TagApiDeps => ({
+    definitions: tags(),
+    store: tags(),
+    now: Date.now,
+    reevaluate: () => sweepPublished(tagSweepDeps()),
+  }),
+);
 
 /** The tags queue consumer (lib/tags/consume.ts). */
 export const tagDeps = once(

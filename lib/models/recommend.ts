@@ -85,32 +85,16 @@ export function fitRecommender(all: readonly Interaction[], options: Recommender
     byCustomer.set(x.customer, list);
     if (x.purchases > 0) buyers[item] = (buyers[item] ?? 0) + 1;
   }
-  const norms = new Float64Array(names.length);
-  const dots = new Map<number, number>();
   const n = names.length;
+  // Each customer's heaviest `cap` items: pairs grow with the square of a basket.
+  const baskets: { item: number; w: number }[][] = [];
+  const norms = new Float64Array(n);
   for (const list of byCustomer.values()) {
     const top = list.length > cap ? [...list].sort((a, b) => b.w - a.w).slice(0, cap) : list;
     for (const a of top) norms[a.item] = (norms[a.item] as number) + a.w * a.w;
-    for (let i = 0; i < top.length; i++) {
-      const a = top[i] as { item: number; w: number };
-      for (let j = i + 1; j < top.length; j++) {
-        const b = top[j] as { item: number; w: number };
-        const key = a.item < b.item ? a.item * n + b.item : b.item * n + a.item;
-        dots.set(key, (dots.get(key) ?? 0) + a.w * b.w);
-      }
-    }
+    baskets.push(top);
   }
-  const lists: Neighbour[][] = Array.from({ length: n }, () => []);
-  for (const [key, dot] of dots) {
-    const a = Math.floor(key / n);
-    const b = key % n;
-    const similarity = dot / Math.sqrt((norms[a] as number) * (norms[b] as number));
-    (lists[a] as Neighbour[]).push({ item: b, similarity });
-    (lists[b] as Neighbour[]).push({ item: a, similarity });
-  }
-  const similar = lists.map((l) =>
-    l.sort((x, y) => y.similarity - x.similarity || x.item - y.item).slice(0, neighbours),
-  );
+  const { similar, pairs } = neighboursOf(baskets, norms, neighbours);
   const popular = names
     .map((_, i) => i)
     .filter((i) => (buyers[i] ?? 0) > 0)
@@ -119,7 +103,7 @@ export function fitRecommender(all: readonly Interaction[], options: Recommender
   return {
     items: n,
     customers: byCustomer.size,
-    pairs: dots.size,
+    pairs,
     recommend(interactions, count, today) {
       const recent = new Set(
         interactions
@@ -162,6 +146,48 @@ export function fitRecommender(all: readonly Interaction[], options: Recommender
       return out;
     },
   };
+}
+
+/**
+ * Every item's `keep` most similar items (cosine over the customers' weights), item by item: an inverted
+ * index (item -> baskets holding it) and one accumulator the size of the catalogue, reset between items.
+ * Memory is the interactions plus one array, whatever the number of pairs (a map of every pair outgrows a
+ * JavaScript Map's 2^24 entries long before a million customers); each pair is summed once from each side.
+ */
+function neighboursOf(
+  baskets: readonly (readonly { item: number; w: number }[])[],
+  norms: Float64Array,
+  keep: number,
+): { similar: Neighbour[][]; pairs: number } {
+  const n = norms.length;
+  // item -> (basket, the item's weight in it)
+  const holding: { basket: number; w: number }[][] = Array.from({ length: n }, () => []);
+  baskets.forEach((basket, b) => {
+    for (const { item, w } of basket)
+      (holding[item] as { basket: number; w: number }[]).push({ basket: b, w });
+  });
+  const dots = new Float64Array(n);
+  const touched: number[] = [];
+  const similar: Neighbour[][] = [];
+  let pairs = 0;
+  for (let a = 0; a < n; a++) {
+    for (const { basket: b, w: wa } of holding[a] as { basket: number; w: number }[]) {
+      for (const { item, w } of baskets[b] as { item: number; w: number }[]) {
+        if (item === a) continue;
+        if (dots[item] === 0) touched.push(item);
+        dots[item] = (dots[item] as number) + wa * w;
+      }
+    }
+    const list: Neighbour[] = touched.map((item) => ({
+      item,
+      similarity: (dots[item] as number) / Math.sqrt((norms[a] as number) * (norms[item] as number)),
+    }));
+    pairs += touched.length;
+    for (const item of touched) dots[item] = 0;
+    touched.length = 0;
+    similar.push(list.sort((x, y) => y.similarity - x.similarity || x.item - y.item).slice(0, keep));
+  }
+  return { similar, pairs: pairs / 2 };
 }
 
 export interface RecommendationCheck {

@@ -63,6 +63,11 @@ export interface TagApiDeps {
   readonly definitions: TagDefinitions;
   readonly store: Pick<CustomerTagStore, 'customersWith' | 'isCursor' | 'count'>;
   readonly now: () => number;
+  /**
+   * Has every customer of the published run evaluated again (a sweep on the tags queue), after a save or
+   * a delete; resolves false when no run is published yet (customers are then evaluated on their events).
+   */
+  readonly reevaluate?: () => Promise<boolean>;
 }
 
 const INVALID = 'Invalid tag.';
@@ -85,7 +90,10 @@ export async function getTag(id: string, deps: TagApiDeps): Promise<Outcome<TagR
   return ok({ ...tag, customers: await deps.store.count(id) });
 }
 
-/** Creates (201) or saves the next version (200) of a tag. */
+/**
+ * Creates (201) or saves the next version (200) of a tag, then has the published run's customers evaluated
+ * again (a sweep); everyone else gets it at their next event.
+ */
 export async function putTag(
   id: string,
   body: TagUpdate,
@@ -114,20 +122,23 @@ export async function putTag(
       version: (latest?.version ?? 0) + 1,
       updatedAt: new Date(deps.now()).toISOString(),
     };
-    if (await deps.definitions.putDefinition(tag)) return ok({ created: latest === undefined, tag });
+    if (await deps.definitions.putDefinition(tag)) {
+      await deps.reevaluate?.();
+      return ok({ created: latest === undefined, tag });
+    }
     if (expectedVersion !== undefined) break;
   }
   return conflict(`Tag ${id} is being saved by others: try again.`);
 }
 
 /**
- * Deletes a definition. Customers lose the tag as they are evaluated again (on their next event, and in
- * the nightly pass); until then the listing of a deleted tag is a 404.
+ * Deletes a definition, then has the published run's customers evaluated again (a sweep): they lose the
+ * tag within moments; the listing of a deleted tag is a 404 at once.
  */
 export async function deleteTag(id: string, deps: TagApiDeps): Promise<Outcome<z.infer<typeof TagDeleted>>> {
-  return (await deps.definitions.deleteDefinition(id))
-    ? ok({ id, deleted: true })
-    : notFound(`No tag has the id ${id}.`);
+  if (!(await deps.definitions.deleteDefinition(id))) return notFound(`No tag has the id ${id}.`);
+  await deps.reevaluate?.();
+  return ok({ id, deleted: true });
 }
 
 export async function tagCustomers(

@@ -1,13 +1,16 @@
 // The tags queue's use case: evaluating every enabled tag on the customers a message names and storing
-// what changed. Two producers: the profiles consumer (the customers of each applied archive object: behavior
-// tags follow events within seconds) and a published segmentation run (every customer of the run, each
-// night: tags that read the run's segments and scores, and those that change with time alone, such as
-// `daysSinceLastOrder`). At-least-once safe: an evaluation is a pure function of what it reads, and the
-// store keeps the latest evaluation only (lib/tags/ports.ts `replace`).
+// what changed. Three producers: the profiles consumer (the customers of each applied archive object:
+// behavior tags follow events within seconds), a published segmentation run (every customer of the run,
+// each night: tags that read the run's segments and scores, and those that change with time alone, such as
+// `daysSinceLastOrder`), and a saved or deleted definition (a sweep: the published run's members, a page
+// per message, each page named again as customers). At-least-once safe: an evaluation is a pure function
+// of what it reads, and the store keeps the latest evaluation only (lib/tags/ports.ts `replace`).
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { RecipientReader } from '../campaigns/dispatch.js';
 import type { Logger } from '../log.js';
+import type { RunFiles, RunStore } from '../segmentation/ports.js';
+import type { SegmentId } from '../segmentation/segments.js';
 import { evaluateTags, nextTags, sameTags, tagSubject } from './evaluate.js';
 import type { TagDefinition } from './model.js';
 import type { CustomerTagStore, TagDefinitions } from './ports.js';
@@ -29,9 +32,66 @@ export const TagRequestMessage = z.object({
 });
 export type TagRequestMessage = z.infer<typeof TagRequestMessage>;
 
-/** The port producers call (lib/adapters/sqs/tagRequests.ts); returns how many messages it sent. */
+/**
+ * One step of a sweep over the published run's members: the page at `cursor` of the first of `segments`;
+ * the step names that page's customers and sends the next step.
+ */
+export const TagSweepMessage = z.object({
+  v: z.literal(1),
+  origin: z.literal('sweep'),
+  runId: z.string().min(1).max(200),
+  segments: z.array(z.string().min(1).max(64)).max(64),
+  cursor: z.string().max(200).optional(),
+});
+export type TagSweepMessage = z.infer<typeof TagSweepMessage>;
+
+export const TagQueueMessage = z.union([TagRequestMessage, TagSweepMessage]);
+export type TagQueueMessage = z.infer<typeof TagQueueMessage>;
+
+/** The port producers call (lib/adapters/sqs/tagRequests.ts). */
 export interface TagRequests {
+  /** Names customers to evaluate again; returns how many messages it sent. */
   request(origin: TagOrigin, customerIds: readonly string[]): Promise<number>;
+  /** Sends one step of a sweep. */
+  sweep(step: Omit<TagSweepMessage, 'v' | 'origin'>): Promise<void>;
+}
+
+/** Members read per sweep step: five request messages, a second or two of work. */
+export const SWEEP_PAGE = 1000;
+
+export interface SweepDeps {
+  readonly runs: Pick<RunStore, 'publishedRun'>;
+  readonly files: Pick<RunFiles, 'getReport' | 'membersPage'>;
+  readonly requests: TagRequests;
+}
+
+/**
+ * Starts a sweep of every customer of the published run (a definition saved or deleted: every customer is
+ * evaluated again now, not at their next event or the next night); false when no run is published.
+ */
+export async function sweepPublished(deps: SweepDeps): Promise<boolean> {
+  const runId = await deps.runs.publishedRun();
+  if (runId === undefined) return false;
+  const report = await deps.files.getReport(runId);
+  const segments = (report?.segments ?? []).filter((s) => s.size > 0).map((s) => s.id);
+  if (segments.length > 0) await deps.requests.sweep({ runId, segments });
+  return true;
+}
+
+/** One sweep step: a page of members named as customers, then the next step (if any) sent. */
+export async function sweepStep(step: TagSweepMessage, deps: SweepDeps): Promise<number> {
+  const [segment, ...rest] = step.segments;
+  if (segment === undefined) return 0;
+  const page = await deps.files.membersPage(step.runId, segment as SegmentId, step.cursor, SWEEP_PAGE);
+  await deps.requests.request(
+    'run',
+    page.members.map((m) => m.customerId),
+  );
+  // The next step after this page's requests: a crash between the two repeats this page, never skips it.
+  if (page.next !== undefined)
+    await deps.requests.sweep({ runId: step.runId, segments: step.segments, cursor: page.next });
+  else if (rest.length > 0) await deps.requests.sweep({ runId: step.runId, segments: rest });
+  return page.members.length;
 }
 
 export interface TagDeps {

@@ -146,6 +146,12 @@ const INGEST: Need[] = [
   ...ENCRYPT,
   HMAC,
 ];
+/** A sweep started (lib/tags/consume.ts sweepPublished): the published run, its report, the first step. */
+const SWEEP: Need[] = [
+  ['dynamodb:GetItem', ['SegmentsTable']],
+  ['s3:GetObject', ['ArchiveBucket']],
+  ...sendTo('TagsQueue'),
+];
 const READ_CUSTOMER: Need[] = [AUTH, ['dynamodb:GetItem', ['IdentityTable']], HMAC];
 const READ_RUNS: Need[] = [
   AUTH,
@@ -292,8 +298,13 @@ const NEEDS: Record<string, readonly Need[]> = {
   // the stored version and counts the catalogue on create; counts and listings query the tag's index.
   TagList: [AUTH, ['dynamodb:Query', ['TagsTable']]],
   TagGet: [AUTH, ['dynamodb:GetItem', ['TagsTable']], ['dynamodb:Query', ['TagsTable']]],
-  TagPut: [AUTH, ...['GetItem', 'Query', 'PutItem'].map((a): Need => [`dynamodb:${a}`, ['TagsTable']])],
-  TagDelete: [AUTH, ['dynamodb:DeleteItem', ['TagsTable']]],
+  // ... then a sweep: the published run's pointer and report, its first step on the tags queue.
+  TagPut: [
+    AUTH,
+    ...['GetItem', 'Query', 'PutItem'].map((a): Need => [`dynamodb:${a}`, ['TagsTable']]),
+    ...SWEEP,
+  ],
+  TagDelete: [AUTH, ['dynamodb:DeleteItem', ['TagsTable']], ...SWEEP],
   TagCustomers: [AUTH, ['dynamodb:GetItem', ['TagsTable']], ['dynamodb:Query', ['TagsTable']]],
   // lib/tags/consume.ts: the customer (identity, partials, assignment), the merge log, then the tags
   // table's records and index (read, BatchWriteItem of index changes, conditional put, deletes).
@@ -304,6 +315,9 @@ const NEEDS: Record<string, readonly Need[]> = {
     ...['GetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem'].map(
       (a): Need => [`dynamodb:${a}`, ['TagsTable']],
     ),
+    // Sweep steps: a page of the run's members, then its customers and the next step sent.
+    ['s3:GetObject', ['ArchiveBucket']],
+    ...sendTo('TagsQueue'),
   ],
   OutboxList: [AUTH, ['dynamodb:Query', ['OutboxTable']]],
   // lib/campaigns/messagingApi.ts over messagingTable.ts: the customer's state items (Query); consent is

@@ -1,12 +1,15 @@
 // Tags through the local stack, as a marketer and a client app use them: a definition saved through the
 // API (no code), events sent through /v1/batch, and the tag on the profile — with its reasons — within
 // seconds of the events that earn it (the incremental path: profiles consumer -> tags queue -> tags
-// consumer), gone again when the events undo it; listed by tag and counted; refused with the field to fix
-// when invalid; and driving a campaign audience.
+// consumer), gone again when the events undo it; listed by tag and counted; a new definition swept over
+// the published run's customers; refused with the field to fix when invalid; and driving a campaign
+// audience.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
-import { callApi, waitForCustomer } from '../support/stackApi.js';
+import { comingMidnight as nextMidnight } from '../../lib/segmentation/requests.js';
+import { testConfig } from '../support/provided.js';
+import { callApi, startRun, waitForCustomer, waitForRun } from '../support/stackApi.js';
 
 const run = randomUUID().slice(0, 8);
 const admin = () => inject('adminKey');
@@ -159,6 +162,29 @@ describe('tags', () => {
     expect(forOther).toMatchObject({ outcome: 'skip', reason: 'audience' });
     expect(forOther?.details?.explain).toEqual([`no tag ${coupons}`]);
   }, 300_000);
+
+  it('a saved tag reaches the published run’s customers at once, without an event of theirs (a sweep)', async () => {
+    // A live run as of the coming midnight: the fan (above) is one of its customers.
+    const comingMidnight = new Date(nextMidnight(Date.now(), testConfig().businessTimezone));
+    const runId = await startRun({ asOf: comingMidnight.toISOString(), publish: true });
+    expect(await waitForRun(runId)).toMatchObject({ status: 'completed', published: true });
+    const everyone = `everyone-${run}`;
+    expect(
+      (
+        await putTag(everyone, {
+          name: 'Everyone seen',
+          kind: 'static',
+          rule: { type: 'match', when: [{ kind: 'metric', metric: 'pageViews', op: 'gte', value: 0 }] },
+        })
+      ).status,
+    ).toBe(201);
+    const fan = `tag-fan-${run}`;
+    const swept = await waitForCustomer<Tagged>(fan, (p) => tagOf(p, everyone) !== undefined, 180_000);
+    expect(tagOf(swept, everyone)?.reasons).toEqual(['pageViews 0 (gte 0)']);
+    // Deleted: the sweep takes it away again.
+    expect((await callApi(`/v1/tags/${everyone}`, { method: 'DELETE', key: admin() })).status).toBe(200);
+    await waitForCustomer<Tagged>(fan, (p) => tagOf(p, everyone) === undefined, 180_000);
+  }, 600_000);
 
   it('refuses invalid definitions and cursors with the field to fix, and unknown tags with 404', async () => {
     const pii = await putTag(`mail-${run}`, {

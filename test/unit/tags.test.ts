@@ -11,8 +11,11 @@ import { mergePartials } from '../../lib/profiles/merge.js';
 import { emptyPartial } from '../../lib/profiles/partial.js';
 import { applyObject } from '../../lib/profiles/reduce.js';
 import { customerView } from '../../lib/profiles/view.js';
+import type { Assignment } from '../../lib/segmentation/model.js';
+import type { RunReport } from '../../lib/segmentation/report.js';
 import { tagIssues } from '../../lib/tags/api.js';
 import { tagCatalogue } from '../../lib/tags/catalogue.js';
+import { type SweepDeps, sweepPublished, sweepStep } from '../../lib/tags/consume.js';
 import { loadDemoTags } from '../../lib/tags/demo.js';
 import { evaluateTags, nextTags, sameTags, tagSubject, withTags } from '../../lib/tags/evaluate.js';
 import { type Tag, TagDefinition } from '../../lib/tags/model.js';
@@ -405,5 +408,71 @@ describe('reasons', () => {
     expect(tag?.reasons).toHaveLength(5);
     expect(tag?.reasons[0]).toHaveLength(160);
     expect(tag?.reasons[0]?.endsWith('…')).toBe(true);
+  });
+});
+
+describe('sweeps', () => {
+  /** A published run of two segments (3 and 1,001 members), and what the steps send. */
+  function sweepDeps() {
+    const members: Record<string, string[]> = {
+      loyal: ['a', 'b', 'c'],
+      dormant: Array.from({ length: 1001 }, (_, i) => `d${i}`),
+    };
+    const named: string[] = [];
+    const steps: { runId: string; segments: string[]; cursor?: string }[] = [];
+    const deps: SweepDeps = {
+      runs: { publishedRun: async () => 'run-1' },
+      files: {
+        getReport: async () =>
+          ({
+            segments: [
+              { id: 'loyal', size: 3 },
+              { id: 'new', size: 0 },
+              { id: 'dormant', size: 1001 },
+            ],
+          }) as unknown as RunReport,
+        membersPage: async (_run, segment, cursor, limit) => {
+          const all = members[segment] ?? [];
+          const start = Number(cursor ?? 0);
+          const page = all.slice(start, start + limit).map((customerId) => ({ customerId }) as Assignment);
+          return start + limit < all.length
+            ? { members: page, next: String(start + limit) }
+            : { members: page };
+        },
+      },
+      requests: {
+        request: async (_origin, ids) => {
+          named.push(...ids);
+          return 1;
+        },
+        sweep: async (step) => {
+          steps.push({ ...step, segments: [...step.segments] });
+        },
+      },
+    };
+    return { deps, named, steps };
+  }
+
+  it('walks every member of the published run once, a page per step, segment after segment', async () => {
+    const { deps, named, steps } = sweepDeps();
+    expect(await sweepPublished(deps)).toBe(true);
+    // Empty segments are skipped.
+    expect(steps).toEqual([{ runId: 'run-1', segments: ['loyal', 'dormant'] }]);
+    for (let i = 0; i < steps.length && i < 10; i++) {
+      const step = steps[i];
+      if (step) await sweepStep({ v: 1, origin: 'sweep', ...step }, deps);
+    }
+    expect(steps.slice(1)).toEqual([
+      { runId: 'run-1', segments: ['dormant'] },
+      { runId: 'run-1', segments: ['dormant'], cursor: '1000' },
+    ]);
+    expect(named).toHaveLength(1004);
+    expect(new Set(named).size).toBe(1004);
+  });
+
+  it('starts nothing before a run is published', async () => {
+    const { deps, steps } = sweepDeps();
+    expect(await sweepPublished({ ...deps, runs: { publishedRun: async () => undefined } })).toBe(false);
+    expect(steps).toEqual([]);
   });
 });

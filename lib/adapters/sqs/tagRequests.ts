@@ -1,7 +1,12 @@
 // The tags queue: customer ids to evaluate, CUSTOMERS_PER_MESSAGE per message (lib/tags/consume.ts).
 // At-least-once: an evaluation stores only the latest result, so a redelivered message costs only work.
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { CUSTOMERS_PER_MESSAGE, type TagRequestMessage, type TagRequests } from '../../tags/consume.js';
+import {
+  CUSTOMERS_PER_MESSAGE,
+  type TagRequestMessage,
+  type TagRequests,
+  type TagSweepMessage,
+} from '../../tags/consume.js';
 import { queueUrl } from './queueUrl.js';
 import { sendBodies } from './sendBatch.js';
 
@@ -21,6 +26,10 @@ export function tagRequestsQueue(client: SQSClient, queueName: string): TagReque
       }
       await sendBodies(client, await queueUrl(client, queueName), bodies);
       return bodies.length;
+    },
+    async sweep(step) {
+      const message: TagSweepMessage = { v: 1, origin: 'sweep', ...step };
+      await sendBodies(client, await queueUrl(client, queueName), [JSON.stringify(message)]);
     },
   };
 }
