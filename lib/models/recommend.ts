@@ -256,6 +256,24 @@ export function checkRecommendations(
   };
 }
 
+/** Customers the offline check learns from and scores at most (a fixed sample beyond). */
+export const CHECK_SAMPLE = 100_000;
+
+/**
+ * Whether a customer is in the check: everyone up to CHECK_SAMPLE customers, else those whose id hashes
+ * (FNV-1a) below the share that keeps about CHECK_SAMPLE of them, the same customers every night.
+ */
+function checkSample(rows: readonly ProductInteraction[]): (customer: string) => boolean {
+  const customers = new Set(rows.map((r) => r.customer)).size;
+  if (customers <= CHECK_SAMPLE) return () => true;
+  const threshold = (CHECK_SAMPLE / customers) * 2 ** 32;
+  return (customer) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < customer.length; i++) h = Math.imul(h ^ customer.charCodeAt(i), 0x01000193) >>> 0;
+    return h < threshold;
+  };
+}
+
 /** Recommendations kept per customer. */
 export const RECOMMENDATIONS = 10;
 /**
@@ -293,12 +311,17 @@ export function nightlyRecommendations(
   today: number,
 ): NightlyRecommendations {
   const model = fitRecommender(rows);
+  // The check is an estimate: past CHECK_SAMPLE customers it learns and is scored on a fixed sample.
+  const inCheck = checkSample(rows);
   const train = rows
-    .filter((r) => r.calibration.views + r.calibration.cartAdds + r.calibration.purchases > 0)
+    .filter(
+      (r) =>
+        inCheck(r.customer) && r.calibration.views + r.calibration.cartAdds + r.calibration.purchases > 0,
+    )
     .map((r) => ({ customer: r.customer, item: r.item, ...r.calibration }));
   const heldOut = new Map<string, Set<string>>();
   for (const r of rows) {
-    if (!r.boughtInHoldout) continue;
+    if (!r.boughtInHoldout || !inCheck(r.customer)) continue;
     const set = heldOut.get(r.customer) ?? new Set<string>();
     set.add(r.item);
     heldOut.set(r.customer, set);

@@ -609,8 +609,13 @@ function cartLine(quantity: number, price: number | undefined, at: string): Cart
 function applyOrder(d: Draft, props: Json, iso: string): void {
   const p = d.p;
   const orderId = keyOf(props.order_id, ID_MAX_CHARS);
-  // The same order re-sent under another messageId.
-  if (orderId !== undefined && get(p.orderIds, orderId) !== undefined) return;
+  // The same order re-sent under another messageId counts once. Its categories and brands still count
+  // as engaged with (at no weight): history SQL's distinct counts see every affinity event, and a
+  // customer's category breadth must be the same on both paths.
+  if (orderId !== undefined && get(p.orderIds, orderId) !== undefined) {
+    addAffinity(d, props, 0);
+    return;
+  }
   const milli = orderMilli(props, 'revenue', 'total');
   p.orders += 1;
   p.revenue = fromMilli(toMilli(p.revenue) + milli);

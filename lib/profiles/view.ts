@@ -160,7 +160,8 @@ function cartOf(agg: CustomerAggregates): CustomerView['cart'] {
 
 /** The TOP heaviest keys (ties: the smaller name) with their share of the total weight. */
 function top(weights: Record<string, number>): Ranked[] {
-  const entries = Object.entries(weights);
+  // Keys at no weight (the categories of a re-sent order) are engaged with, but not a preference.
+  const entries = Object.entries(weights).filter(([, w]) => w > 0);
   const total = entries.reduce((sum, [, w]) => sum + w, 0);
   return entries
     .sort(([xn, xw], [yn, yw]) => yw - xw || (xn < yn ? -1 : xn > yn ? 1 : 0))

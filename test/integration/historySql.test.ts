@@ -46,6 +46,30 @@ describe('history SQL gives the reducer’s features', () => {
     );
   }, 300_000);
 
+  it('a re-sent order naming another category: both paths count the category once engaged with', async () => {
+    // The property's counterexample of CI run 151 (seed -802560503): order o1 sent twice, the second time
+    // with "bags"; the reducer ignored the copy's categories, SQL counted them.
+    const base = {
+      session: 's1',
+      dwell: 1,
+      order: 'o1',
+      amount: 0,
+      crm: undefined,
+      channel: 'web',
+      delay: 0,
+    };
+    const steps = [
+      { ...base, gap: 0, who: 'user:u1', what: 'Order Completed', category: 'shoes' },
+      { ...base, gap: 1440, who: 'user:u1', what: 'Order Completed', category: 'bags' },
+      { ...base, gap: 1440, who: 'user:u1', what: 'page', dwell: undefined, category: undefined },
+      { ...base, gap: 20, who: 'user:u1', what: 'page', category: 'shoes' },
+    ] as Parameters<typeof eventsOf>[0];
+    const asOf = START + 957_000_001;
+    const { reducer, sql } = await bothPaths(await archiveOf(eventsOf(steps)), asOf);
+    expect(sql.features).toEqual(reducer.features);
+    expect([...reducer.features.values()][0]?.values.categoryBreadth).toBe(2);
+  });
+
   it('a session id and a category two merged nodes share count once', async () => {
     // Two anonymous visitors (two devices) in the same session, each viewing a shoe, who both sign in as
     // u3: one customer of two nodes (plus u3's), one session, one category.
