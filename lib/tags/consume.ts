@@ -112,6 +112,9 @@ export interface TagsEvaluated {
   readonly removed: number;
 }
 
+/** Compare-and-set attempts of one customer's record against concurrent evaluations. */
+const WRITE_ATTEMPTS = 5;
+
 /** Customers evaluated at once (each is a few reads and at most a few writes). */
 const CONCURRENCY = 8;
 
@@ -161,11 +164,19 @@ async function evaluateCustomer(
       removed++;
     }
   }
-  const previous = await deps.store.tagsOf(customerId);
   const evaluated = evaluateTags(definitions, tagSubject(customer.view, customer.assignment, now));
-  const next = nextTags(customerId, previous, evaluated, new Date(now).toISOString());
-  // Nothing to write when nothing changed: the nightly pass over every customer writes only changes.
-  if (sameTags(previous, next)) return { changed: false, removed };
-  const stored = await deps.store.replace(previous, next);
-  return { changed: stored, removed };
+  const evaluatedAt = new Date(now).toISOString();
+  // Compare-and-set: an evaluation stored meanwhile is read again and this one applied on top of it (its
+  // `since` kept), unless it is the later one.
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    const previous = await deps.store.tagsOf(customerId);
+    // A later evaluation (of later data) is stored: it stands.
+    if (previous !== undefined && previous.evaluatedAt > evaluatedAt) return { changed: false, removed };
+    const next = nextTags(customerId, previous, evaluated, evaluatedAt);
+    // Nothing to write when nothing changed: the nightly pass over every customer writes only changes.
+    if (sameTags(previous, next)) return { changed: false, removed };
+    const outcome = await deps.store.replace(previous, next);
+    if (outcome !== 'changed') return { changed: outcome === 'stored', removed };
+  }
+  throw new Error(`the tags of ${customerId} kept changing under ${WRITE_ATTEMPTS} attempts`);
 }

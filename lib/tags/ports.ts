@@ -29,19 +29,21 @@ export interface TaggedPage {
   readonly nextCursor?: string;
 }
 
+export type ReplaceOutcome = 'stored' | 'newer' | 'changed';
+
 export interface CustomerTagStore {
   /** The customer's stored tags, or undefined before their first evaluation. */
   tagsOf(customerId: string): Promise<CustomerTags | undefined>;
   /**
-   * Stores `next` as the customer's tags unless an evaluation later than `next.evaluatedAt` is stored
-   * (false then: the later one stands). The index is updated first (puts of new or changed tags, deletes
-   * of dropped ones, against `previous`, the record this evaluation read), then the record: a writer that
-   * dies between the two leaves the record as it was, so the redelivery computes the same changes and
-   * finishes them. A writer that loses to a later evaluation puts the index of the tags it changed back
-   * to the stored record's; one whose write replaced a record other than `previous` (an older evaluation
-   * stored in between) sets the index of the tags that record changed to its own.
+   * Stores `next` as the customer's tags if the stored record is still `previous` (the one this
+   * evaluation read; none for undefined): `stored`. Else nothing is stored and the answer says whether the
+   * record now stored is a later evaluation (`newer`: this one stops) or not (`changed`: read again and
+   * evaluate on top of it, keeping its `since`). The index is updated first (puts of new or changed tags,
+   * deletes of dropped ones, against `previous`), then the record: a writer that dies between the two
+   * leaves the record as it was, so the redelivery computes the same changes and finishes them; a writer
+   * refused puts the index of the tags it touched back to the stored record's.
    */
-  replace(previous: CustomerTags | undefined, next: CustomerTags): Promise<boolean>;
+  replace(previous: CustomerTags | undefined, next: CustomerTags): Promise<ReplaceOutcome>;
   /** Removes the customer's tags and index entries (a customer merged into another, or erased). */
   remove(customerId: string): Promise<void>;
   /** A page of the customers carrying `tag` (with this value, when given), in a stable order. */

@@ -160,6 +160,34 @@ describe('evaluateCustomers', () => {
     expect((await table.customersWith(CART, { limit: 100 })).items.map((c) => c.customerId)).toContain(id);
   });
 
+  it('keeps since when another evaluation was stored after this one read (compare-and-set, read again)', async () => {
+    const id = `cus_${run}race`;
+    const people = new Map([[id, recipient(id, [add])]]);
+    await evaluateCustomers({ origin: 'activity', customerIds: [id] }, deps(people));
+    const first = (await table.tagsOf(id))?.tags.find((t) => t.tag === CART);
+    expect(first).toBeDefined();
+    // A concurrent evaluation that read before the first was stored (it saw no record), with new reasons.
+    people.set(id, recipient(id, [add, add]));
+    let stale = true;
+    const racing: CustomerTagStore = {
+      ...table,
+      tagsOf: async (customerId) => {
+        if (stale) {
+          stale = false;
+          return undefined;
+        }
+        return table.tagsOf(customerId);
+      },
+    };
+    const later = deps(people, { store: racing, now: () => NOW + 60_000 });
+    expect(await evaluateCustomers({ origin: 'run', customerIds: [id] }, later)).toMatchObject({
+      changed: 1,
+    });
+    const tag = (await table.tagsOf(id))?.tags.find((t) => t.tag === CART);
+    expect(tag?.reasons).toEqual(['cartItems 2 (gt 0)']);
+    expect(tag?.since).toBe(first?.since);
+  });
+
   it('gives nothing for a disabled tag, and takes it away from those who had it', async () => {
     const id = `cus_${run}off`;
     const people = new Map([[id, recipient(id, [add])]]);

@@ -1,6 +1,6 @@
 // The tags table against the real emulator (dynalite): conditional definition versions; a customer's
 // record and the sharded tag -> customers index kept in step by `replace` (a value changed, a tag dropped,
-// a redelivery, an older evaluation losing to a newer one or stored between its read and write); listings page by
+// a redelivery, an older evaluation losing to a newer one, a write refused over a record it did not read); listings page by
 // page across shards, with a value filter, each customer exactly once; counts by value; removal.
 import { afterAll, describe, expect, it } from 'vitest';
 import { tagsTable } from '../../lib/adapters/dynamodb/tagsTable.js';
@@ -69,13 +69,13 @@ describe('customer tags and the index', () => {
   it('follow values changed and tags dropped; a redelivery changes nothing', async () => {
     const [band, owl, c] = [`band-${slug()}`, `owl-${slug()}`, `cus_${slug()}`];
     const first = record(c, 1, { [band]: 'mid', [owl]: 'true' });
-    expect(await table.replace(undefined, first)).toBe(true);
+    expect(await table.replace(undefined, first)).toBe('stored');
     expect(await table.tagsOf(c)).toEqual(first);
     expect(await listed(band)).toEqual([{ customerId: c, value: 'mid', since: at(0) }]);
     const second = record(c, 2, { [band]: 'premium' }, at(2));
-    expect(await table.replace(first, second)).toBe(true);
-    // The same write delivered again (a consumer that died after it): the same state.
-    expect(await table.replace(first, second)).toBe(true);
+    expect(await table.replace(first, second)).toBe('stored');
+    // The same write delivered again (a consumer that died after it): refused, the state unchanged.
+    expect(await table.replace(first, second)).toBe('changed');
     expect(await listed(band)).toEqual([{ customerId: c, value: 'premium', since: at(2) }]);
     expect(await listed(band, 'mid')).toEqual([]);
     expect(await listed(owl)).toEqual([]);
@@ -92,7 +92,7 @@ describe('customer tags and the index', () => {
     expect(await listed(band)).toEqual([]);
     expect(await table.tagsOf(c)).toEqual(first);
     // The redelivery reads `first` again and completes the same change.
-    expect(await table.replace(first, record(c, 2, {}))).toBe(true);
+    expect(await table.replace(first, record(c, 2, {}))).toBe('stored');
     expect(await listed(band)).toEqual([]);
     expect((await table.tagsOf(c))?.tags).toEqual([]);
   });
@@ -111,8 +111,8 @@ describe('customer tags and the index', () => {
     // changes band to premium, drops keep and adds extra: every index entry it touches must be put back.
     const newer = record(c, 3, { [keep]: 'true', [owl]: 'true' });
     const older = record(c, 2, { [band]: 'premium', [extra]: 'x' }, at(2));
-    expect(await table.replace(base, newer)).toBe(true);
-    expect(await table.replace(base, older)).toBe(false);
+    expect(await table.replace(base, newer)).toBe('stored');
+    expect(await table.replace(base, older)).toBe('newer');
     expect(await table.tagsOf(c)).toEqual(newer);
     expect(await listed(band)).toEqual([]);
     expect(await listed(extra)).toEqual([]);
@@ -120,7 +120,7 @@ describe('customer tags and the index', () => {
     expect(await listed(owl)).toEqual([{ customerId: c, value: 'true', since: at(0) }]);
   });
 
-  it('sets the index to the record when an older evaluation was stored between its read and its write', async () => {
+  it('refuses a write over a record it did not read, the index back to that record; on it, the write goes', async () => {
     const [band, owl, c] = [`band-${slug()}`, `owl-${slug()}`, `cus_${slug()}`];
     const base = record(c, 1, { [band]: 'mid' });
     await table.replace(undefined, base);
@@ -128,9 +128,13 @@ describe('customer tags and the index', () => {
     // has no owl and keeps band: its own changes against `base` touch neither.
     const older = record(c, 2, { [band]: 'mid', [owl]: 'true' });
     const newer = record(c, 3, { [band]: 'mid' });
-    expect(await table.replace(base, older)).toBe(true);
+    expect(await table.replace(base, older)).toBe('stored');
     expect(await listed(owl)).toHaveLength(1);
-    expect(await table.replace(base, newer)).toBe(true);
+    // The newer did not read the older's record: refused, and told to read it again (it is not later).
+    expect(await table.replace(base, newer)).toBe('changed');
+    expect(await table.tagsOf(c)).toEqual(older);
+    expect(await listed(owl)).toHaveLength(1);
+    expect(await table.replace(older, newer)).toBe('stored');
     expect(await table.tagsOf(c)).toEqual(newer);
     expect(await listed(owl)).toEqual([]);
     expect(await listed(band)).toEqual([{ customerId: c, value: 'mid', since: at(0) }]);

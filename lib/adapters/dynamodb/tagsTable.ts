@@ -5,7 +5,7 @@
 // The index is spread over SHARDS partitions by a hash of the customer id: the nightly pass writes a tag a
 // million customers carry without a hot partition, and a listing walks the shards in order. Without
 // transactions (dynalite has none) the record and its index are kept in step by the order of writes
-// (lib/tags/ports.ts, `replace`): index first, then the record on condition; a loser repairs the index.
+// (lib/tags/ports.ts, `replace`): index first, then the record on compare-and-set; a loser repairs the index.
 import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
@@ -197,30 +197,30 @@ export function tagsTable(client: DynamoDBDocumentClient, table: string): TagDef
     async replace(previous, next) {
       const changes = indexChanges(previous, next);
       await writeIndex(next.customerId, changes);
-      let replaced: CustomerTags | undefined;
       try {
-        const out = await client.send(
+        await client.send(
           new PutCommand({
             TableName: table,
             Item: { ...next, ...customerKey(next.customerId) },
-            ConditionExpression: 'attribute_not_exists(pk) OR evaluatedAt <= :t',
-            ExpressionAttributeValues: { ':t': next.evaluatedAt },
-            ReturnValues: 'ALL_OLD',
+            // Compare-and-set on the record this evaluation read: a `since` is never lost to a writer that
+            // did not see it, and no evaluation overwrites one it did not read.
+            ...(previous === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: 'evaluatedAt = :read',
+                  ExpressionAttributeValues: { ':read': previous.evaluatedAt },
+                }),
           }),
         );
-        replaced = out.Attributes ? CustomerTags.parse(strip(out.Attributes)) : undefined;
+        return 'stored';
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
-        // A later evaluation is stored: the index entries this one touched go back to what it says.
-        const stored = await tagsOf(next.customerId);
-        await writeIndex(next.customerId, indexOf(stored, touched(changes)));
-        return false;
       }
-      // An evaluation stored between this one's read and its write (an older one, or the condition would
-      // have failed) may have changed index entries this one did not: they are set to this record's.
-      const between = indexChanges(previous, replaced ?? { ...next, tags: [] });
-      if (between.length > 0) await writeIndex(next.customerId, indexOf(next, touched(between)));
-      return true;
+      // Another evaluation was stored since this one read: the index entries this one touched go back to
+      // what that record says, and the caller reads it again (or stops, if it is the later one).
+      const stored = await tagsOf(next.customerId);
+      await writeIndex(next.customerId, indexOf(stored, touched(changes)));
+      return stored !== undefined && stored.evaluatedAt > next.evaluatedAt ? 'newer' : 'changed';
     },
 
     async remove(customerId) {
