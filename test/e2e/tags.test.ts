@@ -114,7 +114,9 @@ describe('tags', () => {
     await send([track(fan, 'Product Removed', { product_id: 'sku-1', quantity: 1 })]);
     const emptied = await waitForCustomer<Tagged>(fan, (p) => tagOf(p, cart) === undefined, 180_000);
     expect(tagOf(emptied, coupons)?.since).toBe(tagOf(tagged, coupons)?.since);
-    expect(await allTagged(cart)).toEqual([]);
+    // Other tests' customers with carts may hold this tag too (a shared stack, runs publishing): only the fan's
+    // entry must be gone.
+    expect((await allTagged(cart)).map((c) => c.customerId)).not.toContain(emptied.customerId);
   }, 420_000);
 
   it('drive a campaign audience: the tagged customer passes it, the other is skipped for it', async () => {
