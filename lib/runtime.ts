@@ -183,6 +183,12 @@ export const identityDeps = once(
 );
 
 const partials = once((): PartialStore => profilesTable(dynamodb(), config().tables.profiles));
+/** The tags queue: customers to evaluate again, and sweep steps (lib/tags/consume.ts). */
+const tagRequests = once(() => tagRequestsQueue(sqs(), config().queues.tags));
+/** A customer as the campaign engine and the tags consumer read them: profile, assignment, addresses. */
+const recipients = once(() =>
+  recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+);
 
 export const profileDeps = once(
   (): ProfileDeps => ({
@@ -191,7 +197,7 @@ export const profileDeps = once(
     identity: identityDeps(),
     log: logger(),
     activities: activityQueue(sqs(), config().queues.campaignActivity),
-    tags: tagRequestsQueue(sqs(), config().queues.tags),
+    tags: tagRequests(),
   }),
 );
 
@@ -205,7 +211,7 @@ export const tagSweepDeps = once(
   (): SweepDeps => ({
     runs: segmentRuns(),
     files: segmentFiles(),
-    requests: tagRequestsQueue(sqs(), config().queues.tags),
+    requests: tagRequests(),
   }),
 );
 
@@ -221,7 +227,7 @@ export const tagApiDeps = once(
 /** The tags queue consumer (lib/tags/consume.ts). */
 export const tagDeps = once(
   (): TagDeps => ({
-    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    recipients: recipients(),
     definitions: tags(),
     store: tags(),
     absorbed: async (customerId) =>
@@ -229,7 +235,6 @@ export const tagDeps = once(
         .filter((e) => e.kind === 'merge')
         .flatMap((e) => e.from),
     now: Date.now,
-    log: logger(),
   }),
 );
 
@@ -258,7 +263,7 @@ export const backtestDeps = once((): BacktestApiDeps => {
       }
       return (await resolveActivities(events, nodes)).activities;
     },
-    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    recipients: recipients(),
     tags: tagDefinitions(),
     messaging: messaging(),
     settings: decisionSettings(c.sendDecision, c.businessTimezone, c.channels.webhook.mode === 'webhook'),
@@ -413,7 +418,7 @@ export const dispatchDeps = once((): DispatchDeps => {
   const enabled = campaignCache();
   return {
     campaign: (id) => enabled.get(id, Date.now()),
-    recipients: recipientReader({ lookup: customerLookup(), partials: partials(), segments: segmentRuns() }),
+    recipients: recipients(),
     tags: tagDefinitions(),
     messaging: messaging(),
     waits: waits(),

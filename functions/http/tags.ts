@@ -1,6 +1,6 @@
 // The tags API: read keys list tags, read one with its counts and list its customers; admin keys save
-// (create or new version) and delete definitions. A saved tag is evaluated as customers are: on their
-// next event and in the nightly pass (docs/tags.md).
+// (create or new version) and delete definitions. A save or a delete sweeps the published run's
+// customers; everyone else follows at their next event and in the nightly pass (docs/tags.md).
 import { withHttp } from '../../lib/http/withHttp.js';
 import { tagApiDeps } from '../../lib/runtime.js';
 import {

@@ -11,7 +11,7 @@ import { isPiiToken } from '../pii/cipher.js';
 import type { CustomerView } from '../profiles/view.js';
 import type { RfmSegment } from '../segmentation/rfm.js';
 import type { SegmentId } from '../segmentation/segments.js';
-import { type Condition, PROFILE_METRICS, type ProfileCondition, type ProfileMetric } from './model.js';
+import type { Condition, ProfileCondition, ProfileMetric } from './model.js';
 
 /** What the audience reads of a customer. */
 export interface AudienceSnapshot {
@@ -83,6 +83,7 @@ function hoursSinceCartActivity(cart: CustomerView['cart'], now: number): number
 /** Every PROFILE_METRICS figure of a profile view, as of `now`. */
 export function metricsOf(view: CustomerView, now: number): Record<ProfileMetric, number | null> {
   const a = view.aggregates;
+  // Typed as every metric: one added to PROFILE_METRICS and forgotten here fails the type check.
   const metrics: Record<ProfileMetric, number | null> = {
     orders: view.orders,
     netRevenue: view.netRevenue,
@@ -105,8 +106,6 @@ export function metricsOf(view: CustomerView, now: number): Record<ProfileMetric
     nightShare: shareOf(a.hours, NIGHT_HOURS),
     weekendShare: shareOf(a.weekdays, WEEKEND_DAYS),
   };
-  // One entry per name the schema knows: a metric added there and forgotten here fails the type check.
-  for (const m of PROFILE_METRICS) if (metrics[m] === undefined) metrics[m] = null;
   return metrics;
 }
 

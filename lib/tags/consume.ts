@@ -8,7 +8,6 @@
 import pMap from 'p-map';
 import { z } from 'zod';
 import type { RecipientReader } from '../campaigns/dispatch.js';
-import type { Logger } from '../log.js';
 import type { RunFiles, RunStore } from '../segmentation/ports.js';
 import type { SegmentId } from '../segmentation/segments.js';
 import { evaluateTags, nextTags, sameTags, tagSubject } from './evaluate.js';
@@ -101,7 +100,6 @@ export interface TagDeps {
   /** Customer ids merged into this one (the identity merge log): their stored tags are removed. */
   readonly absorbed: (customerId: string) => Promise<readonly string[]>;
   readonly now: () => number;
-  readonly log: Logger;
 }
 
 export interface TagsEvaluated {
@@ -151,18 +149,12 @@ async function evaluateCustomer(
   let removed = 0;
   if (customer === undefined || customer.customerId !== id) {
     // Unknown, or merged into another since it was named: its own tags go; the survivor is evaluated.
-    if ((await deps.store.tagsOf(id)) !== undefined) {
-      await deps.store.remove(id);
-      removed++;
-    }
+    if (await deps.store.remove(id)) removed++;
     if (customer === undefined) return { changed: false, removed };
   }
   const customerId = customer.customerId;
   for (const gone of followMerges ? await deps.absorbed(customerId) : []) {
-    if (gone !== customerId && (await deps.store.tagsOf(gone)) !== undefined) {
-      await deps.store.remove(gone);
-      removed++;
-    }
+    if (gone !== customerId && (await deps.store.remove(gone))) removed++;
   }
   const evaluated = evaluateTags(definitions, tagSubject(customer.view, customer.assignment, now));
   const evaluatedAt = new Date(now).toISOString();

@@ -44,8 +44,11 @@ export interface CustomerTagStore {
    * refused puts the index of the tags it touched back to the stored record's.
    */
   replace(previous: CustomerTags | undefined, next: CustomerTags): Promise<ReplaceOutcome>;
-  /** Removes the customer's tags and index entries (a customer merged into another, or erased). */
-  remove(customerId: string): Promise<void>;
+  /**
+   * Removes the customer's tags and index entries (a customer merged into another, or erased); false when
+   * none were stored.
+   */
+  remove(customerId: string): Promise<boolean>;
   /** A page of the customers carrying `tag` (with this value, when given), in a stable order. */
   customersWith(
     tag: TagId,

@@ -7,7 +7,6 @@ import { tagsTable } from '../../lib/adapters/dynamodb/tagsTable.js';
 import { createDynamoDb } from '../../lib/aws/clients.js';
 import type { Recipient, RecipientReader } from '../../lib/campaigns/dispatch.js';
 import type { NormalizedEvent } from '../../lib/ingest/normalized.js';
-import { logger } from '../../lib/log.js';
 import { mergePartials } from '../../lib/profiles/merge.js';
 import { emptyPartial } from '../../lib/profiles/partial.js';
 import { applyObject } from '../../lib/profiles/reduce.js';
@@ -66,7 +65,6 @@ function deps(people: Map<string, Recipient>, overrides: Partial<TagDeps> = {}):
     absorbed: async () => [],
     // Each evaluation a millisecond later than the one before.
     now: () => ++clock,
-    log: logger(),
     ...overrides,
   };
 }

@@ -225,12 +225,13 @@ export function tagsTable(client: DynamoDBDocumentClient, table: string): TagDef
 
     async remove(customerId) {
       const stored = await tagsOf(customerId);
-      if (stored === undefined) return;
+      if (stored === undefined) return false;
       await writeIndex(
         customerId,
         stored.tags.map((t) => ({ tag: t.tag })),
       );
       await client.send(new DeleteCommand({ TableName: table, Key: customerKey(customerId) }));
+      return true;
     },
 
     async customersWith(tag: TagId, page) {
